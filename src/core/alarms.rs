@@ -1,0 +1,64 @@
+//! CloudWatch-style threshold alarms evaluated on each final window (M out of N datapoints,
+//! missing-data treatment). Pure: windows in, transitions out.
+
+use std::sync::Arc;
+
+/// Alarm state, as CloudWatch names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AlarmState {
+    Ok,
+    Alarm,
+    InsufficientData,
+}
+
+impl AlarmState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlarmState::Ok => "OK",
+            AlarmState::Alarm => "ALARM",
+            AlarmState::InsufficientData => "INSUFFICIENT_DATA",
+        }
+    }
+}
+
+/// A state change of one alarm (one rule, one application).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlarmTransition {
+    pub alarm: Arc<str>,
+    pub application: Arc<str>,
+    pub state: AlarmState,
+    pub previous: AlarmState,
+    /// Start of the window whose evaluation caused the change (UTC epoch seconds).
+    pub window_start: i64,
+    /// The metric value in that window, `None` when the window had no datapoint.
+    pub value: Option<f64>,
+    pub threshold: f64,
+}
+
+/// The current state of one alarm, for the TUI.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlarmStatus {
+    pub alarm: Arc<str>,
+    pub application: Arc<str>,
+    pub metric: Arc<str>,
+    /// `>`, `>=`, `<` or `<=`.
+    pub comparison: &'static str,
+    pub threshold: f64,
+    pub state: AlarmState,
+    /// Window start at which the current state was entered (`None`: since start-up).
+    pub since: Option<i64>,
+    /// Last evaluated value.
+    pub value: Option<f64>,
+    /// The last N datapoints, oldest first: `(window start, value)`; `None` = missing.
+    pub datapoints: Vec<(i64, Option<f64>)>,
+}
+
+/// Everything the TUI needs about alarms, shared in each snapshot.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AlarmsView {
+    /// Every alarm (rule × application), ALARM first.
+    pub statuses: Vec<AlarmStatus>,
+    /// Recent transitions, newest first, bounded.
+    pub recent: Vec<AlarmTransition>,
+}

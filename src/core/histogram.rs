@@ -1,0 +1,1 @@
+//! HdrHistogram wrapper for latencies and sizes.

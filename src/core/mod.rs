@@ -1,0 +1,169 @@
+//! The pure core: event-time tumbling windows and alarms. No I/O, no clock, no tokio, no terminal:
+//! time is always passed in, so everything here is tested and benchmarked without either.
+
+pub mod aggregate;
+pub mod alarms;
+pub mod histogram;
+pub mod topk;
+
+use std::sync::Arc;
+
+pub use aggregate::{Aggregator, Recorded, WindowConfig};
+
+/// One enriched request, as the aggregator sees it. Borrows from the log line and the metadata table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit<'a> {
+    /// Event time, UTC epoch seconds.
+    pub time: i64,
+    /// Source application (`unknown` when the caller matched no metadata row).
+    pub application: &'a str,
+    /// Client host as logged (`%h`).
+    pub client: &'a str,
+    /// Request method; empty when the request line was `-` or junk.
+    pub method: &'a str,
+    /// Request path without query string, in its escaped (logged) form; empty when unknown.
+    pub path: &'a str,
+    pub status: u16,
+    pub bytes: u64,
+    pub latency_us: Option<u64>,
+}
+
+/// Requests per status class. `other` counts statuses outside 100..=599.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct StatusClasses {
+    #[serde(rename = "1xx")]
+    pub c1xx: u64,
+    #[serde(rename = "2xx")]
+    pub c2xx: u64,
+    #[serde(rename = "3xx")]
+    pub c3xx: u64,
+    #[serde(rename = "4xx")]
+    pub c4xx: u64,
+    #[serde(rename = "5xx")]
+    pub c5xx: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub other: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl StatusClasses {
+    pub fn add(&mut self, status: u16, n: u64) {
+        match status {
+            100..=199 => self.c1xx += n,
+            200..=299 => self.c2xx += n,
+            300..=399 => self.c3xx += n,
+            400..=499 => self.c4xx += n,
+            500..=599 => self.c5xx += n,
+            _ => self.other += n,
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.c1xx + self.c2xx + self.c3xx + self.c4xx + self.c5xx + self.other
+    }
+}
+
+/// Latency percentiles from an HdrHistogram (3 significant digits), plus coarse bars for display.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LatencySummary {
+    pub count: u64,
+    pub min: u64,
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub max: u64,
+    pub mean: f64,
+    /// Bars for the latency histogram view: `(upper bound in µs, count)` over logarithmic buckets
+    /// (1-2-5 steps), ascending, only up to the bucket holding `max`.
+    pub buckets: Vec<(u64, u64)>,
+}
+
+/// A counted key from a bounded top-k structure. `count` may overestimate by at most `error`
+/// (space-saving); `error == 0` means exact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counted {
+    pub key: Arc<str>,
+    pub count: u64,
+    pub error: u64,
+}
+
+/// One caller (client host) of an application in one window: what the host drill-down shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallerSummary {
+    pub host: Arc<str>,
+    pub requests: u64,
+    /// Overestimate bound of `requests` (space-saving), 0 when exact.
+    pub error: u64,
+    pub bytes: u64,
+    pub status: StatusClasses,
+    /// Exact counts per status code for this caller, ascending by code.
+    pub status_codes: Vec<(u16, u64)>,
+    /// Latency of this caller's requests (`None` without a latency field).
+    pub latency: Option<LatencySummary>,
+    pub top_paths: Vec<Counted>,
+}
+
+/// Statistics of one application in one window. Immutable once the window is final.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppWindow {
+    pub application: Arc<str>,
+    pub requests: u64,
+    pub bytes: u64,
+    pub status: StatusClasses,
+    /// Exact counts per status code, ascending by code.
+    pub status_codes: Vec<(u16, u64)>,
+    /// Distinct client hosts (exact while `hosts_exact`).
+    pub hosts: u64,
+    pub hosts_exact: bool,
+    /// `None` when no request in the window carried a latency.
+    pub latency: Option<LatencySummary>,
+    pub top_paths: Vec<Counted>,
+    /// Top callers by requests, descending.
+    pub top_callers: Vec<CallerSummary>,
+}
+
+impl AppWindow {
+    /// Share of requests with a 4xx status (0 when there are no requests).
+    pub fn error_rate_4xx(&self) -> f64 {
+        ratio(self.status.c4xx, self.requests)
+    }
+
+    /// Share of requests with a 5xx status (0 when there are no requests).
+    pub fn error_rate_5xx(&self) -> f64 {
+        ratio(self.status.c5xx, self.requests)
+    }
+}
+
+fn ratio(n: u64, d: u64) -> f64 {
+    if d == 0 {
+        0.0
+    } else {
+        n as f64 / d as f64
+    }
+}
+
+/// One tumbling window `[start, end)` with every application that had requests in it, sorted by
+/// application name. `is_final` windows never change again and are shared as `Arc`s.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowSummary {
+    pub start: i64,
+    pub end: i64,
+    pub is_final: bool,
+    pub apps: Vec<AppWindow>,
+}
+
+impl WindowSummary {
+    pub fn app(&self, name: &str) -> Option<&AppWindow> {
+        self.apps
+            .binary_search_by(|a| a.application.as_ref().cmp(name))
+            .ok()
+            .map(|i| &self.apps[i])
+    }
+
+    pub fn requests(&self) -> u64 {
+        self.apps.iter().map(|a| a.requests).sum()
+    }
+}

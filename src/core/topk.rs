@@ -1,0 +1,1 @@
+//! Bounded top-k counting (space-saving).

@@ -1,0 +1,1 @@
+//! Headless output: JSON Lines on standard output (a contract; see README "Output").

@@ -1,0 +1,96 @@
+//! The immutable state the UI draws from. The pipeline publishes a new `Arc<Snapshot>` when
+//! something changed; the view never computes, it only reads this.
+
+use std::sync::Arc;
+
+use crate::core::alarms::AlarmsView;
+use crate::core::WindowSummary;
+use crate::enrich::MetadataTable;
+
+/// Line counters since start. `parsed + malformed == lines`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Counters {
+    /// Non-empty input lines.
+    pub lines: u64,
+    pub parsed: u64,
+    pub malformed: u64,
+    /// Parsed lines whose window was already final.
+    pub late: u64,
+    /// Stream records that could not be decoded (corrupt or unknown payloads). Each such record
+    /// also counts as one line and one malformed line, so the summary still adds up.
+    pub bad_records: u64,
+}
+
+/// A malformed line or record, kept for the malformed view. `text` is already made safe to show
+/// (control characters escaped, truncated).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MalformedSample {
+    /// Where it came from: `file.log:123`, `shard-000001 seq 4950…`, `demo`.
+    pub origin: String,
+    pub reason: String,
+    pub text: String,
+}
+
+/// The state of the source, for the status bar.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SourceStatus {
+    /// `demo`, file names, `kinesis:stream`.
+    pub name: String,
+    /// Open shards (Kinesis) or files.
+    pub parts: usize,
+    /// How far behind the source's newest data we are, in milliseconds, where known.
+    pub lag_ms: Option<u64>,
+    /// Records or lines per second recently received.
+    pub records_per_sec: f64,
+    /// The last problem (throttling, network, …) still in effect, shown in the status bar.
+    pub problem: Option<String>,
+    /// Per part (shard / file) details for a drill-down.
+    pub details: Vec<PartStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PartStatus {
+    pub name: String,
+    pub state: String,
+    pub lag_ms: Option<u64>,
+    pub records: u64,
+}
+
+/// The metadata table in use and its freshness, for the status bar and detail views.
+#[derive(Debug, Clone)]
+pub struct MetadataStatus {
+    /// Path or `s3://` URL; `None` without `--metadata`.
+    pub origin: Option<String>,
+    pub table: Arc<MetadataTable>,
+    /// When the table in use was loaded (UTC epoch seconds, wall clock).
+    pub loaded_at: Option<i64>,
+    /// When the table last changed (a reload found different content).
+    pub changed_at: Option<i64>,
+    /// The last failed reload, still in effect (the last good table stays in use).
+    pub error: Option<String>,
+}
+
+/// Everything the UI shows, at one instant.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// Increases with every published snapshot.
+    pub seq: u64,
+    /// Wall clock when this was made (UTC epoch milliseconds).
+    pub taken_at_ms: i64,
+    /// Window width of `windows`, in seconds.
+    pub width_secs: i64,
+    /// Kept history of windows at that width, oldest first; the last ones may still be open.
+    pub windows: Vec<Arc<WindowSummary>>,
+    /// Newest event time seen (UTC epoch seconds).
+    pub watermark: Option<i64>,
+    pub counters: Counters,
+    /// Parsed lines per second recently (event rate as received).
+    pub events_per_sec: f64,
+    /// Recent malformed samples, newest last, bounded.
+    pub malformed: Vec<MalformedSample>,
+    pub source: SourceStatus,
+    pub metadata: MetadataStatus,
+    pub alarms: Arc<AlarmsView>,
+    /// Whether the input has ended (finite files).
+    pub finished: bool,
+}

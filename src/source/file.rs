@@ -1,0 +1,1 @@
+//! Files and standard input, optionally followed like `tail -F`.

@@ -1,0 +1,1 @@
+//! The terminal: setup and guaranteed restore, the event loop.
