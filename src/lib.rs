@@ -4,6 +4,7 @@
 //! `source` → `decode` → `parse` → `enrich` → `core` (windows, alarms) → `snapshot` → `view` / `headless`.
 //! `parse`, `enrich` and `core` are pure: no I/O, no clock, no terminal, no tokio.
 
+pub mod actions;
 pub mod cli;
 pub mod config;
 pub mod core;
@@ -11,6 +12,7 @@ pub mod decode;
 pub mod enrich;
 pub mod headless;
 pub mod logging;
+pub mod metadata;
 pub mod parse;
 pub mod pipeline;
 pub mod sanitize;
