@@ -31,7 +31,7 @@ pub struct DemoConfig {
 impl Default for DemoConfig {
     fn default() -> Self {
         DemoConfig {
-            seed: 0x6b69_6e65_746f_70,
+            seed: 0x006b_696e_6574_6f70,
             base_rate: 260.0,
             scanner_rate: 3.0,
             stray_rate: 1.0,
@@ -460,7 +460,7 @@ impl DemoGenerator {
     fn fill_template(&mut self, template: &str, out: &mut Vec<u8>) {
         let mut rest = template;
         while let Some(open) = rest.find('{') {
-            out.extend_from_slice(rest[..open].as_bytes());
+            out.extend_from_slice(&rest.as_bytes()[..open]);
             let close = open + rest[open..].find('}').expect("closed placeholder");
             match &rest[open + 1..close] {
                 "id" => {
