@@ -100,6 +100,8 @@ pub struct ActionRunner {
     queue: Option<mpsc::Sender<Job>>,
     counters: Arc<Counters>,
     worker: Option<JoinHandle<()>>,
+    /// The runtime the worker runs on, for [`ActionRunner::finish_blocking`].
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 impl ActionRunner {
@@ -128,6 +130,7 @@ impl ActionRunner {
             alarmed: HashSet::new(),
             queue,
             counters,
+            runtime: worker.as_ref().map(|_| tokio::runtime::Handle::current()),
             worker,
         }
     }
@@ -193,6 +196,17 @@ impl ActionRunner {
             }
         }
         self.stats()
+    }
+}
+
+impl ActionRunner {
+    /// [`ActionRunner::finish`] for a plain thread (such as the pipeline's engine thread); it
+    /// must not be called from within the runtime's async code.
+    pub fn finish_blocking(self, grace: Duration) -> ActionStats {
+        match self.runtime.clone() {
+            Some(runtime) => runtime.block_on(self.finish(grace)),
+            None => self.stats(),
+        }
     }
 }
 

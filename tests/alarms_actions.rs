@@ -321,3 +321,22 @@ async fn rules_without_actions_cost_nothing() {
     runner.on_transition(&to_alarm("checkout"));
     assert_eq!(runner.finish(GRACE).await, ActionStats::default());
 }
+
+/// The pipeline's engine runs on a plain thread: the runner is made on the runtime, used and
+/// finished there.
+#[test]
+fn usable_from_a_plain_thread() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = temp();
+    let file = dir.path().join("alarms.jsonl");
+    let mut runner =
+        runtime.block_on(async { ActionRunner::new(&[rule(Some(append(&file)), None)]) });
+    let stats = std::thread::spawn(move || {
+        runner.on_transition(&to_alarm("checkout"));
+        runner.finish_blocking(GRACE)
+    })
+    .join()
+    .unwrap();
+    assert_eq!((stats.queued, stats.succeeded), (1, 1));
+    assert_eq!(read(&file).lines().count(), 1);
+}
