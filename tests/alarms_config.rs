@@ -54,8 +54,8 @@ fn shipped_example_parses_and_its_rules_are_valid() {
         names,
         [
             "5xx-errors",
-            "search-slow-p99",
             "traffic-flood",
+            "search-slow-p99",
             "unknown-callers"
         ]
     );
@@ -77,9 +77,10 @@ fn shipped_example_parses_and_its_rules_are_valid() {
     assert_eq!(five_xx.metric, Metric::ErrorRate5xx);
     assert_eq!(
         (five_xx.datapoints_to_alarm, five_xx.evaluation_periods),
-        (2, 3)
+        (1, 1)
     );
-    assert_eq!(rules[1].threshold, 1_000_000.0);
+    assert_eq!(rules[2].threshold, 1_000_000.0);
+    assert_eq!(rules[2].application, AppSelector::One("search".into()));
     assert_eq!(rules[3].application, AppSelector::One("unknown".into()));
 }
 
