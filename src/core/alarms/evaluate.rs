@@ -322,4 +322,81 @@ mod tests {
         assert_eq!(evaluate(&slots("? ? ? ? X"), 3, 2, T::Ignore, Ok), Ok);
         assert_eq!(evaluate(&slots("? ? ? X X"), 3, 2, T::Missing, Ok), Alarm);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn slot() -> impl Strategy<Value = Slot> {
+            prop_oneof![
+                Just(Slot::Breaching),
+                Just(Slot::NotBreaching),
+                Just(Slot::Missing),
+                Just(Slot::Unknown),
+            ]
+        }
+
+        fn treatment() -> impl Strategy<Value = TreatMissingData> {
+            prop_oneof![
+                Just(TreatMissingData::Missing),
+                Just(TreatMissingData::Breaching),
+                Just(TreatMissingData::NotBreaching),
+                Just(TreatMissingData::Ignore),
+            ]
+        }
+
+        fn state() -> impl Strategy<Value = AlarmState> {
+            prop_oneof![Just(Ok), Just(Alarm), Just(Insufficient)]
+        }
+
+        /// (n, m, range of n + 2 slots)
+        fn alarm() -> impl Strategy<Value = (usize, usize, Vec<Slot>)> {
+            (1usize..8).prop_flat_map(|n| (Just(n), 1..=n, prop::collection::vec(slot(), n + 2)))
+        }
+
+        proptest! {
+            /// Without gaps it is plain M out of the last N, whatever the treatment or state.
+            #[test]
+            fn complete_data_is_m_out_of_n(
+                (n, m, range) in alarm(),
+                treat in treatment(),
+                current in state(),
+            ) {
+                let range: Vec<Slot> = range
+                    .into_iter()
+                    .map(|s| if s == Slot::Breaching { s } else { Slot::NotBreaching })
+                    .collect();
+                let breaching = range[2..].iter().filter(|s| **s == Slot::Breaching).count();
+                let expected = if breaching >= m { Alarm } else { Ok };
+                prop_assert_eq!(evaluate(&range, n, m, treat, current), expected);
+            }
+
+            /// Only `ignore` ever depends on the current state, and only `ignore` keeps it
+            /// without a decision; the other treatments never leave an alarm undecided unless
+            /// data is short.
+            #[test]
+            fn only_ignore_remembers(
+                (n, m, range) in alarm(),
+                treat in treatment(),
+                current in state(),
+            ) {
+                let now = evaluate(&range, n, m, treat, current);
+                if treat != TreatMissingData::Ignore {
+                    prop_assert_eq!(now, evaluate(&range, n, m, treat, Insufficient));
+                }
+                let real = range.iter().filter(|s| matches!(s, Slot::Breaching | Slot::NotBreaching)).count();
+                if real >= n {
+                    prop_assert_ne!(now, Insufficient);
+                }
+            }
+
+            /// Breaching-as-missing never gives a better state than not-breaching-as-missing.
+            #[test]
+            fn breaching_is_never_kinder((n, m, range) in alarm()) {
+                let bad = evaluate(&range, n, m, TreatMissingData::Breaching, Insufficient);
+                let good = evaluate(&range, n, m, TreatMissingData::NotBreaching, Insufficient);
+                prop_assert!(!(good == Alarm && bad != Alarm), "{:?} vs {:?}", bad, good);
+            }
+        }
+    }
 }
