@@ -39,14 +39,25 @@ pub struct Application {
 }
 
 /// A metadata file that cannot be used: names the origin (path or `s3://` URL) and the line.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{origin}:{line}: {reason}")]
+/// Displays as `origin:line: reason`, or `origin: reason` when no line is concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MetadataError {
     pub origin: String,
     /// 1-based line number in the file (0 when the problem is not on one line, e.g. an empty file).
     pub line: usize,
     pub reason: String,
 }
+
+impl std::fmt::Display for MetadataError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            0 => write!(f, "{}: {}", self.origin, self.reason),
+            line => write!(f, "{}:{}: {}", self.origin, line, self.reason),
+        }
+    }
+}
+
+impl std::error::Error for MetadataError {}
 
 impl MetadataError {
     pub fn new(origin: &str, line: usize, reason: impl Into<String>) -> Self {
