@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::future::BoxFuture;
 use md5::{Digest, Md5};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -94,6 +94,24 @@ pub trait MetadataFetcher: Send + Sync + 'static {
         &'a self,
         previous_version: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Fetched, String>>;
+
+    /// Hints that the file may have changed (file-system events), to check sooner than the next
+    /// period. `None` (the default): the period alone decides.
+    fn change_hints(&self) -> Option<ChangeHints> {
+        None
+    }
+}
+
+/// A channel of "may have changed" hints, with whatever keeps it alive (e.g. a file watcher).
+pub struct ChangeHints {
+    pub receiver: mpsc::Receiver<()>,
+    pub guard: Box<dyn Send>,
+}
+
+impl fmt::Debug for ChangeHints {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChangeHints").finish_non_exhaustive()
+    }
 }
 
 /// Metadata files larger than this are refused rather than read into memory.
@@ -187,6 +205,48 @@ impl MetadataFetcher for LocalFileFetcher {
         previous_version: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Fetched, String>> {
         Box::pin(self.fetch_local(previous_version))
+    }
+
+    /// Watches the file's directory (not the file: editors and deploy tools replace it by a
+    /// rename) and hints on any change to an entry of that name.
+    fn change_hints(&self) -> Option<ChangeHints> {
+        use notify::{EventKind, RecursiveMode, Watcher};
+        let name = self.path.file_name()?.to_owned();
+        let dir = match self.path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        let (sender, receiver) = mpsc::channel(1);
+        let handler = move |event: notify::Result<notify::Event>| {
+            let Ok(event) = event else { return };
+            // Our own reads show up as access events.
+            if matches!(event.kind, EventKind::Access(_)) {
+                return;
+            }
+            if event
+                .paths
+                .iter()
+                .any(|p| p.file_name() == Some(name.as_os_str()))
+            {
+                // A full channel already holds a pending hint.
+                let _ = sender.try_send(());
+            }
+        };
+        let mut watcher = match notify::recommended_watcher(handler) {
+            Ok(watcher) => watcher,
+            Err(error) => {
+                tracing::warn!(%error, "cannot watch the metadata file; checking every period only");
+                return None;
+            }
+        };
+        if let Err(error) = watcher.watch(&dir, RecursiveMode::NonRecursive) {
+            tracing::warn!(%error, dir = %dir.display(), "cannot watch the metadata directory");
+            return None;
+        }
+        Some(ChangeHints {
+            receiver,
+            guard: Box::new(watcher),
+        })
     }
 }
 
@@ -400,17 +460,29 @@ impl MetadataRefresher {
         outcome
     }
 
-    /// Checks every `period` until cancelled. A check that takes longer than the period (or 30 s)
-    /// counts as failed.
+    /// Checks every `period`, and soon after the fetcher hints at a change, until cancelled. A
+    /// check that takes longer than the period (or 30 s) counts as failed.
     pub async fn run(mut self, period: Duration, cancel: CancellationToken) {
         let period = period.max(Duration::from_millis(10));
         let limit = period.max(Duration::from_secs(30));
         let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut hints = self.fetcher.change_hints();
         loop {
             tokio::select! {
                 _ = cancel.cancelled() => return,
                 _ = ticks.tick() => {}
+                hint = next_hint(&mut hints) => {
+                    if hint.is_none() {
+                        hints = None;
+                        continue;
+                    }
+                    // Let a writer finish (several events come per save), then check once.
+                    tokio::time::sleep(HINT_SETTLE).await;
+                    if let Some(hints) = &mut hints {
+                        while hints.receiver.try_recv().is_ok() {}
+                    }
+                }
             }
             let check = tokio::time::timeout(limit, self.refresh_once());
             tokio::select! {
@@ -423,6 +495,16 @@ impl MetadataRefresher {
                 }
             }
         }
+    }
+}
+
+/// How long after a change hint the file is read: saves come as several events.
+const HINT_SETTLE: Duration = Duration::from_millis(100);
+
+async fn next_hint(hints: &mut Option<ChangeHints>) -> Option<()> {
+    match hints {
+        Some(hints) => hints.receiver.recv().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -184,3 +184,35 @@ async fn same_content_under_a_new_version_is_not_a_change() {
     );
     assert!(Arc::ptr_eq(&before, &shared.current()));
 }
+
+#[tokio::test]
+async fn a_local_file_is_reread_as_soon_as_it_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hosts.csv");
+    std::fs::write(&path, "host,application\n10.0.0.0/8,corp\n").unwrap();
+    let clock: Clock = Arc::new(|| 7);
+    let fetcher: Arc<dyn MetadataFetcher> = Arc::new(LocalFileFetcher::new(&path));
+    let loaded = metadata::load(&*fetcher, &clock).await.unwrap();
+    let shared = SharedTable::new(MetadataTable::empty());
+    let cancel = CancellationToken::new();
+    // A period far longer than the test: only the file-system hint can trigger the reload.
+    let (mut status, task) = metadata::spawn_refresh(
+        fetcher,
+        loaded,
+        shared.clone(),
+        Duration::from_secs(3600),
+        clock,
+        cancel.clone(),
+    );
+    // Give the watcher a moment to be set up by the task.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    replace_file(&path, "host,application\n10.0.0.0/8,intranet\n");
+    let s = wait_for(&mut status, "the reload on change", |s| {
+        s.table.name(s.table.lookup("10.1.1.1")).as_ref() == "intranet"
+    })
+    .await;
+    assert_eq!(s.error, None);
+    assert_eq!(app(&shared.current(), "10.1.1.1"), "intranet");
+    cancel.cancel();
+    tokio::time::timeout(WAIT, task).await.unwrap().unwrap();
+}
