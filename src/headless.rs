@@ -2,8 +2,9 @@
 //!
 //! One `window` object per final (window, application) with at least one request, in window
 //! order and then by application name, and one `summary` object last. The contract's fields come
-//! first, in the contract's order; extra fields follow them. Strings go through serde_json, which
-//! escapes every control character, so hostile paths never reach a terminal raw.
+//! first, in the contract's order; extra fields follow them. Every string is JSON-escaped including
+//! C1 controls and bidi/format characters (`\u009b`, `\u202e`), which plain serde_json writes raw:
+//! hostile paths never reach a terminal raw, and decoders still get the exact string.
 
 use std::io::{self, BufWriter, Write};
 
@@ -69,9 +70,36 @@ impl<W: Write> JsonLinesWriter<W> {
     }
 
     fn write_line<T: Serialize + ?Sized>(&mut self, line: &T) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, line).map_err(io::Error::from)?;
+        let mut json = serde_json::Serializer::with_formatter(&mut self.out, TerminalSafe);
+        line.serialize(&mut json).map_err(io::Error::from)?;
         self.out.write_all(b"\n")
     }
+}
+
+/// Compact JSON that also escapes what serde_json leaves raw but a terminal would act on.
+struct TerminalSafe;
+
+impl serde_json::ser::Formatter for TerminalSafe {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        out: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut rest = fragment;
+        while let Some((i, c)) = rest.char_indices().find(|&(_, c)| acts_on_terminal(c)) {
+            out.write_all(&rest.as_bytes()[..i])?;
+            // All such characters are in the BMP: one \uXXXX escape each.
+            write!(out, "\\u{:04x}", u32::from(c))?;
+            rest = &rest[i + c.len_utf8()..];
+        }
+        out.write_all(rest.as_bytes())
+    }
+}
+
+/// Controls (C0, DEL, C1) and the invisible format/bidi characters that reorder or hide text.
+fn acts_on_terminal(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
 }
 
 /// Whether `err` means the reader went away (`kinetop --headless | head`): end quietly.
@@ -429,6 +457,18 @@ mod tests {
             out,
             "{\"type\":\"alarm\",\"text\":\"a\\nb\"}\n{\"type\":\"alarm\"}\n"
         );
+    }
+
+    #[test]
+    fn terminal_controls_are_escaped_and_round_trip() {
+        let evil = "/p\u{9b}31m\u{202e}x\u{7f}\u{1b}]0;t\u{7}é";
+        let out = output(|w| w.write_value(&json!({ "type": "t", "path": evil })));
+        assert_eq!(
+            out,
+            "{\"type\":\"t\",\"path\":\"/p\\u009b31m\\u202ex\\u007f\\u001b]0;t\\u0007é\"}\n"
+        );
+        let back: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(back["path"], evil);
     }
 
     #[test]

@@ -413,3 +413,60 @@ fn skewed_paths_come_out_on_top() {
         );
     }
 }
+
+#[test]
+fn the_aggregator_can_move_to_another_thread() {
+    fn assert_send<T: Send + Sync>() {}
+    assert_send::<Aggregator>();
+}
+
+mod properties {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Against a naive model: every hit is either late or counted in exactly its window,
+        /// windows come out once each, in order, and late hits are exactly those whose window
+        /// had closed (end + lateness <= newest time seen before or at that hit).
+        #[test]
+        fn every_hit_is_counted_once_or_late(
+            width in 1i64..100,
+            lateness in 0i64..200,
+            times in prop::collection::vec(-500i64..2_000, 1..300),
+            advance_at in prop::option::of(0usize..300),
+        ) {
+            let mut agg = Aggregator::new(config(width, lateness));
+            let mut model: BTreeMap<i64, u64> = BTreeMap::new();
+            let mut model_late = 0u64;
+            let mut newest = i64::MIN;
+            let mut taken = Vec::new();
+            for (i, &t) in times.iter().enumerate() {
+                if advance_at == Some(i) {
+                    agg.advance(t + width);
+                    newest = newest.max(t + width);
+                }
+                newest = newest.max(t);
+                let start = t.div_euclid(width) * width;
+                let expect_late = start + width + lateness <= newest;
+                let got = agg.record(&hit(t, "a", "h", "/"));
+                prop_assert_eq!(got == Recorded::Late, expect_late, "t={}", t);
+                if expect_late {
+                    model_late += 1;
+                } else {
+                    *model.entry(start).or_default() += 1;
+                }
+                taken.extend(agg.take_final());
+            }
+            agg.flush();
+            taken.extend(agg.take_final());
+            prop_assert_eq!(agg.late(), model_late);
+            let got: BTreeMap<i64, u64> = taken.iter().map(|w| (w.start, w.requests())).collect();
+            prop_assert_eq!(got.len(), taken.len(), "each window once");
+            prop_assert!(taken.windows(2).all(|p| p[0].start < p[1].start), "in order");
+            prop_assert_eq!(got, model);
+        }
+    }
+}
