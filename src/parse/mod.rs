@@ -7,6 +7,7 @@
 
 mod apache;
 mod clftime;
+mod directive;
 mod logformat;
 #[cfg(test)]
 mod tests;
