@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use memchr::{memchr, memchr2, memrchr};
 use nom::branch::alt;
-use nom::bytes::complete::{tag, take_while1, take_while_m_n};
+use nom::bytes::complete::tag;
 use nom::character::complete::{char, digit1, one_of};
 use nom::combinator::{all_consuming, map_opt, opt, recognize, value};
 use nom::error::{Error, ErrorKind};
@@ -26,7 +26,7 @@ fn fail<T>(input: &str, kind: ErrorKind) -> Res<'_, T> {
 
 /// An unsigned decimal number; overflow is a mismatch, not a wrap.
 pub(super) fn number(input: &str) -> Res<'_, u64> {
-    map_opt(digit1, |digits: &str| {
+    map_opt(digit_run, |digits: &str| {
         digits.bytes().try_fold(0u64, |acc, b| {
             acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
         })
@@ -41,28 +41,24 @@ pub(super) fn clf_bytes(input: &str) -> Res<'_, u64> {
 
 /// `%s` / `%>s`: exactly three digits.
 pub(super) fn status(input: &str) -> Res<'_, u16> {
-    map_opt(
-        take_while_m_n(3, 3, |c: char| c.is_ascii_digit()),
-        |digits: &str| digits.parse().ok(),
-    )
-    .parse(input)
+    map_opt(fixed_digits(3), |n| u16::try_from(n).ok()).parse(input)
 }
 
 /// `%t` in Apache's default form `[10/Oct/2000:13:55:36 -0700]`, as UTC epoch seconds.
 pub(super) fn clf_time(input: &str) -> Res<'_, i64> {
     let (rest, (_, day, _, month, _, year, _, hour, _, minute, _, second, _, offset, _)) = (
         char('['),
-        digits(1, 2),
+        alt((fixed_digits(2), fixed_digits(1))),
         char('/'),
         month,
         char('/'),
-        digits(4, 4),
+        fixed_digits(4),
         char(':'),
-        digits(2, 2),
+        fixed_digits(2),
         char(':'),
-        digits(2, 2),
+        fixed_digits(2),
         char(':'),
-        digits(2, 2),
+        fixed_digits(2),
         char(' '),
         utc_offset,
         char(']'),
@@ -93,31 +89,48 @@ pub(super) fn micros(scale: u64) -> impl Fn(&str) -> Res<'_, u64> {
     move |input| map_opt(number, |n| n.checked_mul(scale)).parse(input)
 }
 
-fn digits(min: usize, max: usize) -> impl FnMut(&str) -> Res<'_, u32> {
-    move |input| {
-        map_opt(
-            take_while_m_n(min, max, |c: char| c.is_ascii_digit()),
-            |d: &str| d.parse().ok(),
-        )
-        .parse(input)
+/// A run of ASCII digits (nom's `digit1`, looking at bytes rather than decoding chars).
+fn digit_run(input: &str) -> Res<'_, &str> {
+    let n = input.bytes().take_while(u8::is_ascii_digit).count();
+    if n == 0 {
+        return fail(input, ErrorKind::Digit);
+    }
+    Ok((&input[n..], &input[..n]))
+}
+
+/// Exactly `n` ASCII digits (at most 9), as a number.
+fn fixed_digits(n: usize) -> impl Fn(&str) -> Res<'_, u32> {
+    move |input| match input.as_bytes().get(..n) {
+        Some(digits) if digits.iter().all(u8::is_ascii_digit) => {
+            let value = digits
+                .iter()
+                .fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0'));
+            Ok((&input[n..], value))
+        }
+        _ => fail(input, ErrorKind::Digit),
     }
 }
 
 /// English three-letter month names, case-sensitive as Apache writes them.
 fn month(input: &str) -> Res<'_, u8> {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
     ];
-    map_opt(
-        take_while_m_n(3, 3, |c: char| c.is_ascii_alphabetic()),
-        |name: &str| MONTHS.iter().position(|m| *m == name).map(|i| i as u8 + 1),
-    )
-    .parse(input)
+    let found = input
+        .as_bytes()
+        .get(..3)
+        .and_then(|name| MONTHS.iter().position(|m| &m[..] == name));
+    match found {
+        Some(index) => Ok((&input[3..], index as u8 + 1)),
+        None => fail(input, ErrorKind::Tag),
+    }
 }
 
 /// `+hhmm` / `-hhmm` as signed seconds east of UTC.
 fn utc_offset(input: &str) -> Res<'_, i32> {
-    let (rest, (sign, hours, minutes)) = (one_of("+-"), digits(2, 2), digits(2, 2)).parse(input)?;
+    let (rest, (sign, hours, minutes)) =
+        (one_of("+-"), fixed_digits(2), fixed_digits(2)).parse(input)?;
     if hours > 23 || minutes > 59 {
         return fail(input, ErrorKind::Verify);
     }
@@ -160,7 +173,7 @@ pub(super) fn quoted<'a>(input: &'a str, closing: &str, at_end: bool) -> Res<'a,
             continue;
         }
         let rest = &input[at..];
-        if rest.starts_with(closing) {
+        if starts_with(rest, closing) {
             if !at_end || rest.len() == closing.len() {
                 return Ok((rest, &input[..at]));
             }
@@ -175,6 +188,13 @@ pub(super) fn quoted<'a>(input: &'a str, closing: &str, at_end: bool) -> Res<'a,
     }
 }
 
+/// `str::starts_with` inline: `closing` is one or two bytes, not worth a `memcmp` call.
+#[inline]
+fn starts_with(text: &str, prefix: &str) -> bool {
+    let (t, p) = (text.as_bytes(), prefix.as_bytes());
+    t.len() >= p.len() && t.iter().zip(p).all(|(a, b)| a == b)
+}
+
 /// `%r` split into method, target and protocol; `None` for anything that is not a request line
 /// (`-` on 408s, escaped TLS handshakes, garbage from scanners).
 pub(super) fn request(line: &str) -> Option<Request<'_>> {
@@ -185,7 +205,7 @@ pub(super) fn request(line: &str) -> Option<Request<'_>> {
 }
 
 fn request_parts(input: &str) -> Res<'_, Request<'_>> {
-    let (rest, (method, _)) = (take_while1(is_tchar), char(' ')).parse(input)?;
+    let (rest, (method, _)) = (method, char(' ')).parse(input)?;
     if rest.is_empty() || rest.starts_with(' ') {
         return fail(rest, ErrorKind::Verify);
     }
@@ -211,10 +231,18 @@ fn http_version(input: &str) -> Res<'_, &str> {
     recognize((tag("HTTP/"), digit1, opt((char('.'), digit1)))).parse(input)
 }
 
-/// RFC 9110 token characters: what a method is made of. A backslash is not one, so escaped binary
-/// (`\x16\x03…`) is never mistaken for a method.
-fn is_tchar(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
+/// A method: RFC 9110 token characters. A backslash is not one, so escaped binary (`\x16\x03…`)
+/// is never mistaken for a method.
+fn method(input: &str) -> Res<'_, &str> {
+    let n = input.bytes().take_while(|&b| is_tchar(b)).count();
+    if n == 0 {
+        return fail(input, ErrorKind::TakeWhile1);
+    }
+    Ok((&input[n..], &input[..n]))
+}
+
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 /// Decodes Apache's escaping in a quoted field (`\"`, `\\`, `\xhh`, `\n`, `\t`, …). Borrows when there

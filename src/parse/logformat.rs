@@ -232,7 +232,7 @@ impl Compiled {
         let mut rest = line;
         for item in &self.items {
             rest = match item {
-                Item::Literal { text, field } => match rest.strip_prefix(&**text) {
+                Item::Literal { text, field } => match literal(rest, text) {
                     Some(after) => after,
                     None => {
                         return Err(ParseError::Field {
@@ -270,6 +270,18 @@ impl Compiled {
         }
         Ok(out)
     }
+}
+
+/// `rest` after `text`, if it starts with it. Literals are mostly one or two bytes (` `, `" `):
+/// compare them inline rather than through a `memcmp` call.
+#[inline]
+fn literal<'a>(rest: &'a str, text: &str) -> Option<&'a str> {
+    let (r, t) = (rest.as_bytes(), text.as_bytes());
+    if r.len() < t.len() || !r.iter().zip(t).all(|(a, b)| a == b) {
+        return None;
+    }
+    // `text` is a whole str, so its end in `rest` is a char boundary.
+    Some(&rest[t.len()..])
 }
 
 impl Field {
