@@ -3,7 +3,9 @@
 
 use tokio::sync::watch;
 
-use crate::config::{ConfigFile, Settings};
+use crate::actions::ActionRunner;
+use crate::config::{self, ConfigFile, Settings};
+use crate::core::alarms::{AlarmEngine, AlarmRule};
 use crate::enrich::{MetadataTable, SharedTable};
 use crate::pipeline::{now_ms, StartError, StartParts};
 use crate::snapshot::MetadataStatus;
@@ -14,15 +16,37 @@ use crate::source::file::FileSource;
 use crate::source::Source;
 
 /// Loads the metadata and opens the sources.
-pub async fn prepare(settings: &Settings, _config: &ConfigFile) -> Result<StartParts, StartError> {
+pub async fn prepare(settings: &Settings, config: &ConfigFile) -> Result<StartParts, StartError> {
+    let alarms = alarm_rules(settings, config)?;
     let (table, metadata) = load_metadata(settings).await?;
     let (sources, source_name) = open_sources(settings)?;
+    let alarms = (!alarms.is_empty()).then(|| {
+        let actions = ActionRunner::new(&alarms);
+        let actions = actions.has_actions().then_some(actions);
+        (
+            AlarmEngine::new(alarms, settings.window.as_secs() as i64),
+            actions,
+        )
+    });
     Ok(StartParts {
         sources,
+        alarms,
         source_name,
         table,
         metadata,
     })
+}
+
+/// The alarm rules to evaluate. A config file's rules when one is in use. Without one, the
+/// shipped defaults (`assets/config.toml`) in the TUI and for the demo; a headless run over files
+/// or a stream has no alarms unless a config asks for them, so scripted output stays as asked.
+fn alarm_rules(settings: &Settings, config: &ConfigFile) -> Result<Vec<AlarmRule>, StartError> {
+    let demo = settings.files.is_empty() && settings.kinesis.is_none();
+    if settings.config_path.is_none() && settings.headless && !demo {
+        return Ok(Vec::new());
+    }
+    config::effective_alarm_rules(settings.config_path.as_deref(), config)
+        .map_err(|e| StartError(e.to_string()))
 }
 
 async fn load_metadata(

@@ -11,13 +11,16 @@ use tokio::sync::{mpsc, watch};
 
 use super::parse_stage::ParsedBatch;
 use super::EngineCommand;
-use crate::core::alarms::AlarmsView;
+use crate::actions::ActionRunner;
+use crate::core::alarms::{AlarmEngine, AlarmsView};
 use crate::core::{Aggregator, WindowConfig, WindowSummary};
 use crate::headless::JsonLinesWriter;
 use crate::snapshot::{Counters, MalformedSample, MetadataStatus, Snapshot, SourceStatus};
 
 /// Malformed samples kept for the malformed view.
 const KEPT_SAMPLES: usize = 200;
+/// How long alarm actions still running at the end of finite input may take.
+const ACTIONS_GRACE: Duration = Duration::from_secs(10);
 /// Snapshots are published at most this often (the UI draws at ≤ 10 fps).
 const SNAPSHOT_EVERY: Duration = Duration::from_millis(100);
 
@@ -59,7 +62,9 @@ pub struct Engine {
     samples: VecDeque<MalformedSample>,
     sources: BTreeMap<String, SourceStatus>,
     source_name: String,
-    alarms: Arc<AlarmsView>,
+    alarms: Option<AlarmEngine>,
+    actions: Option<ActionRunner>,
+    alarms_view: Arc<AlarmsView>,
     finished: bool,
     seq: u64,
     dirty: bool,
@@ -97,7 +102,9 @@ impl Engine {
             samples: VecDeque::new(),
             sources: BTreeMap::new(),
             source_name,
-            alarms: Arc::new(AlarmsView::default()),
+            alarms: None,
+            actions: None,
+            alarms_view: Arc::new(AlarmsView::default()),
             finished: false,
             seq: 0,
             dirty: true,
@@ -105,6 +112,13 @@ impl Engine {
             rate: RateMeter::default(),
             format_spec: None,
         }
+    }
+
+    /// Evaluates these alarms on every final window of the primary width, and runs their actions.
+    pub fn set_alarms(&mut self, alarms: AlarmEngine, actions: Option<ActionRunner>) {
+        self.alarms_view = Arc::new(alarms.view());
+        self.alarms = Some(alarms);
+        self.actions = actions;
     }
 
     /// Records the log format in use (for the summary line).
@@ -197,6 +211,27 @@ impl Engine {
                     return closed_or(e);
                 }
             }
+            let Some(alarms) = self.alarms.as_mut() else {
+                continue;
+            };
+            // Alarm lines follow the window lines of the window that caused them.
+            for transition in alarms.evaluate(window) {
+                tracing::info!(
+                    alarm = %transition.alarm,
+                    application = %transition.application,
+                    state = transition.state.as_str(),
+                    "alarm state changed"
+                );
+                if let Some(actions) = self.actions.as_mut() {
+                    actions.on_transition(&transition);
+                }
+                if let Some(json) = out.json.as_mut() {
+                    if let Err(e) = json.write_value(&transition.to_json()) {
+                        return closed_or(e);
+                    }
+                }
+            }
+            self.alarms_view = Arc::new(alarms.view());
         }
         if let Some(json) = out.json.as_mut() {
             if let Err(e) = json.flush() {
@@ -207,6 +242,11 @@ impl Engine {
     }
 
     fn finish(&mut self, out: &mut Outputs) -> std::io::Result<EngineEnd> {
+        if let Some(actions) = self.actions.take() {
+            // Commands started by the last windows get a moment to complete before exit.
+            let stats = actions.finish_blocking(ACTIONS_GRACE);
+            tracing::info!(?stats, "alarm actions finished");
+        }
         if let Some(json) = out.json.as_mut() {
             let mut extra = serde_json::Map::new();
             extra.insert("bad_records".into(), self.counters.bad_records.into());
@@ -310,7 +350,7 @@ impl Engine {
             malformed: self.samples.iter().cloned().collect(),
             source: self.source_status(),
             metadata: out.metadata.borrow_and_update().clone(),
-            alarms: self.alarms.clone(),
+            alarms: self.alarms_view.clone(),
             finished: self.finished,
         };
         let _ = tx.send(Arc::new(snapshot));

@@ -17,7 +17,9 @@ use std::thread::JoinHandle;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+use crate::actions::ActionRunner;
 use crate::config::Settings;
+use crate::core::alarms::AlarmEngine;
 use crate::core::WindowConfig;
 use crate::enrich::SharedTable;
 use crate::headless::JsonLinesWriter;
@@ -56,6 +58,8 @@ pub struct StartError(pub String);
 /// Everything `start` needs besides the settings.
 pub struct StartParts {
     pub sources: Vec<Box<dyn Source>>,
+    /// Alarm rules to evaluate on the primary width, and the runner of their actions.
+    pub alarms: Option<(AlarmEngine, Option<ActionRunner>)>,
     pub source_name: String,
     pub table: SharedTable,
     pub metadata: watch::Receiver<MetadataStatus>,
@@ -128,6 +132,7 @@ pub fn start(
 
     let StartParts {
         sources,
+        alarms,
         source_name,
         table,
         metadata,
@@ -182,6 +187,9 @@ pub fn start(
 
     let mut engine = Engine::new(&base, &widths, primary, source_name.clone());
     engine.set_format_spec(format.as_ref().map(|f| f.spec().to_string()));
+    if let Some((alarms, actions)) = alarms {
+        engine.set_alarms(alarms, actions);
+    }
     let (handle, outputs) = if settings.headless {
         let json = stdout.map(JsonLinesWriter::new);
         let outputs = Outputs {
