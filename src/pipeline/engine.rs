@@ -258,7 +258,7 @@ impl Engine {
             if let Some(lag) = status.lag_ms {
                 extra.insert("lag_ms".into(), lag.into());
             }
-            if status.parts > 0 {
+            if status.parts > 0 && self.source_name.starts_with("kinesis") {
                 extra.insert("shards".into(), status.parts.into());
             }
             if let Err(e) = json
