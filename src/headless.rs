@@ -424,6 +424,7 @@ mod tests {
     }
 
     #[test]
+    /// Extras keep the order the caller gave them (serde_json `preserve_order`).
     fn summary_line_is_exact_with_extras_last() {
         let counters = Counters {
             lines: 10_000,
@@ -441,7 +442,7 @@ mod tests {
             out,
             concat!(
                 r#"{"type":"summary","lines":10000,"parsed":9999,"malformed":1,"late":3,"#,
-                r#""bad_records":0,"elapsed_ms":42,"source":"apache_logs"}"#,
+                r#""bad_records":0,"source":"apache_logs","elapsed_ms":42}"#,
                 "\n"
             )
         );
