@@ -173,10 +173,10 @@ pub(super) fn parse_csv(bytes: &[u8], origin: &str) -> Result<MetadataTable, Met
             Entry::Vacant(slot) => {
                 match slot.key() {
                     HostKey::V4(net) => {
-                        table.v4.insert(*net, app);
+                        table.v4.insert((*net).into(), app);
                     }
                     HostKey::V6(net) => {
-                        table.v6.insert(*net, app);
+                        table.v6.insert((*net).into(), app);
                     }
                     HostKey::Name(name) => {
                         table.hostnames.insert(name.clone(), app);

@@ -3,6 +3,7 @@
 //! The table is immutable once built; a reload builds a new one and swaps an `Arc`
 //! (see [`SharedTable`]), so lookups never take a lock per line.
 
+mod block;
 mod load;
 #[cfg(test)]
 mod tests;
@@ -10,8 +11,9 @@ mod tests;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
-use ipnet::{Ipv4Net, Ipv6Net};
 use prefix_trie::PrefixMap;
+
+use block::{V4Block, V6Block};
 
 /// The application of callers that match no metadata row.
 pub const UNKNOWN: &str = "unknown";
@@ -76,8 +78,8 @@ const HOSTNAME_STACK_LEN: usize = 256;
 /// case-insensitive match over hostnames.
 #[derive(Debug, Clone)]
 pub struct MetadataTable {
-    v4: PrefixMap<Ipv4Net, AppId>,
-    v6: PrefixMap<Ipv6Net, AppId>,
+    v4: PrefixMap<V4Block, AppId>,
+    v6: PrefixMap<V6Block, AppId>,
     /// Lowercased, without a trailing dot.
     hostnames: ahash::HashMap<Box<str>, AppId>,
     applications: Vec<Application>,
@@ -141,7 +143,7 @@ impl MetadataTable {
         if self.v4.is_empty() {
             return AppId::UNKNOWN;
         }
-        let host = Ipv4Net::from(ip);
+        let host = V4Block::host(ip);
         self.v4
             .get_lpm(&host)
             .map_or(AppId::UNKNOWN, |(_, app)| *app)
@@ -151,7 +153,7 @@ impl MetadataTable {
         if self.v6.is_empty() {
             return AppId::UNKNOWN;
         }
-        let host = Ipv6Net::from(ip);
+        let host = V6Block::host(ip);
         self.v6
             .get_lpm(&host)
             .map_or(AppId::UNKNOWN, |(_, app)| *app)
