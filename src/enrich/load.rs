@@ -5,6 +5,7 @@ use std::collections::hash_map::Entry;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use ip_network_table_deps_treebitmap::IpLookupTable;
 use ipnet::{Ipv4Net, Ipv6Net};
 
 use super::{AppId, Application, MetadataError, MetadataTable, UNKNOWN};
@@ -80,6 +81,8 @@ pub(super) fn parse_csv(bytes: &[u8], origin: &str) -> Result<MetadataTable, Met
         .from_reader(bytes);
 
     let mut table = MetadataTable::empty();
+    let mut v4 = IpLookupTable::new();
+    let mut v6 = IpLookupTable::new();
     let mut columns: Option<Columns> = None;
     let mut builders: Vec<AppBuilder> = vec![AppBuilder::default()];
     let mut app_ids: ahash::HashMap<String, AppId> = Default::default();
@@ -172,11 +175,12 @@ pub(super) fn parse_csv(bytes: &[u8], origin: &str) -> Result<MetadataTable, Met
             }
             Entry::Vacant(slot) => {
                 match slot.key() {
+                    // Blocks are truncated to their network address, as the table requires.
                     HostKey::V4(net) => {
-                        table.v4.insert(*net, app);
+                        v4.insert(net.network(), u32::from(net.prefix_len()), app);
                     }
                     HostKey::V6(net) => {
-                        table.v6.insert(*net, app);
+                        v6.insert(net.network(), u32::from(net.prefix_len()), app);
                     }
                     HostKey::Name(name) => {
                         table.hostnames.insert(name.clone(), app);
@@ -197,6 +201,8 @@ pub(super) fn parse_csv(bytes: &[u8], origin: &str) -> Result<MetadataTable, Met
         table.rows += 1;
     }
 
+    table.v4 = Arc::new(v4);
+    table.v6 = Arc::new(v6);
     let extra_names: Vec<&str> = columns
         .as_ref()
         .map(|c| c.extra.iter().map(|(_, name)| name.as_str()).collect())

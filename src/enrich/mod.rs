@@ -10,8 +10,7 @@ mod tests;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
-use ipnet::{Ipv4Net, Ipv6Net};
-use prefix_trie::PrefixMap;
+use ip_network_table_deps_treebitmap::IpLookupTable;
 
 /// The application of callers that match no metadata row.
 pub const UNKNOWN: &str = "unknown";
@@ -74,10 +73,13 @@ const HOSTNAME_STACK_LEN: usize = 256;
 
 /// Host → application lookup: longest-prefix match over IPv4/IPv6 addresses and CIDR blocks, exact
 /// case-insensitive match over hostnames.
-#[derive(Debug, Clone)]
+///
+/// Blocks live in tree bitmaps (multibit tries: a lookup visits at most a handful of nodes
+/// whatever the table's size); they are immutable once built, so clones share them.
+#[derive(Clone)]
 pub struct MetadataTable {
-    v4: PrefixMap<Ipv4Net, AppId>,
-    v6: PrefixMap<Ipv6Net, AppId>,
+    v4: Arc<IpLookupTable<Ipv4Addr, AppId>>,
+    v6: Arc<IpLookupTable<Ipv6Addr, AppId>>,
     /// Lowercased, without a trailing dot.
     hostnames: ahash::HashMap<Box<str>, AppId>,
     applications: Vec<Application>,
@@ -88,8 +90,8 @@ impl MetadataTable {
     /// A table with no rows: every caller is `unknown`.
     pub fn empty() -> Self {
         MetadataTable {
-            v4: PrefixMap::new(),
-            v6: PrefixMap::new(),
+            v4: Arc::new(IpLookupTable::new()),
+            v6: Arc::new(IpLookupTable::new()),
             hostnames: Default::default(),
             applications: vec![Application {
                 name: Arc::from(UNKNOWN),
@@ -141,20 +143,18 @@ impl MetadataTable {
         if self.v4.is_empty() {
             return AppId::UNKNOWN;
         }
-        let host = Ipv4Net::from(ip);
         self.v4
-            .get_lpm(&host)
-            .map_or(AppId::UNKNOWN, |(_, app)| *app)
+            .longest_match(ip)
+            .map_or(AppId::UNKNOWN, |(_, _, app)| *app)
     }
 
     fn lookup_v6(&self, ip: Ipv6Addr) -> AppId {
         if self.v6.is_empty() {
             return AppId::UNKNOWN;
         }
-        let host = Ipv6Net::from(ip);
         self.v6
-            .get_lpm(&host)
-            .map_or(AppId::UNKNOWN, |(_, app)| *app)
+            .longest_match(ip)
+            .map_or(AppId::UNKNOWN, |(_, _, app)| *app)
     }
 
     /// Exact, ASCII case-insensitive hostname match; a trailing dot (`host.example.`) is ignored.
@@ -223,6 +223,18 @@ impl MetadataTable {
     /// Distinct keys by kind: (IPv4 prefixes, IPv6 prefixes, hostnames).
     pub fn key_counts(&self) -> (usize, usize, usize) {
         (self.v4.len(), self.v6.len(), self.hostnames.len())
+    }
+}
+
+impl std::fmt::Debug for MetadataTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetadataTable")
+            .field("rows", &self.rows)
+            .field("ipv4_blocks", &self.v4.len())
+            .field("ipv6_blocks", &self.v6.len())
+            .field("hostnames", &self.hostnames.len())
+            .field("applications", &self.applications)
+            .finish()
     }
 }
 
