@@ -49,7 +49,8 @@ pub enum Recorded {
 /// Memory is bounded whatever the input: the open windows are those within `width + lateness` of
 /// the watermark (at most `lateness / width + 2`), each holds bounded top-k tables and a bounded
 /// host counter per application, a final window keeps only its summary, and at most
-/// `config.history` final windows are kept.
+/// `config.history` final windows are kept. Final windows wait in a queue for
+/// [`Aggregator::take_final`]; the pipeline drains it after every batch.
 #[derive(Debug)]
 pub struct Aggregator {
     config: WindowConfig,

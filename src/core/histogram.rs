@@ -14,11 +14,18 @@ pub const CALLER_SIGFIG: u8 = 2;
 /// cannot grow a histogram without bound; min and max stay exact.
 pub const LATENCY_CAP_US: u64 = 1 << 36;
 
-/// A latency histogram (values in µs). Auto-resizing: memory follows the largest value seen, up
-/// to [`LATENCY_CAP_US`].
+/// Values kept exactly before a histogram is built: most (window, application) pairs and most
+/// callers see few requests, and a 3-digit HdrHistogram costs ~100 KB to allocate and scan.
+pub const SMALL_EXACT: usize = 64;
+
+/// A latency recorder (values in µs): the first [`SMALL_EXACT`] values exactly, then an
+/// auto-resizing HdrHistogram whose memory follows the largest value seen, up to
+/// [`LATENCY_CAP_US`].
 #[derive(Debug, Clone)]
 pub struct LatencyHistogram<C: Counter = u64> {
-    hist: Histogram<C>,
+    small: Vec<u64>,
+    hist: Option<Histogram<C>>,
+    sigfig: u8,
     min: u64,
     max: u64,
 }
@@ -40,7 +47,9 @@ impl LatencyHistogram<u32> {
 impl<C: Counter> LatencyHistogram<C> {
     fn with_sigfig(sigfig: u8) -> Self {
         LatencyHistogram {
-            hist: Histogram::new(sigfig).expect("sigfig is a valid constant"),
+            small: Vec::new(),
+            hist: None,
+            sigfig,
             min: u64::MAX,
             max: 0,
         }
@@ -50,67 +59,122 @@ impl<C: Counter> LatencyHistogram<C> {
     pub fn record(&mut self, value_us: u64) {
         self.min = self.min.min(value_us);
         self.max = self.max.max(value_us);
-        let clamped = value_us.min(LATENCY_CAP_US);
-        if self.hist.record(clamped).is_err() {
-            // Cannot happen below the cap with auto-resize; never lose the count anyway.
-            self.hist.saturating_record(clamped);
+        match &mut self.hist {
+            Some(hist) => record_into(hist, value_us),
+            None if self.small.len() < SMALL_EXACT => self.small.push(value_us),
+            None => self.build_histogram(value_us),
         }
     }
 
+    #[cold]
+    fn build_histogram(&mut self, value_us: u64) {
+        let mut hist = Histogram::new(self.sigfig).expect("sigfig is a valid constant");
+        for &v in &self.small {
+            record_into(&mut hist, v);
+        }
+        record_into(&mut hist, value_us);
+        self.small = Vec::new();
+        self.hist = Some(hist);
+    }
+
     pub fn count(&self) -> u64 {
-        self.hist.len()
+        match &self.hist {
+            Some(hist) => hist.len(),
+            None => self.small.len() as u64,
+        }
     }
 
     /// Forgets every value, keeping the allocation.
     pub fn reset(&mut self) {
-        self.hist.reset();
+        self.small.clear();
+        if let Some(hist) = &mut self.hist {
+            hist.reset();
+        }
         self.min = u64::MAX;
         self.max = 0;
     }
 
-    /// Counters held (memory is this × the counter size).
+    /// Counters held (memory is about this × 8 bytes).
     pub fn counters(&self) -> usize {
-        self.hist.distinct_values()
+        match &self.hist {
+            Some(hist) => hist.distinct_values(),
+            None => self.small.capacity(),
+        }
     }
 
     /// `None` when nothing was recorded.
     pub fn summary(&self) -> Option<LatencySummary> {
-        let count = self.hist.len();
-        if count == 0 {
-            return None;
+        match &self.hist {
+            Some(hist) if !hist.is_empty() => Some(self.hist_summary(hist)),
+            _ if !self.small.is_empty() => Some(self.exact_summary()),
+            _ => None,
         }
+    }
+
+    fn exact_summary(&self) -> LatencySummary {
+        let mut sorted = self.small.clone();
+        sorted.sort_unstable();
+        let n = sorted.len();
+        // HdrHistogram's definition: the ceil(q·n)-th smallest value.
+        let at = |q: f64| sorted[((q * n as f64).ceil() as usize).clamp(1, n) - 1];
+        let mut buckets = bucket_bounds(self.max);
+        for &v in &sorted {
+            add_to_bucket(&mut buckets, v, 1);
+        }
+        LatencySummary {
+            count: n as u64,
+            min: self.min,
+            p50: at(0.5),
+            p90: at(0.9),
+            p99: at(0.99),
+            max: self.max,
+            mean: sorted.iter().map(|&v| v as f64).sum::<f64>() / n as f64,
+            buckets,
+        }
+    }
+
+    fn hist_summary(&self, hist: &Histogram<C>) -> LatencySummary {
         let clamp = |v: u64| v.clamp(self.min, self.max);
-        let mut quantiles = self.hist.value_at_quantiles([0.5, 0.9, 0.99]).map(clamp);
+        let mut quantiles = hist.value_at_quantiles([0.5, 0.9, 0.99]).map(clamp);
         let mut next = || quantiles.next().unwrap_or(self.max);
         let (p50, p90, p99) = (next(), next(), next());
-        Some(LatencySummary {
-            count,
+        let mut buckets = bucket_bounds(self.max);
+        for v in hist.iter_recorded() {
+            let value = hist.lowest_equivalent(v.value_iterated_to());
+            add_to_bucket(&mut buckets, value, v.count_at_value().as_u64());
+        }
+        LatencySummary {
+            count: hist.len(),
             min: self.min,
             p50,
             p90,
             p99,
             max: self.max,
-            mean: self.hist.mean(),
-            buckets: self.display_buckets(),
-        })
-    }
-
-    /// `(upper bound, count)` over 1-2-5 steps, each bucket holding values in
-    /// `(previous bound, bound]`, up to the first bound at or above `max`.
-    fn display_buckets(&self) -> Vec<(u64, u64)> {
-        let mut buckets: Vec<(u64, u64)> = display_bounds(self.max)
-            .into_iter()
-            .map(|bound| (bound, 0))
-            .collect();
-        for v in self.hist.iter_recorded() {
-            let value = self.hist.lowest_equivalent(v.value_iterated_to());
-            let i = buckets
-                .partition_point(|&(bound, _)| bound < value)
-                .min(buckets.len() - 1);
-            buckets[i].1 += v.count_at_value().as_u64();
+            mean: hist.mean(),
+            buckets,
         }
-        buckets
     }
+}
+
+#[inline]
+fn record_into<C: Counter>(hist: &mut Histogram<C>, value_us: u64) {
+    let clamped = value_us.min(LATENCY_CAP_US);
+    if hist.record(clamped).is_err() {
+        // Cannot happen below the cap with auto-resize; never lose the count anyway.
+        hist.saturating_record(clamped);
+    }
+}
+
+/// Display buckets `(upper bound, 0)`, each holding values in `(previous bound, bound]`.
+fn bucket_bounds(max: u64) -> Vec<(u64, u64)> {
+    display_bounds(max).into_iter().map(|b| (b, 0)).collect()
+}
+
+fn add_to_bucket(buckets: &mut [(u64, u64)], value: u64, n: u64) {
+    let i = buckets
+        .partition_point(|&(bound, _)| bound < value)
+        .min(buckets.len() - 1);
+    buckets[i].1 += n;
 }
 
 /// 1, 2, 5, 10, 20, 50, … up to the first at or above `max` (or the largest that fits a u64).
@@ -228,12 +292,36 @@ mod tests {
         let mut h = LatencyHistogram::precise();
         h.record(u64::MAX);
         h.record(10);
+        for _ in 0..SMALL_EXACT {
+            h.record(10); // beyond the exact values: into the histogram
+        }
         let s = h.summary().unwrap();
-        assert_eq!((s.count, s.min, s.max), (2, 10, u64::MAX));
+        assert_eq!(
+            (s.count, s.min, s.max),
+            (2 + SMALL_EXACT as u64, 10, u64::MAX)
+        );
         assert!(s.p99 >= s.p50 && s.p50 >= 10);
         assert!(h.counters() < 40_000);
         h.reset();
         assert!(h.summary().is_none());
+    }
+
+    #[test]
+    fn few_values_are_exact() {
+        let mut h = LatencyHistogram::precise();
+        let values = [480_001u64, 7, 123_457, 99, 1_000_003];
+        for v in values {
+            h.record(v);
+        }
+        let s = h.summary().unwrap();
+        assert_eq!(
+            (s.count, s.p50, s.p90, s.p99),
+            (5, 123_457, 1_000_003, 1_000_003)
+        );
+        assert_eq!(s.mean, values.iter().sum::<u64>() as f64 / 5.0);
+        assert_eq!(s.buckets.iter().map(|b| b.1).sum::<u64>(), 5);
+        assert_eq!(s.buckets.last(), Some(&(2_000_000, 1)));
+        assert!(h.counters() <= SMALL_EXACT);
     }
 
     #[test]
