@@ -321,7 +321,7 @@ impl Field {
         out: &mut LogLine<'a>,
         parts: &mut Parts<'a>,
     ) -> Res<'a, ()> {
-        let (rest, number) = match self.shape {
+        let (rest, number) = match &self.shape {
             Shape::Text => {
                 self.store_text(input, out, parts);
                 return Ok(("", ()));
@@ -331,12 +331,17 @@ impl Field {
                 self.store_time(epoch, out);
                 return Ok((rest, ()));
             }
-            Shape::Epoch(per_second) => {
-                let (rest, epoch) = apache::epoch(per_second)(input)?;
+            Shape::Strftime(items) => {
+                let (rest, epoch) = apache::strftime_time(input, items)?;
                 self.store_time(epoch, out);
                 return Ok((rest, ()));
             }
-            Shape::Micros(scale) => apache::micros(scale)(input)?,
+            Shape::Epoch(per_second) => {
+                let (rest, epoch) = apache::epoch(*per_second)(input)?;
+                self.store_time(epoch, out);
+                return Ok((rest, ()));
+            }
+            Shape::Micros(scale) => apache::micros(*scale)(input)?,
             Shape::Number => apache::number(input)?,
             Shape::ClfBytes => apache::clf_bytes(input)?,
             Shape::Status => {
@@ -496,7 +501,7 @@ fn link(spec: &str, preset: Option<Preset>, raw: Vec<RawItem>) -> Compiled {
                 let allow_empty = next_to_field;
                 items.push(Item::Field(Field {
                     name: d.name,
-                    shape: d.shape,
+                    shape: d.shape.clone(),
                     slot,
                     quoted,
                     stop,
