@@ -225,7 +225,13 @@ impl Compiled {
         }
         // Validate once; every field parser then works on `&str` and slices stay borrowed.
         let line = std::str::from_utf8(line).map_err(|_| ParseError::NotUtf8)?;
-        let offset_of = |at: &str| at.as_ptr() as usize - line.as_ptr() as usize;
+        // Every slice a parser returns or reports points into `line`; clamp anyway so an error can
+        // never turn into a panic.
+        let offset_of = |at: &str| {
+            (at.as_ptr() as usize)
+                .saturating_sub(line.as_ptr() as usize)
+                .min(line.len())
+        };
 
         let mut out = LogLine::default();
         let mut parts = Parts::default();
@@ -304,7 +310,7 @@ impl Field {
             }
             return Ok(rest);
         }
-        let (rest, ()) = if self.shape == Shape::Text {
+        let (rest, ()) = if matches!(self.shape, Shape::Text) {
             let (rest, text) = apache::token(self.stop, self.allow_empty).parse(input)?;
             self.value(text, out, parts)?;
             (rest, ())
