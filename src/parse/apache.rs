@@ -14,6 +14,10 @@ use nom::combinator::{all_consuming, map_opt, opt, recognize, value};
 use nom::error::{Error, ErrorKind};
 use nom::{IResult, Parser};
 
+use time::format_description::OwnedFormatItem;
+use time::parsing::Parsed;
+use time::UtcDateTime;
+
 use super::clftime;
 use super::Request;
 
@@ -76,6 +80,19 @@ pub(super) fn clf_time(input: &str) -> Res<'_, i64> {
         Some(epoch) => Ok((rest, epoch)),
         // Point at the start of the timestamp: the date as a whole is impossible (31/Feb, 25:00).
         None => fail(input, ErrorKind::Verify),
+    }
+}
+
+/// `%{strftime format}t`, as UTC epoch seconds (the format's `%z` offset applied; UTC without one).
+pub(super) fn strftime_time<'a>(input: &'a str, items: &OwnedFormatItem) -> Res<'a, i64> {
+    let mut parsed = Parsed::new();
+    let Ok(rest) = parsed.parse_item(input.as_bytes(), items) else {
+        return fail(input, ErrorKind::Verify);
+    };
+    let consumed = input.len() - rest.len();
+    match (UtcDateTime::try_from(parsed), input.get(consumed..)) {
+        (Ok(time), Some(rest)) => Ok((rest, time.unix_timestamp())),
+        _ => fail(input, ErrorKind::Verify),
     }
 }
 

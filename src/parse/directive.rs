@@ -1,15 +1,21 @@
 //! Reading the `%…` directives of an Apache LogFormat string: which parser reads each field and
 //! where its value goes.
 
+use std::sync::Arc;
+
+use time::format_description::OwnedFormatItem;
+
 use super::logformat::FormatError;
 
 /// Which nom parser reads the field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(super) enum Shape {
     /// Free text (addresses, names, headers, the request line).
     Text,
     /// `[10/Oct/2000:13:55:36 -0700]`
     ClfTime,
+    /// `%{strftime format}t`, read with the `time` crate; UTC unless the format has `%z`.
+    Strftime(Arc<OwnedFormatItem>),
     /// Epoch number in 1/n seconds.
     Epoch(u64),
     /// Digits scaled to microseconds.
@@ -213,11 +219,19 @@ fn time_directive(argument: Option<&str>, start: usize) -> Result<Directive, For
         "msec" => shaped("%{msec}t", Shape::Epoch(1_000), Slot::Time, 0),
         "usec" => shaped("%{usec}t", Shape::Epoch(1_000_000), Slot::Time, 0),
         "msec_frac" | "usec_frac" => shaped("%{…_frac}t", Shape::Number, Slot::Skip, 0),
+        strftime if strftime.contains('%') => {
+            let items =
+                time::format_description::parse_strftime_owned(strftime).map_err(|err| {
+                    FormatError::new(start, format!("bad %{{…}}t time format: {err}"))
+                })?;
+            shaped("%{…}t", Shape::Strftime(Arc::new(items)), Slot::Time, 0)
+        }
         other => {
             return Err(FormatError::new(
                 start,
                 format!(
-                    "unsupported %t format `{other}` (use %t, %{{sec}}t, %{{msec}}t or %{{usec}}t)"
+                    "unsupported %t format `{other}` (use %t, %{{sec}}t, %{{msec}}t, %{{usec}}t \
+                     or a strftime format such as %{{%Y-%m-%dT%H:%M:%S%z}}t)"
                 ),
             ))
         }

@@ -225,7 +225,13 @@ impl Compiled {
         }
         // Validate once; every field parser then works on `&str` and slices stay borrowed.
         let line = std::str::from_utf8(line).map_err(|_| ParseError::NotUtf8)?;
-        let offset_of = |at: &str| at.as_ptr() as usize - line.as_ptr() as usize;
+        // Every slice a parser returns or reports points into `line`; clamp anyway so an error can
+        // never turn into a panic.
+        let offset_of = |at: &str| {
+            (at.as_ptr() as usize)
+                .saturating_sub(line.as_ptr() as usize)
+                .min(line.len())
+        };
 
         let mut out = LogLine::default();
         let mut parts = Parts::default();
@@ -304,7 +310,7 @@ impl Field {
             }
             return Ok(rest);
         }
-        let (rest, ()) = if self.shape == Shape::Text {
+        let (rest, ()) = if matches!(self.shape, Shape::Text) {
             let (rest, text) = apache::token(self.stop, self.allow_empty).parse(input)?;
             self.value(text, out, parts)?;
             (rest, ())
@@ -321,7 +327,7 @@ impl Field {
         out: &mut LogLine<'a>,
         parts: &mut Parts<'a>,
     ) -> Res<'a, ()> {
-        let (rest, number) = match self.shape {
+        let (rest, number) = match &self.shape {
             Shape::Text => {
                 self.store_text(input, out, parts);
                 return Ok(("", ()));
@@ -331,12 +337,17 @@ impl Field {
                 self.store_time(epoch, out);
                 return Ok((rest, ()));
             }
-            Shape::Epoch(per_second) => {
-                let (rest, epoch) = apache::epoch(per_second)(input)?;
+            Shape::Strftime(items) => {
+                let (rest, epoch) = apache::strftime_time(input, items)?;
                 self.store_time(epoch, out);
                 return Ok((rest, ()));
             }
-            Shape::Micros(scale) => apache::micros(scale)(input)?,
+            Shape::Epoch(per_second) => {
+                let (rest, epoch) = apache::epoch(*per_second)(input)?;
+                self.store_time(epoch, out);
+                return Ok((rest, ()));
+            }
+            Shape::Micros(scale) => apache::micros(*scale)(input)?,
             Shape::Number => apache::number(input)?,
             Shape::ClfBytes => apache::clf_bytes(input)?,
             Shape::Status => {
@@ -496,7 +507,7 @@ fn link(spec: &str, preset: Option<Preset>, raw: Vec<RawItem>) -> Compiled {
                 let allow_empty = next_to_field;
                 items.push(Item::Field(Field {
                     name: d.name,
-                    shape: d.shape,
+                    shape: d.shape.clone(),
                     slot,
                     quoted,
                     stop,

@@ -214,6 +214,23 @@ fn epoch_times() {
 }
 
 #[test]
+fn strftime_times() {
+    let line = parse(
+        "%{%Y-%m-%dT%H:%M:%S%z}t %h",
+        "2000-10-10T13:55:36-0700 host",
+    );
+    assert_eq!(line.time, Some(971_211_336));
+    assert_eq!(line.client, "host");
+    // Without an offset in the format the time is taken as UTC.
+    let line = parse("[%{%d/%b/%Y %H:%M:%S}t] %>s", "[10/Oct/2000 20:55:36] 200");
+    assert_eq!(line.time, Some(971_211_336));
+    let line = parse("%{begin:%Y-%m-%d %H:%M:%S}t", "2000-10-10 20:55:36");
+    assert_eq!(line.time, Some(971_211_336));
+    assert_eq!(field_error("%{%Y-%m-%d}t", "2021-02-31"), ("%{…}t", 0));
+    assert!(LogFormat::new("%{%Q}t").is_err());
+}
+
+#[test]
 fn request_lines() {
     let r = parse(r#""%r""#, r#""GET /a/b?x=1&y=2 HTTP/1.1""#)
         .request
@@ -409,7 +426,7 @@ fn format_errors_name_the_byte() {
         ("%h %", 3),
         ("%h %{x}a", 3),
         ("%h %{fortnights}T", 3),
-        ("%h %{%d/%b/%Y}t", 3),
+        ("%h %{fortnight}t", 3),
         ("%i", 0),
         ("%h %^xx", 3),
         ("no directives", 0),
