@@ -51,16 +51,15 @@ impl Default for TuiOptions {
 struct TerminalGuard;
 
 impl TerminalGuard {
-    fn enter(mouse: bool) -> io::Result<TerminalGuard> {
+    fn enter() -> io::Result<TerminalGuard> {
         install_panic_hook();
         // The guard exists before the first change, so a failure halfway is undone too.
         let guard = TerminalGuard;
         enable_raw_mode()?;
         let mut out = io::stdout();
-        execute!(out, EnterAlternateScreen, cursor::Hide)?;
-        if mouse {
-            execute!(out, EnableMouseCapture)?;
-        }
+        // Mouse capture: a click selects a row, the wheel scrolls (Shift-drag still selects text
+        // in most terminals).
+        execute!(out, EnterAlternateScreen, cursor::Hide, EnableMouseCapture)?;
         Ok(guard)
     }
 }
@@ -99,7 +98,7 @@ fn now_ms() -> i64 {
 
 /// Runs the TUI until the user quits. The terminal is restored on every way out.
 pub async fn run(mut handle: PipelineHandle, options: TuiOptions) -> anyhow::Result<()> {
-    let _guard = TerminalGuard::enter(options.mouse)?;
+    let _guard = TerminalGuard::enter()?;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     terminal.clear()?;
     let theme = Theme::from_env();
