@@ -5,6 +5,7 @@
 //! `parse`, `enrich` and `core` are pure: no I/O, no clock, no terminal, no tokio.
 
 pub mod actions;
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod core;
@@ -18,6 +19,6 @@ pub mod pipeline;
 pub mod sanitize;
 pub mod snapshot;
 pub mod source;
+pub mod startup;
 pub mod tui;
-pub mod app;
 pub mod view;

@@ -33,16 +33,11 @@ const TICK: Duration = Duration::from_secs(1);
 pub struct TuiOptions {
     /// Ring the terminal bell once when an alarm goes to ALARM (`--no-bell` turns it off).
     pub bell: bool,
-    /// Capture the mouse (click selects, wheel scrolls).
-    pub mouse: bool,
 }
 
 impl Default for TuiOptions {
     fn default() -> Self {
-        TuiOptions {
-            bell: true,
-            mouse: true,
-        }
+        TuiOptions { bell: true }
     }
 }
 
