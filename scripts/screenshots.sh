@@ -47,7 +47,7 @@ t() { tmux -L "$SOCKET" "$@"; }
 
 # Logs to a scratch dir; a fixed TERM with 256 colours, like most terminals today.
 t new-session -d -s "$SESSION" -x "$COLS" -y "$ROWS" \
-    "env TERM=xterm-256color XDG_STATE_HOME=$work XDG_CACHE_HOME=$work $KINETOP --no-bell"
+    "env TERM=xterm-256color XDG_STATE_HOME=$work XDG_CACHE_HOME=$work $KINETOP --no-bell ${KINETOP_ARGS:---window 1m}"
 t set-option -t "$SESSION" window-size manual >/dev/null
 
 wait_for() { # text, timeout seconds
@@ -72,9 +72,14 @@ shoot() { # name
 html, body { margin: 0; background: #1d1f21; }
 pre { margin: 0; padding: 12px 14px; color: #d8d8d8; background: #1d1f21;
       font: 15px/1.2 "DejaVu Sans Mono", monospace; }
+.c { display: inline-block; width: 1ch; overflow: hidden; vertical-align: bottom; }
 </style></head><body><pre>
 HTML
-        aha --no-header --black <"$work/$name.ansi"
+        # Glyphs DejaVu Sans Mono lacks (Braille chart dots, ⏸ ◀ ●) come from a proportional
+        # fallback font: pin each to one cell so the columns stay aligned as in a terminal.
+        aha --no-header --black <"$work/$name.ansi" |
+            sed 's/color:dimgray;/color:#1d1f21;/g' | # --black shows black as grey; we mean black
+            perl -CSD -pe 's/([\x{2190}-\x{24FF}\x{25A0}-\x{2BFF}])/<span class="c">$1<\/span>/g' 
         echo "</pre></body></html>"
     } >"$html"
     # DejaVu Sans Mono 15px: 9.03 px per column, 18 px per row.
@@ -89,6 +94,8 @@ HTML
 mkdir -p "$OUT"
 wait_for "● LIVE" 60
 wait_for "unknown" 30
+# The demo back-fills its history first; give it time so charts and time travel have data.
+sleep "${SETTLE:-45}"
 shoot overview
 
 t send-keys -t "$SESSION" Enter
@@ -99,17 +106,25 @@ t send-keys -t "$SESSION" L
 wait_for "Percentiles"
 shoot latency-histogram
 
-t send-keys -t "$SESSION" Escape Escape
+keys() { # one key at a time, as a person types (two Escs in one write read as one Alt-Esc)
+    for k in "$@"; do
+        t send-keys -t "$SESSION" "$k"
+        sleep 0.3
+    done
+}
+
+keys Escape Escape
 wait_for "Applications"
-t send-keys -t "$SESSION" Left Left Left Left Left Left
+keys Left Left Left Left Left Left
 wait_for "End live"
 shoot time-travel
 
-t send-keys -t "$SESSION" End '?'
+keys End '?'
 wait_for "Keys · Esc or ? closes"
 shoot help
 
-t send-keys -t "$SESSION" Escape Tab
-shoot alarms
+keys Escape m
+wait_for "Recent samples"
+shoot malformed
 
 t send-keys -t "$SESSION" q

@@ -42,7 +42,8 @@ impl Session {
     }
 
     fn screen(&self) -> String {
-        String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &self.name]).stdout).into_owned()
+        String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &self.name]).stdout)
+            .into_owned()
     }
 
     /// Waits until the screen satisfies `check`; fails with the last screen after `timeout`.
@@ -76,7 +77,10 @@ fn tmux(args: &[&str]) -> Output {
 }
 
 fn tmux_available() -> bool {
-    Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success())
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 #[test]
@@ -111,23 +115,39 @@ fn real_binary_in_tmux_start_drill_down_help_back_quit() {
     assert!(detail.contains("Esc back"), "{detail}");
 
     session.send(&["?"]);
-    session.wait_for("the help", wait, |s| s.contains("Keys · Esc or ? closes") && s.contains("time travel"));
+    session.wait_for("the help", wait, |s| {
+        s.contains("Keys · Esc or ? closes") && s.contains("time travel")
+    });
 
     session.send(&["Escape"]);
-    session.wait_for("the detail again", wait, |s| !s.contains("Keys · Esc") && s.contains("contacts:"));
+    session.wait_for("the detail again", wait, |s| {
+        !s.contains("Keys · Esc") && s.contains("contacts:")
+    });
 
     session.send(&["q"]);
     let after = session.wait_for("the shell after quitting", wait, |s| {
         s.contains("EXIT=") && s.trim_end().ends_with("tmux-test$")
     });
-    assert!(after.contains("EXIT=0"), "kinetop exited with an error:\n{after}");
-    assert!(!after.contains("Applications"), "the alternate screen was left:\n{after}");
+    assert!(
+        after.contains("EXIT=0"),
+        "kinetop exited with an error:\n{after}"
+    );
+    assert!(
+        !after.contains("Applications"),
+        "the alternate screen was left:\n{after}"
+    );
     let modes: Vec<&str> = after
         .lines()
         .skip_while(|l| !l.contains("EXIT="))
         .skip(1)
         .take_while(|l| !l.contains("tmux-test$"))
         .collect();
-    assert!(modes.contains(&"icanon") && modes.contains(&"echo"), "terminal not restored: {modes:?}\n{after}");
-    assert!(after.trim_end().ends_with("tmux-test$"), "a shell prompt is back:\n{after}");
+    assert!(
+        modes.contains(&"icanon") && modes.contains(&"echo"),
+        "terminal not restored: {modes:?}\n{after}"
+    );
+    assert!(
+        after.trim_end().ends_with("tmux-test$"),
+        "a shell prompt is back:\n{after}"
+    );
 }

@@ -132,7 +132,7 @@ fn status(
         } else {
             Tone::Normal
         };
-        push(4, format!("lag {}", format::latency_us(lag * 1_000)), tone);
+        push(4, format!("lag {}", format::lag_ms(lag)), tone);
     }
     let meta = &snapshot.metadata;
     match (&meta.origin, &meta.error) {
@@ -149,7 +149,7 @@ fn status(
     let (mode, tone) = match (ui.paused, ui.travel, index) {
         (true, _, _) => ("⏸ PAUSED".to_string(), Tone::Warn),
         (false, Some(_), Some(i)) => (
-            format!("◀ {}/{}", i + 1, snapshot.windows.len()),
+            format!("◀ PAST {}/{}", i + 1, snapshot.windows.len()),
             Tone::Warn,
         ),
         _ => ("● LIVE".to_string(), Tone::Good),
@@ -358,7 +358,7 @@ fn overview(snapshot: &Snapshot, ui: &UiState, index: usize, filter: &str) -> Ov
     );
 
     // The chart: the busiest applications of the window on screen, over the kept history.
-    let chart_slots = slots(snapshot, index, CHART_WINDOWS);
+    let chart_slots = slots(snapshot, chart_end(snapshot, index), CHART_WINDOWS);
     let mut busiest: Vec<&AppWindow> = window.apps.iter().collect();
     busiest.sort_by(|a, b| {
         b.requests
@@ -659,7 +659,7 @@ fn app_detail(
             _ => 0.0,
         },
     );
-    let chart_slots = slots(snapshot, index, CHART_WINDOWS);
+    let chart_slots = slots(snapshot, chart_end(snapshot, index), CHART_WINDOWS);
     let starts: Vec<i64> = chart_slots.iter().map(|(s, _)| *s).collect();
     let per_slot = |f: &dyn Fn(&AppWindow) -> u64| -> Vec<u64> {
         chart_slots
@@ -733,7 +733,7 @@ fn find_caller<'a>(window: &'a WindowSummary, app: &str, host: &str) -> Option<&
 fn host_detail(snapshot: &Snapshot, index: usize, app: &Arc<str>, host: &Arc<str>) -> HostDetail {
     let window = &snapshot.windows[index];
     let caller = find_caller(window, app, host);
-    let chart_slots = slots(snapshot, index, CHART_WINDOWS);
+    let chart_slots = slots(snapshot, chart_end(snapshot, index), CHART_WINDOWS);
     let starts: Vec<i64> = chart_slots.iter().map(|(s, _)| *s).collect();
     let per_slot = |f: &dyn Fn(&CallerSummary) -> u64| -> Vec<u64> {
         chart_slots
@@ -832,5 +832,15 @@ fn malformed(snapshot: &Snapshot) -> MalformedView {
                 text: crate::sanitize::for_display(&m.text, 4 * MAX_TEXT).into_owned(),
             })
             .collect(),
+    }
+}
+
+/// The last window the charts plot: an open window is left out (its partial count would look like
+/// a sudden drop) unless it is all there is.
+fn chart_end(snapshot: &Snapshot, index: usize) -> usize {
+    if index > 0 && !snapshot.windows[index].is_final {
+        index - 1
+    } else {
+        index
     }
 }

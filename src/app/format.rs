@@ -65,6 +65,15 @@ pub fn latency_us(us: u64) -> String {
     }
 }
 
+/// How far behind the source we are: `0.3s`, `12s`, `4m`.
+pub fn lag_ms(ms: u64) -> String {
+    if ms < 10_000 {
+        format!("{:.1}s", ms as f64 / 1_000.0)
+    } else {
+        age((ms / 1_000) as i64)
+    }
+}
+
 /// A share as a percentage: `0%`, `0.4%`, `12%`, `100%`.
 pub fn percent(share: f64) -> String {
     let p = share * 100.0;
@@ -204,6 +213,9 @@ mod tests {
         assert_eq!(latency_us(1_500), "1.5ms");
         assert_eq!(latency_us(120_000), "120ms");
         assert_eq!(latency_us(1_250_000), "1.25s");
+        assert_eq!(lag_ms(0), "0.0s");
+        assert_eq!(lag_ms(1_250), "1.2s");
+        assert_eq!(lag_ms(300_000), "5m");
         assert_eq!(width(10), "10s");
         assert_eq!(width(300), "5m");
         assert_eq!(width(3600), "1h");

@@ -155,10 +155,11 @@ fn row<'a>(r: &AppRow, columns: &[usize], theme: &Theme) -> Row<'a> {
     } else {
         Style::new()
     };
-    let err_style = |share: f64, bad: f64| {
+    // Colour only what deserves a look: a few 4xx are normal, 5xx less so.
+    let err_style = |share: f64, warn: f64, bad: f64| {
         if share >= bad {
             theme.tone(crate::app::model::Tone::Bad)
-        } else if share > 0.0 {
+        } else if share >= warn {
             theme.tone(crate::app::model::Tone::Warn)
         } else {
             Style::new()
@@ -168,8 +169,8 @@ fn row<'a>(r: &AppRow, columns: &[usize], theme: &Theme) -> Row<'a> {
     all.push(Cell::from(Span::styled(mark, mark_style)));
     for (i, text) in cells.into_iter().enumerate() {
         let style = match i {
-            3 => err_style(r.err_4xx, 0.10),
-            4 => err_style(r.err_5xx, 0.01),
+            4 => err_style(r.err_4xx, 0.10, 0.30),
+            5 => err_style(r.err_5xx, 0.01, 0.05),
             9 => theme.series(0),
             _ => Style::new(),
         };

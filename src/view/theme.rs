@@ -61,8 +61,14 @@ impl Theme {
         }
     }
 
+    /// Black on cyan reads on dark and light backgrounds alike (both colours are explicit);
+    /// without colour, reverse video.
     pub fn selected(self) -> Style {
-        Style::new().add_modifier(Modifier::REVERSED)
+        if self.colour {
+            Style::new().fg(Color::Black).bg(Color::Cyan)
+        } else {
+            Style::new().add_modifier(Modifier::REVERSED)
+        }
     }
 
     pub fn header(self) -> Style {

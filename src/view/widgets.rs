@@ -28,19 +28,20 @@ pub fn list_title(title: &str, filter: &str) -> String {
     }
 }
 
-/// A centred message inside a panel (empty states).
+/// A centred message inside a panel (empty states), wrapped when the panel is narrow.
 pub fn message(frame: &mut Frame, area: Rect, text: &str, theme: &Theme) {
-    if area.height == 0 {
+    if area.height == 0 || area.width < 3 {
         return;
     }
-    let y = area.y + area.height.saturating_sub(1) / 2;
+    let width = area.width - 2;
+    let lines = (text.chars().count() as u16).div_ceil(width).max(1);
+    let y = area.y + area.height.saturating_sub(lines) / 2;
+    let style = theme.tone(crate::app::model::Tone::Dim);
     frame.render_widget(
-        Paragraph::new(Span::styled(
-            text.to_string(),
-            theme.tone(crate::app::model::Tone::Dim),
-        ))
-        .alignment(Alignment::Center),
-        Rect::new(area.x, y, area.width, 1),
+        Paragraph::new(Span::styled(text.to_string(), style))
+            .alignment(Alignment::Center)
+            .wrap(ratatui::widgets::Wrap { trim: true }),
+        Rect::new(area.x + 1, y, width, area.height - (y - area.y)),
     );
 }
 
@@ -193,18 +194,26 @@ pub fn draw_histogram(frame: &mut Frame, area: Rect, histogram: Option<&Histogra
         .max()
         .unwrap_or(0);
     let bar_width = (inner.width as usize).saturating_sub(label_width + count_width + 2);
-    let max = h.bars.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
-    let lines: Vec<Line> = h
-        .bars
+    // More buckets than rows: the slowest ones share the last row, so the tail stays visible.
+    let rows = (inner.height as usize).max(1);
+    let mut shown: Vec<(&str, u64)> = h.bars.iter().map(|(l, n)| (l.as_str(), *n)).collect();
+    if shown.len() > rows {
+        let tail: u64 = shown[rows - 1..].iter().map(|(_, n)| n).sum();
+        let last = shown[shown.len() - 1].0;
+        shown.truncate(rows - 1);
+        shown.push((last, tail));
+    }
+    let max = shown.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
+    let lines: Vec<Line> = shown
         .iter()
-        .map(|(label, n)| {
+        .map(|&(label, n)| {
             Line::from(vec![
                 Span::styled(
                     format!("{label:>label_width$} "),
                     theme.tone(crate::app::model::Tone::Dim),
                 ),
-                Span::styled(bar(*n, max, bar_width), theme.bar()),
-                Span::raw(format!(" {}", crate::app::format::count(*n))),
+                Span::styled(bar(n, max, bar_width), theme.bar()),
+                Span::raw(format!(" {}", crate::app::format::count(n))),
             ])
         })
         .collect();
