@@ -318,3 +318,18 @@ fn hostile_paths_are_escaped() {
     let text = s.keys("m").text();
     assert!(text.contains("\\x1b[2J"), "{text}");
 }
+
+#[test]
+fn a_hundred_thousand_unknown_callers_scroll() {
+    let mut s = Screen::new(120, 36, fixtures::large(50, 100_000));
+    s.keys("/unknown").key(KeyCode::Enter).key(KeyCode::Enter);
+    let text = s.text();
+    assert!(
+        text.contains("top 100000 of 100,000") || text.contains("of 100,000"),
+        "{text}"
+    );
+    assert!(text.contains("/100,000"), "a position hint: {text}");
+    s.key(KeyCode::Char('G'));
+    let text = s.text();
+    assert!(text.contains("100,000/100,000"), "{text}");
+}

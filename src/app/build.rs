@@ -138,13 +138,15 @@ fn status(
     match (&meta.origin, &meta.error) {
         (_, Some(error)) => push(1, format!("metadata ⚠ {}", safe(error)), Tone::Bad),
         (Some(origin), None) => {
+            // The file name says which table; the full path is in the config the operator wrote.
+            let name = origin.rsplit('/').next().unwrap_or(origin);
             let age = meta
                 .loaded_at
-                .map(|t| format!(" ({} old)", format::age(now_ms / 1000 - t)))
+                .map(|t| format!(" {} old", format::age(now_ms / 1000 - t)))
                 .unwrap_or_default();
-            push(4, format!("{}{age}", safe(origin)), Tone::Normal);
+            push(3, format!("{}{age}", safe(name)), Tone::Normal);
         }
-        (None, None) => push(5, "no metadata".into(), Tone::Dim),
+        (None, None) => push(4, "no metadata".into(), Tone::Dim),
     }
     let (mode, tone) = match (ui.paused, ui.travel, index) {
         (true, _, _) => ("⏸ PAUSED".to_string(), Tone::Warn),
@@ -158,8 +160,14 @@ fn status(
     if let Some(i) = index {
         let w = &snapshot.windows[i];
         let width = format::width(snapshot.width_secs);
-        let text = if columns >= 100 {
+        let text = if columns >= 150 {
             format!("{width} window {}", format::span(w.start, w.end))
+        } else if columns >= 100 {
+            format!(
+                "{width} {}–{}Z",
+                format::clock(w.start),
+                format::clock(w.end)
+            )
         } else {
             format!(
                 "{width} {}–{}",

@@ -94,8 +94,8 @@ pub fn scrolled_table<'a>(
         // A position hint instead of a scrollbar: `41–60/1,000`.
         let text = format!(
             " {}–{}/{} ",
-            offset + 1,
-            (offset + visible).min(len),
+            crate::app::format::grouped(offset as u64 + 1),
+            crate::app::format::grouped((offset + visible).min(len) as u64),
             crate::app::format::grouped(len as u64)
         );
         let width = text.chars().count() as u16;
