@@ -1,0 +1,275 @@
+//! The alarm engine: one state per rule and application, evaluated on each final window in
+//! order. Windows in which nothing happened are never reported by the aggregator, so the engine
+//! fills such gaps itself: every skipped window is a window without datapoints for every alarm.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+use super::evaluate::{evaluate, Slot};
+use super::{AlarmRule, AlarmState, AlarmStatus, AlarmTransition, AlarmsView, AppSelector};
+use crate::core::WindowSummary;
+
+/// How many transitions [`AlarmsView::recent`] keeps.
+pub const RECENT_TRANSITIONS: usize = 100;
+
+/// One alarm: a rule applied to one application.
+#[derive(Debug, Clone)]
+struct Track {
+    state: AlarmState,
+    since: Option<i64>,
+    /// The datapoints of the evaluation range, oldest first: `(window start, value)`. Windows
+    /// from before the alarm existed are not here.
+    slots: VecDeque<(i64, Option<f64>)>,
+}
+
+impl Track {
+    fn new() -> Self {
+        Track {
+            state: AlarmState::InsufficientData,
+            since: None,
+            slots: VecDeque::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct RuleAlarms {
+    rule: Arc<AlarmRule>,
+    metric: Arc<str>,
+    /// By application; one entry for a single-application rule, one per application seen for `*`.
+    alarms: BTreeMap<Arc<str>, Track>,
+}
+
+/// Evaluates every rule on each final window. Pure and deterministic: the same windows give the
+/// same transitions, in the same order (window by window; within one, rule order, then
+/// application name).
+#[derive(Debug, Clone)]
+pub struct AlarmEngine {
+    width_secs: i64,
+    rules: Vec<RuleAlarms>,
+    /// Start of the newest window evaluated.
+    last_start: Option<i64>,
+    /// Newest last.
+    recent: VecDeque<AlarmTransition>,
+    generation: u64,
+}
+
+impl AlarmEngine {
+    /// `width_secs`: the width of the windows that will be evaluated (> 0).
+    pub fn new(rules: Vec<AlarmRule>, width_secs: i64) -> Self {
+        let rules = rules
+            .into_iter()
+            .map(|rule| {
+                let mut alarms = BTreeMap::new();
+                if let AppSelector::One(app) = &rule.application {
+                    alarms.insert(app.clone(), Track::new());
+                }
+                RuleAlarms {
+                    metric: Arc::from(rule.metric.as_str()),
+                    rule: Arc::new(rule),
+                    alarms,
+                }
+            })
+            .collect();
+        AlarmEngine {
+            width_secs: width_secs.max(1),
+            rules,
+            last_start: None,
+            recent: VecDeque::new(),
+            generation: 0,
+        }
+    }
+
+    pub fn width_secs(&self) -> i64 {
+        self.width_secs
+    }
+
+    pub fn rules(&self) -> impl Iterator<Item = &AlarmRule> {
+        self.rules.iter().map(|r| r.rule.as_ref())
+    }
+
+    /// The rule of an alarm by its (unique) name.
+    pub fn rule(&self, name: &str) -> Option<&AlarmRule> {
+        self.rules().find(|r| r.name.as_ref() == name)
+    }
+
+    /// Start of the newest window evaluated.
+    pub fn last_window_start(&self) -> Option<i64> {
+        self.last_start
+    }
+
+    /// Changes with every evaluation that changed anything: a cheap "is the view stale?" test.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The state of one alarm, if it exists (a `*` rule's alarm exists once its application has
+    /// appeared).
+    pub fn state(&self, rule: &str, application: &str) -> Option<AlarmState> {
+        self.rules
+            .iter()
+            .find(|r| r.rule.name.as_ref() == rule)
+            .and_then(|r| r.alarms.get(application))
+            .map(|t| t.state)
+    }
+
+    /// Evaluates the next final window, after evaluating every window skipped since the last one
+    /// as a window without datapoints. Windows not newer than the last one are ignored.
+    /// Returns the transitions it caused, oldest first.
+    pub fn evaluate(&mut self, window: &WindowSummary) -> Vec<AlarmTransition> {
+        let mut out = Vec::new();
+        if let Some(last) = self.last_start {
+            if window.start <= last {
+                return out;
+            }
+            let skipped = ((window.start - last) / self.width_secs - 1).max(0);
+            // After a whole evaluation range of empty windows every state is settled (all missing
+            // gives the same answer again), so a long gap costs at most that many evaluations.
+            let settle = self
+                .rules
+                .iter()
+                .map(|r| r.rule.evaluation_range())
+                .max()
+                .unwrap_or(0) as i64;
+            for i in 1..=skipped.min(settle) {
+                self.step(last + i * self.width_secs, None, &mut out);
+            }
+            if skipped > settle {
+                for i in (skipped - settle + 1).max(settle + 1)..=skipped {
+                    self.record_only(last + i * self.width_secs);
+                }
+            }
+        }
+        self.step(window.start, Some(window), &mut out);
+        self.last_start = Some(window.start);
+        for t in &out {
+            if self.recent.len() == RECENT_TRANSITIONS {
+                self.recent.pop_front();
+            }
+            self.recent.push_back(t.clone());
+        }
+        self.generation += 1;
+        out
+    }
+
+    /// Evaluates every alarm on the window starting at `start` (`None`: a skipped window).
+    fn step(&mut self, start: i64, window: Option<&WindowSummary>, out: &mut Vec<AlarmTransition>) {
+        let width = self.width_secs;
+        let mut range = Vec::new();
+        for rules in &mut self.rules {
+            let rule = &rules.rule;
+            if let (AppSelector::Each, Some(window)) = (&rule.application, window) {
+                for app in &window.apps {
+                    if !rules.alarms.contains_key(&app.application) {
+                        rules.alarms.insert(app.application.clone(), Track::new());
+                    }
+                }
+            }
+            let span = rule.evaluation_range();
+            for (application, track) in &mut rules.alarms {
+                let value = window
+                    .and_then(|w| w.app(application))
+                    .and_then(|app| rule.metric.value(app, width));
+                push_slot(&mut track.slots, span, (start, value));
+                range.clear();
+                range.extend((track.slots.len()..span).map(|_| Slot::Unknown));
+                range.extend(track.slots.iter().map(|&(_, v)| match v {
+                    Some(v) if rule.breaches(v) => Slot::Breaching,
+                    Some(_) => Slot::NotBreaching,
+                    None => Slot::Missing,
+                }));
+                let state = evaluate(
+                    &range,
+                    rule.evaluation_periods,
+                    rule.datapoints_to_alarm,
+                    rule.treat_missing_data,
+                    track.state,
+                );
+                if state != track.state {
+                    out.push(AlarmTransition {
+                        alarm: rule.name.clone(),
+                        application: application.clone(),
+                        state,
+                        previous: track.state,
+                        window_start: start,
+                        value,
+                        threshold: rule.threshold,
+                    });
+                    track.state = state;
+                    track.since = Some(start);
+                }
+            }
+        }
+    }
+
+    /// Records a skipped window without evaluating (states are settled).
+    fn record_only(&mut self, start: i64) {
+        for rules in &mut self.rules {
+            let span = rules.rule.evaluation_range();
+            for track in rules.alarms.values_mut() {
+                push_slot(&mut track.slots, span, (start, None));
+            }
+        }
+    }
+
+    /// Every alarm's state (ALARM first, then by name and application) and the recent
+    /// transitions (newest first).
+    pub fn view(&self) -> AlarmsView {
+        let mut statuses: Vec<AlarmStatus> = self
+            .rules
+            .iter()
+            .flat_map(|rules| {
+                let rule = &rules.rule;
+                rules
+                    .alarms
+                    .iter()
+                    .map(move |(application, track)| AlarmStatus {
+                        alarm: rule.name.clone(),
+                        application: application.clone(),
+                        metric: rules.metric.clone(),
+                        comparison: rule.comparison.as_str(),
+                        threshold: rule.threshold,
+                        state: track.state,
+                        since: track.since,
+                        value: track.slots.back().and_then(|&(_, v)| v),
+                        datapoints: self.datapoints(track, rule.evaluation_periods),
+                    })
+            })
+            .collect();
+        statuses.sort_by(|a, b| {
+            (a.state != AlarmState::Alarm)
+                .cmp(&(b.state != AlarmState::Alarm))
+                .then_with(|| a.alarm.cmp(&b.alarm))
+                .then_with(|| a.application.cmp(&b.application))
+        });
+        AlarmsView {
+            statuses,
+            recent: self.recent.iter().rev().cloned().collect(),
+        }
+    }
+
+    /// The last `n` datapoints, oldest first; windows from before the alarm existed are shown
+    /// as missing so that there are always `n` once anything was evaluated.
+    fn datapoints(&self, track: &Track, n: usize) -> Vec<(i64, Option<f64>)> {
+        let Some(&(first, _)) = track.slots.front() else {
+            return Vec::new();
+        };
+        let have = track.slots.len().min(n);
+        let pad = n - have;
+        (1..=pad)
+            .rev()
+            .map(|i| (first - i as i64 * self.width_secs, None))
+            .chain(track.slots.iter().skip(track.slots.len() - have).copied())
+            .collect()
+    }
+}
+
+fn push_slot(slots: &mut VecDeque<(i64, Option<f64>)>, span: usize, slot: (i64, Option<f64>)) {
+    if slots.len() == span {
+        slots.pop_front();
+    }
+    slots.push_back(slot);
+}
+
+#[cfg(test)]
+mod tests;

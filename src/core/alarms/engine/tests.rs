@@ -1,0 +1,384 @@
+use super::*;
+use crate::core::alarms::{Comparison, Metric, TreatMissingData};
+use crate::core::{AppWindow, LatencySummary, StatusClasses};
+use AlarmState::{Alarm, InsufficientData, Ok};
+
+const W: i64 = 60;
+const T0: i64 = 1_484_906_400; // 2017-01-20T10:00:00Z
+
+/// An application window with `requests` requests of which `errors` are 5xx.
+fn app(name: &str, requests: u64, errors: u64) -> AppWindow {
+    let mut status = StatusClasses::default();
+    status.add(200, requests - errors);
+    status.add(500, errors);
+    AppWindow {
+        application: Arc::from(name),
+        requests,
+        bytes: requests * 100,
+        status,
+        status_codes: vec![(200, requests - errors), (500, errors)],
+        hosts: 3,
+        hosts_exact: true,
+        latency: None,
+        top_paths: Vec::new(),
+        top_callers: Vec::new(),
+    }
+}
+
+/// Window number `i` (start `T0 + i·W`) with these applications.
+fn window(i: i64, mut apps: Vec<AppWindow>) -> WindowSummary {
+    apps.sort_by(|a, b| a.application.cmp(&b.application));
+    WindowSummary {
+        start: T0 + i * W,
+        end: T0 + (i + 1) * W,
+        is_final: true,
+        apps,
+    }
+}
+
+fn five_xx(app: &str, m: usize, n: usize, treat: TreatMissingData) -> AlarmRule {
+    AlarmRule::new("5xx", app, Metric::ErrorRate5xx, Comparison::Greater, 0.05)
+        .m_of_n(m, n)
+        .missing_data(treat)
+}
+
+/// (window index, application, state, previous, value)
+fn brief(ts: &[AlarmTransition]) -> Vec<(i64, String, AlarmState, AlarmState, Option<f64>)> {
+    ts.iter()
+        .map(|t| {
+            assert_eq!((t.window_start - T0) % W, 0);
+            (
+                (t.window_start - T0) / W,
+                t.application.to_string(),
+                t.state,
+                t.previous,
+                t.value,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn two_out_of_three_on_consecutive_windows() {
+    let mut engine = AlarmEngine::new(
+        vec![five_xx("checkout", 2, 3, TreatMissingData::Missing)],
+        W,
+    );
+    let errors = [0, 10, 0, 20, 30, 0, 0, 0];
+    let mut all = Vec::new();
+    for (i, e) in errors.iter().enumerate() {
+        all.extend(engine.evaluate(&window(i as i64, vec![app("checkout", 100, *e)])));
+    }
+    assert_eq!(
+        brief(&all),
+        vec![
+            (0, "checkout".into(), Ok, InsufficientData, Some(0.0)),
+            // 0.1 0 0.2: two of the last three breach.
+            (3, "checkout".into(), Alarm, Ok, Some(0.2)),
+            // 0.3 0 0: only one of three.
+            (6, "checkout".into(), Ok, Alarm, Some(0.0)),
+        ]
+    );
+    assert_eq!(all[1].threshold, 0.05);
+    assert_eq!(&*all[1].alarm, "5xx");
+}
+
+#[test]
+fn skipped_windows_are_missing_datapoints_for_every_alarm() {
+    let mut engine = AlarmEngine::new(
+        vec![five_xx("checkout", 2, 3, TreatMissingData::Missing)],
+        W,
+    );
+    let mut all = Vec::new();
+    all.extend(engine.evaluate(&window(0, vec![app("checkout", 100, 50)])));
+    all.extend(engine.evaluate(&window(1, vec![app("checkout", 100, 50)])));
+    // Nothing at all happens for 8 windows (the aggregator reports none of them).
+    all.extend(engine.evaluate(&window(10, vec![app("checkout", 100, 0)])));
+    assert_eq!(
+        brief(&all),
+        vec![
+            (1, "checkout".into(), Alarm, InsufficientData, Some(0.5)),
+            // The breaching datapoints are carried until they leave the 5-window range.
+            (6, "checkout".into(), InsufficientData, Alarm, None),
+            (10, "checkout".into(), Ok, InsufficientData, Some(0.0)),
+        ]
+    );
+    let view = engine.view();
+    assert_eq!(
+        view.statuses[0].datapoints,
+        vec![
+            (T0 + 8 * W, None),
+            (T0 + 9 * W, None),
+            (T0 + 10 * W, Some(0.0))
+        ]
+    );
+}
+
+#[test]
+fn skipped_windows_with_each_treatment() {
+    let run = |treat| {
+        let rule = AlarmRule::new(
+            "rps",
+            "api",
+            Metric::RequestsPerSecond,
+            Comparison::Greater,
+            1.0,
+        )
+        .m_of_n(1, 1)
+        .missing_data(treat);
+        let mut engine = AlarmEngine::new(vec![rule], W);
+        let mut all = engine.evaluate(&window(0, vec![app("api", 600, 0)])); // 10/s: ALARM
+        all.extend(engine.evaluate(&window(5, vec![app("api", 6, 0)]))); // 0.1/s: OK
+        brief(&all)
+            .into_iter()
+            .map(|(i, _, state, _, _)| (i, state))
+            .collect::<Vec<_>>()
+    };
+    use TreatMissingData as T;
+    // Range 3 for N = 1: the datapoint is kept for 2 empty windows, then nothing is known.
+    assert_eq!(
+        run(T::Missing),
+        vec![(0, Alarm), (3, InsufficientData), (5, Ok)]
+    );
+    assert_eq!(run(T::Ignore), vec![(0, Alarm), (5, Ok)]);
+    assert_eq!(run(T::Breaching), vec![(0, Alarm), (5, Ok)]);
+    // As CloudWatch: while N real datapoints are in the range, they decide, whatever the treatment.
+    assert_eq!(run(T::NotBreaching), vec![(0, Alarm), (3, Ok)]);
+}
+
+#[test]
+fn an_absent_application_is_a_missing_datapoint() {
+    let rule = five_xx("checkout", 1, 1, TreatMissingData::NotBreaching);
+    let mut engine = AlarmEngine::new(vec![rule], W);
+    let mut all = engine.evaluate(&window(0, vec![app("checkout", 10, 5)]));
+    // Windows happen, but without checkout: once its datapoint has left the range (3 windows
+    // for N = 1), the missing datapoints count as not breaching.
+    for i in 1..4 {
+        all.extend(engine.evaluate(&window(i, vec![app("search", 10, 0)])));
+    }
+    assert_eq!(
+        brief(&all),
+        vec![
+            (0, "checkout".into(), Alarm, InsufficientData, Some(0.5)),
+            (3, "checkout".into(), Ok, Alarm, None),
+        ]
+    );
+}
+
+#[test]
+fn star_rule_keeps_one_state_per_application() {
+    let mut engine = AlarmEngine::new(vec![five_xx("*", 1, 1, TreatMissingData::Missing)], W);
+    let t0 = engine.evaluate(&window(
+        0,
+        vec![app("checkout", 10, 5), app("search", 10, 0)],
+    ));
+    assert_eq!(
+        brief(&t0),
+        vec![
+            (0, "checkout".into(), Alarm, InsufficientData, Some(0.5)),
+            (0, "search".into(), Ok, InsufficientData, Some(0.0)),
+        ]
+    );
+    // A new application gets its own state when it first appears; the others are unaffected.
+    let t1 = engine.evaluate(&window(
+        1,
+        vec![
+            app("checkout", 10, 5),
+            app("search", 10, 0),
+            app("unknown", 4, 4),
+        ],
+    ));
+    assert_eq!(
+        brief(&t1),
+        vec![(1, "unknown".into(), Alarm, InsufficientData, Some(1.0))]
+    );
+    assert_eq!(engine.state("5xx", "checkout"), Some(Alarm));
+    assert_eq!(engine.state("5xx", "search"), Some(Ok));
+    assert_eq!(engine.state("5xx", "unknown"), Some(Alarm));
+    assert_eq!(engine.state("5xx", "payments"), None);
+    let view = engine.view();
+    let names: Vec<_> = view
+        .statuses
+        .iter()
+        .map(|s| (s.application.to_string(), s.state))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            ("checkout".into(), Alarm),
+            ("unknown".into(), Alarm),
+            ("search".into(), Ok)
+        ]
+    );
+}
+
+#[test]
+fn single_application_rule_exists_from_the_start_and_works_for_unknown() {
+    let rule = AlarmRule::new(
+        "scanner",
+        "unknown",
+        Metric::RequestsPerSecond,
+        Comparison::Greater,
+        5.0,
+    )
+    .m_of_n(2, 3);
+    let mut engine = AlarmEngine::new(vec![rule], W);
+    let view = engine.view();
+    assert_eq!(view.statuses.len(), 1);
+    assert_eq!(view.statuses[0].state, InsufficientData);
+    assert_eq!(view.statuses[0].since, None);
+    assert!(view.statuses[0].datapoints.is_empty());
+    let mut all = Vec::new();
+    for (i, n) in [600, 120, 900].iter().enumerate() {
+        all.extend(engine.evaluate(&window(i as i64, vec![app("unknown", *n, 0)])));
+    }
+    assert_eq!(
+        brief(&all),
+        vec![
+            (1, "unknown".into(), Ok, InsufficientData, Some(2.0)),
+            (2, "unknown".into(), Alarm, Ok, Some(15.0)),
+        ]
+    );
+    let status = &engine.view().statuses[0];
+    assert_eq!(status.since, Some(T0 + 2 * W));
+    assert_eq!(status.value, Some(15.0));
+    assert_eq!(&*status.metric, "requests-per-second");
+    assert_eq!(status.comparison, ">");
+    assert_eq!(
+        status.datapoints,
+        vec![
+            (T0, Some(10.0)),
+            (T0 + W, Some(2.0)),
+            (T0 + 2 * W, Some(15.0))
+        ]
+    );
+}
+
+#[test]
+fn datapoints_are_padded_to_n_before_the_alarm_existed() {
+    let mut engine = AlarmEngine::new(
+        vec![five_xx("checkout", 2, 4, TreatMissingData::Missing)],
+        W,
+    );
+    engine.evaluate(&window(7, vec![app("checkout", 10, 0)]));
+    assert_eq!(
+        engine.view().statuses[0].datapoints,
+        vec![
+            (T0 + 4 * W, None),
+            (T0 + 5 * W, None),
+            (T0 + 6 * W, None),
+            (T0 + 7 * W, Some(0.0))
+        ]
+    );
+}
+
+#[test]
+fn old_and_repeated_windows_are_ignored() {
+    let mut engine = AlarmEngine::new(
+        vec![five_xx("checkout", 1, 1, TreatMissingData::Missing)],
+        W,
+    );
+    assert_eq!(
+        engine
+            .evaluate(&window(5, vec![app("checkout", 10, 5)]))
+            .len(),
+        1
+    );
+    assert!(engine
+        .evaluate(&window(5, vec![app("checkout", 10, 0)]))
+        .is_empty());
+    assert!(engine
+        .evaluate(&window(3, vec![app("checkout", 10, 0)]))
+        .is_empty());
+    assert_eq!(engine.state("5xx", "checkout"), Some(Alarm));
+    assert_eq!(engine.last_window_start(), Some(T0 + 5 * W));
+}
+
+#[test]
+fn view_orders_alarms_first_and_keeps_recent_transitions_bounded() {
+    let rules = vec![
+        AlarmRule::new("b-rule", "api", Metric::Requests, Comparison::Greater, 5.0),
+        AlarmRule::new("a-rule", "api", Metric::Requests, Comparison::Greater, 50.0),
+        AlarmRule::new("c-rule", "api", Metric::Requests, Comparison::Less, 1.0),
+    ];
+    let mut engine = AlarmEngine::new(rules, W);
+    // Flip b-rule between ALARM and OK 150 times.
+    for i in 0..150 {
+        engine.evaluate(&window(
+            i,
+            vec![app("api", if i % 2 == 0 { 10 } else { 2 }, 0)],
+        ));
+    }
+    let view = engine.view();
+    let order: Vec<_> = view.statuses.iter().map(|s| (&*s.alarm, s.state)).collect();
+    assert_eq!(order, vec![("a-rule", Ok), ("b-rule", Ok), ("c-rule", Ok)]);
+    engine.evaluate(&window(150, vec![app("api", 10, 0)]));
+    let view = engine.view();
+    assert_eq!(view.statuses[0].alarm.as_ref(), "b-rule");
+    assert_eq!(view.statuses[0].state, Alarm);
+    assert_eq!(view.recent.len(), RECENT_TRANSITIONS);
+    assert_eq!(view.recent[0].window_start, T0 + 150 * W, "newest first");
+    assert!(view
+        .recent
+        .windows(2)
+        .all(|p| p[0].window_start >= p[1].window_start));
+}
+
+#[test]
+fn metric_values() {
+    let mut a = app("api", 120, 6);
+    a.status.add(404, 12);
+    a.requests += 12;
+    assert_eq!(Metric::Requests.value(&a, 60), Some(132.0));
+    assert_eq!(Metric::RequestsPerSecond.value(&a, 60), Some(2.2));
+    assert_eq!(Metric::RequestsPerSecond.value(&a, 10), Some(13.2));
+    assert_eq!(Metric::Bytes.value(&a, 60), Some(12_000.0));
+    assert_eq!(Metric::ErrorRate5xx.value(&a, 60), Some(6.0 / 132.0));
+    assert_eq!(Metric::ErrorRate4xx.value(&a, 60), Some(12.0 / 132.0));
+    assert_eq!(Metric::Hosts.value(&a, 60), Some(3.0));
+    // No latency field in the log: latency datapoints are missing.
+    assert_eq!(Metric::P99LatencyUs.value(&a, 60), None);
+    a.latency = Some(LatencySummary {
+        count: 132,
+        min: 10,
+        p50: 800,
+        p90: 9_000,
+        p99: 1_200_000,
+        max: 30_000_000,
+        mean: 20_000.0,
+        buckets: Vec::new(),
+    });
+    assert_eq!(Metric::P50LatencyUs.value(&a, 60), Some(800.0));
+    assert_eq!(Metric::P90LatencyUs.value(&a, 60), Some(9_000.0));
+    assert_eq!(Metric::P99LatencyUs.value(&a, 60), Some(1_200_000.0));
+    assert_eq!(Metric::MaxLatencyUs.value(&a, 60), Some(30_000_000.0));
+    // Error rates of a window without requests are missing, not 0.
+    let empty = app("api", 0, 0);
+    assert_eq!(Metric::ErrorRate5xx.value(&empty, 60), None);
+    assert_eq!(Metric::ErrorRate4xx.value(&empty, 60), None);
+    assert_eq!(Metric::Requests.value(&empty, 60), Some(0.0));
+}
+
+#[test]
+fn cloudwatch_table_through_the_engine() {
+    // The documented row "X - - - -" (3 out of 3): a breaching datapoint followed by four
+    // windows without one is ALARM for `missing`, and the state is kept for `ignore`.
+    let run = |treat| {
+        let mut engine = AlarmEngine::new(vec![five_xx("checkout", 3, 3, treat)], W);
+        // Earlier history: three good windows make it OK; they leave the range later.
+        for i in 0..3 {
+            engine.evaluate(&window(i, vec![app("checkout", 10, 0)]));
+        }
+        engine.evaluate(&window(3, vec![app("checkout", 10, 5)]));
+        // Windows 4..=7 happen without checkout.
+        for i in 4..8 {
+            engine.evaluate(&window(i, vec![app("search", 10, 0)]));
+        }
+        engine.state("5xx", "checkout").unwrap()
+    };
+    use TreatMissingData as T;
+    assert_eq!(run(T::Missing), Alarm);
+    assert_eq!(run(T::Ignore), Ok);
+    assert_eq!(run(T::Breaching), Alarm);
+    assert_eq!(run(T::NotBreaching), Ok);
+}

@@ -1,0 +1,294 @@
+//! Headless alarms through the real binary: a log whose 5xx spike, recovery, second spike and
+//! silence land in known one-minute windows. Each final window's lines come first, then the
+//! alarm lines its evaluation caused (exactly the contract's fields, in order), then the summary.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+
+/// 10:00:00Z on 2017-01-20 as written in `%t`.
+fn stamp(minute: u32, second: u32) -> String {
+    format!("[20/Jan/2017:10:{minute:02}:{second:02} +0000]")
+}
+
+/// `requests` combined_D lines from `client` in minute `minute`, the first `errors` of them 503.
+fn minute_of_traffic(log: &mut String, client: &str, minute: u32, requests: u32, errors: u32) {
+    for i in 0..requests {
+        let status = if i < errors { 503 } else { 200 };
+        writeln!(
+            log,
+            "{client} - - {} \"GET /api/v1/cart/{i} HTTP/1.1\" {status} 512 \"-\" \"alarm-test/1.0\" {}",
+            stamp(minute, (i * 59 / requests.max(1)).min(59)),
+            10_000 + i * 100
+        )
+        .unwrap();
+    }
+}
+
+/// Runs kinetop headless on the log with the config; returns stdout lines.
+fn run(dir: &Path, log: &str, config: &str) -> Vec<String> {
+    let log_path = dir.join("access.log");
+    let cfg_path = dir.join("kinetop.toml");
+    std::fs::write(&log_path, log).unwrap();
+    std::fs::write(&cfg_path, config).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kinetop"))
+        .arg("--file")
+        .arg(&log_path)
+        .args(["--format", "combined_D", "--window", "1m", "--config"])
+        .arg(&cfg_path)
+        .arg("--headless")
+        .env("HOME", dir) // keep logs and state of the run inside the temp dir
+        .env("XDG_STATE_HOME", dir.join("state"))
+        .env("XDG_CACHE_HOME", dir.join("cache"))
+        .output()
+        .expect("run kinetop");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "exit {:?}: {stderr}", out.status);
+    String::from_utf8(out.stdout)
+        .expect("UTF-8 output")
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// A compact form of the output: `window HH:MM app requests 5xx` for window lines, the alarm
+/// line's contract part for alarm lines (checked to be exact), `summary …` last.
+fn compact(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|line| {
+            let v: serde_json::Value =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+            match v["type"].as_str() {
+                Some("window") => format!(
+                    "window {} {} {} {}",
+                    &v["start"].as_str().unwrap()[11..16],
+                    v["application"].as_str().unwrap(),
+                    v["requests"],
+                    v["status"]["5xx"]
+                ),
+                Some("alarm") => {
+                    // The contract's eight fields, exactly and in this order; extra fields may
+                    // follow.
+                    let end = line.find(r#","threshold":"#).expect("threshold");
+                    let rest = &line[end..];
+                    let threshold_end = rest[1..]
+                        .find([',', '}'])
+                        .map(|i| i + 1)
+                        .expect("end of threshold");
+                    line[..end + threshold_end].to_string()
+                }
+                Some("summary") => format!(
+                    "summary lines={} parsed={} malformed={}",
+                    v["lines"], v["parsed"], v["malformed"]
+                ),
+                other => panic!("unexpected line type {other:?}: {line}"),
+            }
+        })
+        .collect()
+}
+
+fn alarm(
+    name: &str,
+    app: &str,
+    state: &str,
+    previous: &str,
+    minute: u32,
+    value: &str,
+    threshold: &str,
+) -> String {
+    format!(
+        r#"{{"type":"alarm","alarm":"{name}","application":"{app}","state":"{state}","previous":"{previous}","window_start":"2017-01-20T10:{minute:02}:00Z","value":{value},"threshold":{threshold}"#
+    )
+}
+
+#[test]
+fn five_xx_spike_recovery_and_silence_in_known_windows() {
+    // Errors of 20 requests per minute; minutes 7..=11 have no traffic at all.
+    let errors = [
+        (0, 0),
+        (1, 10),
+        (2, 10),
+        (3, 0),
+        (4, 0),
+        (5, 20),
+        (6, 20),
+        (12, 0),
+    ];
+    let mut log = String::new();
+    for (minute, e) in errors {
+        minute_of_traffic(&mut log, "10.0.0.1", minute, 20, e);
+    }
+    let config = r#"
+[[alarm]]
+name = "unknown-5xx"
+application = "unknown"
+metric = "error-rate-5xx"
+comparison = ">"
+threshold = 0.05
+evaluation-periods = 3
+datapoints-to-alarm = 2
+
+[[alarm]]
+name = "unknown-rps"
+application = "unknown"
+metric = "requests-per-second"
+comparison = ">"
+threshold = 0.1
+evaluation-periods = 1
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let got = compact(&run(dir.path(), &log, config));
+    let window = |minute: u32, e: u32| format!("window 10:{minute:02} unknown 20 {e}");
+    let expected = vec![
+        window(0, 0),
+        alarm(
+            "unknown-5xx",
+            "unknown",
+            "OK",
+            "INSUFFICIENT_DATA",
+            0,
+            "0",
+            "0.05",
+        ),
+        alarm(
+            "unknown-rps",
+            "unknown",
+            "ALARM",
+            "INSUFFICIENT_DATA",
+            0,
+            "0.3333333333333333",
+            "0.1",
+        ),
+        // One breaching window of three is not enough.
+        window(1, 10),
+        // Two of three.
+        window(2, 10),
+        alarm("unknown-5xx", "unknown", "ALARM", "OK", 2, "0.5", "0.05"),
+        window(3, 0),
+        // Only one of the last three breaches again.
+        window(4, 0),
+        alarm("unknown-5xx", "unknown", "OK", "ALARM", 4, "0", "0.05"),
+        window(5, 20),
+        window(6, 20),
+        alarm("unknown-5xx", "unknown", "ALARM", "OK", 6, "1", "0.05"),
+        // Minutes 7..=11 had no traffic: evaluated as missing datapoints when minute 12 arrives.
+        // The rate alarm (range 3) runs out of datapoints at 10:09, the 5xx one (range 5) at
+        // 10:11; then minute 12 decides both.
+        window(12, 0),
+        alarm(
+            "unknown-rps",
+            "unknown",
+            "INSUFFICIENT_DATA",
+            "ALARM",
+            9,
+            "null",
+            "0.1",
+        ),
+        alarm(
+            "unknown-5xx",
+            "unknown",
+            "INSUFFICIENT_DATA",
+            "ALARM",
+            11,
+            "null",
+            "0.05",
+        ),
+        alarm(
+            "unknown-5xx",
+            "unknown",
+            "OK",
+            "INSUFFICIENT_DATA",
+            12,
+            "0",
+            "0.05",
+        ),
+        alarm(
+            "unknown-rps",
+            "unknown",
+            "ALARM",
+            "INSUFFICIENT_DATA",
+            12,
+            "0.3333333333333333",
+            "0.1",
+        ),
+        "summary lines=160 parsed=160 malformed=0".to_string(),
+    ];
+    assert_eq!(got, expected, "\n{}", got.join("\n"));
+}
+
+#[test]
+fn star_rule_with_metadata_from_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let hosts = dir.path().join("hosts.csv");
+    std::fs::write(
+        &hosts,
+        "host,application,contact\n10.0.0.1,checkout,shop@example.com\n10.0.0.2,search,search@example.com\n",
+    )
+    .unwrap();
+    let mut log = String::new();
+    for (minute, checkout_errors) in [(0, 0), (1, 5), (2, 0)] {
+        minute_of_traffic(&mut log, "10.0.0.1", minute, 20, checkout_errors);
+        minute_of_traffic(&mut log, "10.0.0.2", minute, 10, 0);
+    }
+    let config = format!(
+        r#"metadata = "{}"
+
+[[alarm]]
+name = "5xx"
+application = "*"
+metric = "error-rate-5xx"
+comparison = ">="
+threshold = 0.25
+evaluation-periods = 1
+"#,
+        hosts.display()
+    );
+    let got = compact(&run(dir.path(), &log, &config));
+    let expected = vec![
+        "window 10:00 checkout 20 0".to_string(),
+        "window 10:00 search 10 0".to_string(),
+        alarm("5xx", "checkout", "OK", "INSUFFICIENT_DATA", 0, "0", "0.25"),
+        alarm("5xx", "search", "OK", "INSUFFICIENT_DATA", 0, "0", "0.25"),
+        "window 10:01 checkout 20 5".to_string(),
+        "window 10:01 search 10 0".to_string(),
+        alarm("5xx", "checkout", "ALARM", "OK", 1, "0.25", "0.25"),
+        "window 10:02 checkout 20 0".to_string(),
+        "window 10:02 search 10 0".to_string(),
+        alarm("5xx", "checkout", "OK", "ALARM", 2, "0", "0.25"),
+        "summary lines=90 parsed=90 malformed=0".to_string(),
+    ];
+    assert_eq!(got, expected, "\n{}", got.join("\n"));
+}
+
+#[test]
+fn bad_rule_exits_2_naming_file_rule_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("access.log");
+    let cfg_path = dir.path().join("kinetop.toml");
+    let mut log = String::new();
+    minute_of_traffic(&mut log, "10.0.0.1", 0, 5, 0);
+    std::fs::write(&log_path, log).unwrap();
+    std::fs::write(
+        &cfg_path,
+        "[[alarm]]\nname = \"x\"\napplication = \"*\"\nmetric = \"errors\"\ncomparison = \">\"\nthreshold = 1\nevaluation-periods = 1\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kinetop"))
+        .arg("--file")
+        .arg(&log_path)
+        .args(["--window", "1m", "--config"])
+        .arg(&cfg_path)
+        .arg("--headless")
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let expected = format!(
+        "{}:4: [[alarm]] #1 \"x\": unknown metric \"errors\"",
+        cfg_path.display()
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert!(out.stdout.is_empty());
+}
