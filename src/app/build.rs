@@ -23,6 +23,20 @@ const CHART_WINDOWS: usize = 60;
 const RECENT_TRANSITIONS: usize = 20;
 
 impl ViewModel {
+    /// Only the status bar, for the clock tick: ages change with time, the rest does not.
+    pub fn refresh_status(
+        &mut self,
+        snapshot: Option<&Snapshot>,
+        ui: &UiState,
+        now_ms: i64,
+        columns: u16,
+    ) {
+        if let Some(snapshot) = snapshot {
+            let index = picked_window(snapshot, ui.travel);
+            self.status = status(snapshot, ui, index, now_ms, columns);
+        }
+    }
+
     /// Everything the screen shows for this snapshot, UI state, wall clock and terminal width.
     pub fn build(
         snapshot: Option<&Snapshot>,
@@ -562,7 +576,6 @@ fn caller_row(c: &CallerSummary) -> CallerRow {
     let total = c.requests.max(1) as f64;
     CallerRow {
         host: c.host.clone(),
-        label: safe(&c.host),
         requests: c.requests,
         error: c.error,
         bytes: c.bytes,
@@ -656,7 +669,7 @@ fn app_detail(
     sort_rows(
         &mut callers,
         ui.caller_sort,
-        |r| &r.label,
+        |r| &r.host,
         |r, c| match c {
             Column::Requests => r.requests as f64,
             Column::Bytes => r.bytes as f64,

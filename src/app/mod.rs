@@ -109,9 +109,11 @@ impl App {
         }
     }
 
+    /// The clock moved: only the status bar (ages) changes, the lists are not rebuilt.
     pub fn on_tick(&mut self, now_ms: i64) -> Outcome {
         self.now_ms = now_ms;
-        self.rebuild();
+        self.model
+            .refresh_status(self.shown.as_deref(), &self.ui, now_ms, self.size.0);
         Outcome::redraw()
     }
 

@@ -213,7 +213,6 @@ pub struct AlarmPanel {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallerRow {
     pub host: Arc<str>,
-    pub label: String,
     pub requests: u64,
     /// Overestimate bound of `requests` (0 = exact).
     pub error: u64,
@@ -228,7 +227,7 @@ impl CallerRow {
     /// Cells in [`CALLER_COLUMNS`] order; only called for the rows on screen.
     pub fn cells(&self) -> [String; 7] {
         [
-            self.label.clone(),
+            safe(&self.host),
             if self.error == 0 {
                 format::count(self.requests)
             } else {
@@ -511,15 +510,14 @@ pub fn sort_rows<T>(
     name: impl Fn(&T) -> &str,
     key: impl Fn(&T, Column) -> f64,
 ) {
+    // A stable sort on the key alone: ties keep the input order (names for applications, the
+    // engine's order for callers) without a string comparison per tie, which matters at 100,000.
     let descending = sort.descending();
     rows.sort_by(|a, b| {
         let ord = if sort.column == Column::Name {
             name(a).cmp(name(b))
         } else {
-            key(a, sort.column)
-                .partial_cmp(&key(b, sort.column))
-                .unwrap_or(std::cmp::Ordering::Equal)
-                .then_with(|| name(b).cmp(name(a)))
+            key(a, sort.column).total_cmp(&key(b, sort.column))
         };
         if descending {
             ord.reverse()
