@@ -1,12 +1,167 @@
 //! The terminal: setup and guaranteed restore, the event loop.
+//!
+//! One task `select!`s over terminal events (crossterm's `EventStream`), new snapshots (a tokio
+//! `watch`), a frame deadline and a slow tick. Nothing spins: with no input and no traffic the
+//! loop wakes once a second to refresh ages in the status bar. Frames are drawn only when
+//! something changed, at most [`MAX_FPS`] times a second.
 
-use crate::pipeline::PipelineHandle;
+use std::io::{self, Write};
+use std::sync::Once;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, EventStream};
+use crossterm::terminal::{
+    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+};
+use crossterm::{cursor, execute};
+use futures::StreamExt;
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+use tokio::time::{sleep_until, Instant};
+
+use crate::app::{App, Outcome};
+use crate::pipeline::{EngineCommand, PipelineHandle};
+use crate::view::{self, Theme};
+
+/// Upper bound of the redraw rate.
+pub const MAX_FPS: u64 = 10;
+/// How often the status bar's ages are refreshed without any other change.
+const TICK: Duration = Duration::from_secs(1);
+
+/// How the TUI behaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TuiOptions {
+    /// Ring the terminal bell once when an alarm goes to ALARM (`--no-bell` turns it off).
     pub bell: bool,
 }
 
-pub async fn run(handle: PipelineHandle, options: TuiOptions) -> anyhow::Result<()> {
-    let _ = (handle, options.bell);
-    anyhow::bail!("the TUI is not built yet")
+impl Default for TuiOptions {
+    fn default() -> Self {
+        TuiOptions { bell: true }
+    }
+}
+
+/// Puts the terminal back (raw mode off, main screen, cursor, mouse) however we leave: on drop,
+/// on error, and from the panic hook.
+struct TerminalGuard;
+
+impl TerminalGuard {
+    fn enter() -> io::Result<TerminalGuard> {
+        install_panic_hook();
+        // The guard exists before the first change, so a failure halfway is undone too.
+        let guard = TerminalGuard;
+        enable_raw_mode()?;
+        let mut out = io::stdout();
+        // Mouse capture: a click selects a row, the wheel scrolls (Shift-drag still selects text
+        // in most terminals).
+        execute!(out, EnterAlternateScreen, cursor::Hide, EnableMouseCapture)?;
+        Ok(guard)
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// Best effort: every step is tried even if one fails.
+fn restore() {
+    let mut out = io::stdout();
+    let _ = execute!(out, DisableMouseCapture, LeaveAlternateScreen, cursor::Show);
+    let _ = disable_raw_mode();
+    let _ = out.flush();
+}
+
+/// Restores the terminal before the default hook prints the panic, so the message is readable.
+fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore();
+            previous(info);
+        }));
+    });
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Runs the TUI until the user quits. The terminal is restored on every way out.
+pub async fn run(mut handle: PipelineHandle, options: TuiOptions) -> anyhow::Result<()> {
+    let _guard = TerminalGuard::enter()?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    terminal.clear()?;
+    let theme = Theme::from_env();
+    let size = terminal.size()?;
+    let mut app = App::new(handle.widths.clone(), (size.width, size.height), now_ms());
+    let initial = handle.snapshots.borrow_and_update().clone();
+    app.on_snapshot(initial);
+
+    let mut events = EventStream::new();
+    let frame_interval = Duration::from_millis(1000 / MAX_FPS);
+    let mut last_frame: Option<Instant> = None;
+    let mut dirty = true;
+    let mut snapshots_open = true;
+    let mut next_tick = Instant::now() + TICK;
+
+    loop {
+        if dirty {
+            let due = last_frame.map_or(Instant::now(), |t| t + frame_interval);
+            if due <= Instant::now() {
+                terminal.draw(|frame| view::draw(frame, &app, &theme))?;
+                last_frame = Some(Instant::now());
+                dirty = false;
+            }
+        }
+        let frame_due = last_frame.map_or(Instant::now(), |t| t + frame_interval);
+        let outcome: Outcome = tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(Event::Key(key))) => app.on_key(key),
+                Some(Ok(Event::Mouse(mouse))) => app.on_mouse(mouse),
+                Some(Ok(Event::Resize(w, h))) => {
+                    terminal.autoresize()?;
+                    app.on_resize(w, h)
+                }
+                Some(Ok(_)) => Outcome::default(),
+                Some(Err(e)) => return Err(e.into()),
+                None => break,
+            },
+            changed = handle.snapshots.changed(), if snapshots_open => match changed {
+                Ok(()) => {
+                    let snapshot = handle.snapshots.borrow_and_update().clone();
+                    app.on_snapshot(snapshot)
+                }
+                Err(_) => {
+                    // The engine stopped (finite input ended): keep showing the last snapshot.
+                    snapshots_open = false;
+                    Outcome::default()
+                }
+            },
+            _ = sleep_until(frame_due), if dirty => Outcome::default(),
+            _ = sleep_until(next_tick) => {
+                next_tick = Instant::now() + TICK;
+                app.on_tick(now_ms())
+            }
+        };
+        dirty |= outcome.redraw;
+        if outcome.bell && options.bell {
+            let mut out = io::stdout();
+            out.write_all(b"\x07")?;
+            out.flush()?;
+        }
+        if let Some(width) = outcome.set_width {
+            // The engine may be gone (finite input ended); the view then stays as it is.
+            let _ = handle.commands.send(EngineCommand::SetWidth(width));
+        }
+        if outcome.quit {
+            break;
+        }
+    }
+    terminal.show_cursor()?;
+    Ok(())
 }

@@ -1,1 +1,418 @@
 //! UI state: selection, drill-down stack, filters, sort, time travel. Pure; no terminal.
+//!
+//! [`App`] takes snapshots, keys, mouse events and resizes, updates the [`UiState`] and rebuilds the
+//! [`ViewModel`] the views draw from. The event loop in `crate::tui` only moves events in and frames out.
+
+pub mod build;
+pub mod fixtures;
+pub mod format;
+pub mod keymap;
+pub mod model;
+pub mod state;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
+
+use crate::core::alarms::AlarmState;
+use crate::snapshot::Snapshot;
+
+use keymap::{Action, FilterKey};
+use model::{Body, ViewModel};
+use state::{AlarmKey, Panel, UiState, View};
+
+/// What the event loop must do after an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Outcome {
+    pub redraw: bool,
+    pub quit: bool,
+    /// Ask the engine for windows of this width.
+    pub set_width: Option<i64>,
+    /// A new alarm fired: ring the bell (once).
+    pub bell: bool,
+}
+
+impl Outcome {
+    fn redraw() -> Self {
+        Outcome {
+            redraw: true,
+            ..Outcome::default()
+        }
+    }
+}
+
+/// The whole UI: state, the snapshot on screen and the view model derived from both.
+#[derive(Debug)]
+pub struct App {
+    pub ui: UiState,
+    /// The newest snapshot from the engine.
+    latest: Option<Arc<Snapshot>>,
+    /// The snapshot on screen (older than `latest` while paused).
+    shown: Option<Arc<Snapshot>>,
+    pub model: ViewModel,
+    /// Terminal size (columns, rows).
+    pub size: (u16, u16),
+    /// Wall clock, UTC epoch milliseconds (ages in the status bar).
+    pub now_ms: i64,
+    /// The widths `w` cycles through.
+    widths: Vec<i64>,
+    /// Alarms in ALARM in the latest snapshot, to ring the bell once per new one.
+    firing: HashSet<AlarmKey>,
+}
+
+impl App {
+    pub fn new(widths: Vec<i64>, size: (u16, u16), now_ms: i64) -> Self {
+        let ui = UiState::default();
+        let model = ViewModel::build(None, &ui, now_ms, size.0);
+        App {
+            ui,
+            latest: None,
+            shown: None,
+            model,
+            size,
+            now_ms,
+            widths,
+            firing: HashSet::new(),
+        }
+    }
+
+    /// The snapshot on screen.
+    pub fn shown(&self) -> Option<&Arc<Snapshot>> {
+        self.shown.as_ref()
+    }
+
+    pub fn on_snapshot(&mut self, snapshot: Arc<Snapshot>) -> Outcome {
+        let firing: HashSet<AlarmKey> = snapshot
+            .alarms
+            .statuses
+            .iter()
+            .filter(|s| s.state == AlarmState::Alarm)
+            .map(|s| (s.alarm.clone(), s.application.clone()))
+            .collect();
+        let bell = firing.iter().any(|k| !self.firing.contains(k));
+        // An acknowledgement lasts until the alarm clears.
+        self.ui.acknowledged.retain(|k| firing.contains(k));
+        self.firing = firing;
+        let changed_width = self.latest.as_ref().map(|s| s.width_secs) != Some(snapshot.width_secs);
+        self.latest = Some(snapshot.clone());
+        if changed_width && !self.ui.paused {
+            self.ui.travel = None;
+        }
+        if !self.ui.paused {
+            self.shown = Some(snapshot);
+        }
+        self.rebuild();
+        Outcome {
+            bell,
+            ..Outcome::redraw()
+        }
+    }
+
+    /// The clock moved: only the status bar (ages) changes, the lists are not rebuilt.
+    pub fn on_tick(&mut self, now_ms: i64) -> Outcome {
+        self.now_ms = now_ms;
+        self.model
+            .refresh_status(self.shown.as_deref(), &self.ui, now_ms, self.size.0);
+        Outcome::redraw()
+    }
+
+    pub fn on_resize(&mut self, columns: u16, rows: u16) -> Outcome {
+        self.size = (columns, rows);
+        self.rebuild();
+        Outcome::redraw()
+    }
+
+    /// Rebuilds the view model and keeps selections inside their lists.
+    pub fn rebuild(&mut self) {
+        self.model = ViewModel::build(self.shown.as_deref(), &self.ui, self.now_ms, self.size.0);
+        let len = self.model.list_len();
+        let alarms = match &self.model.body {
+            Body::Overview(o) => o.alarms.active.len(),
+            _ => 0,
+        };
+        let frame = self.ui.top_mut();
+        frame.selected = frame.selected.min(len.saturating_sub(1));
+        frame.alarm_selected = frame.alarm_selected.min(alarms.saturating_sub(1));
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent) -> Outcome {
+        if self.ui.filtering {
+            return match keymap::filter_key(key) {
+                Some(k) => self.filter_key(k),
+                None => Outcome::default(),
+            };
+        }
+        match keymap::action(key) {
+            Some(action) => self.act(action),
+            None => Outcome::default(),
+        }
+    }
+
+    fn filter_key(&mut self, key: FilterKey) -> Outcome {
+        let frame = self.ui.top_mut();
+        match key {
+            FilterKey::Char(c) => {
+                frame.filter.push(c);
+                frame.selected = 0;
+            }
+            FilterKey::Backspace => {
+                frame.filter.pop();
+                frame.selected = 0;
+            }
+            FilterKey::Accept => self.ui.filtering = false,
+            FilterKey::Cancel => {
+                frame.filter.clear();
+                frame.selected = 0;
+                self.ui.filtering = false;
+            }
+            FilterKey::Move(action) => return self.act(action),
+            FilterKey::Quit => {
+                return Outcome {
+                    quit: true,
+                    ..Outcome::default()
+                }
+            }
+        }
+        self.rebuild();
+        Outcome::redraw()
+    }
+
+    /// Performs one action.
+    pub fn act(&mut self, action: Action) -> Outcome {
+        let mut outcome = Outcome::redraw();
+        let page = (self.size.1 as usize).saturating_sub(14).max(1);
+        match action {
+            Action::Quit => {
+                return Outcome {
+                    quit: true,
+                    ..Outcome::default()
+                }
+            }
+            Action::Help => self.toggle(View::Help),
+            Action::Malformed => self.toggle(View::Malformed),
+            Action::Alarms => self.toggle(View::Alarms),
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::PageUp => self.move_by(-(page as isize)),
+            Action::PageDown => self.move_by(page as isize),
+            Action::Top => self.move_by(isize::MIN / 2),
+            Action::Bottom => self.move_by(isize::MAX / 2),
+            Action::Enter => self.enter(),
+            Action::Back => {
+                let frame = self.ui.top_mut();
+                if frame.filter.is_empty() {
+                    self.ui.pop();
+                } else {
+                    frame.filter.clear();
+                    frame.selected = 0;
+                }
+            }
+            Action::NextPanel => {
+                let frame = self.ui.top_mut();
+                if frame.view == View::Overview {
+                    frame.panel = match frame.panel {
+                        Panel::Table => Panel::Alarms,
+                        Panel::Alarms => Panel::Table,
+                    };
+                }
+            }
+            Action::Filter => {
+                let frame = self.ui.top();
+                if matches!(frame.view, View::Overview | View::App { .. } | View::Alarms) {
+                    self.ui.filtering = true;
+                    self.ui.top_mut().panel = Panel::Table;
+                }
+            }
+            Action::SortNext | Action::SortReverse => {
+                if let Some(kind) = self.ui.top().view.table() {
+                    let sort = self.ui.sort_mut(kind);
+                    *sort = if action == Action::SortNext {
+                        sort.next(kind)
+                    } else {
+                        state::Sort {
+                            reversed: !sort.reversed,
+                            ..*sort
+                        }
+                    };
+                }
+            }
+            Action::Pause => {
+                self.ui.paused = !self.ui.paused;
+                if !self.ui.paused {
+                    self.shown = self.latest.clone();
+                }
+            }
+            Action::CycleWidth => {
+                let current = self.latest.as_ref().map(|s| s.width_secs);
+                if let Some(next) = next_width(&self.widths, current) {
+                    outcome.set_width = Some(next);
+                }
+            }
+            Action::Earlier => self.travel(-1),
+            Action::Later => self.travel(1),
+            Action::Live => self.ui.travel = None,
+            Action::Acknowledge => self.acknowledge(),
+            Action::Latency => {
+                let view = match (&self.ui.top().view, &self.model.body) {
+                    (View::App { app }, _) => Some(View::Latency {
+                        app: app.clone(),
+                        host: None,
+                    }),
+                    (View::Host { app, host }, _) => Some(View::Latency {
+                        app: app.clone(),
+                        host: Some(host.clone()),
+                    }),
+                    (View::Overview, Body::Overview(o)) => {
+                        o.rows.get(self.ui.top().selected).map(|r| View::Latency {
+                            app: r.name.clone(),
+                            host: None,
+                        })
+                    }
+                    _ => None,
+                };
+                if let Some(view) = view {
+                    self.ui.push(view);
+                }
+            }
+        }
+        self.rebuild();
+        outcome
+    }
+
+    fn toggle(&mut self, view: View) {
+        if self.ui.top().view == view {
+            self.ui.pop();
+        } else {
+            self.ui.push(view);
+        }
+    }
+
+    fn move_by(&mut self, delta: isize) {
+        let len = self.model.list_len();
+        let alarms = match &self.model.body {
+            Body::Overview(o) => o.alarms.active.len(),
+            _ => 0,
+        };
+        let frame = self.ui.top_mut();
+        let (index, len) = if frame.view == View::Overview && frame.panel == Panel::Alarms {
+            (&mut frame.alarm_selected, alarms)
+        } else {
+            (&mut frame.selected, len)
+        };
+        let last = len.saturating_sub(1) as isize;
+        *index = (*index as isize)
+            .saturating_add(delta)
+            .clamp(0, last.max(0)) as usize;
+    }
+
+    fn enter(&mut self) {
+        let frame = self.ui.top();
+        let next = match (&frame.view, &self.model.body) {
+            (View::Overview, Body::Overview(o)) if frame.panel == Panel::Alarms => o
+                .alarms
+                .active
+                .get(frame.alarm_selected)
+                .map(|a| View::App {
+                    app: a.key.1.clone(),
+                }),
+            (View::Overview, Body::Overview(o)) => o.rows.get(frame.selected).map(|r| View::App {
+                app: r.name.clone(),
+            }),
+            (View::App { app }, Body::App(a)) => {
+                a.callers.get(frame.selected).map(|c| View::Host {
+                    app: app.clone(),
+                    host: c.host.clone(),
+                })
+            }
+            (View::Alarms, Body::Alarms(a)) => a.rows.get(frame.selected).map(|r| View::App {
+                app: r.key.1.clone(),
+            }),
+            _ => None,
+        };
+        if let Some(view) = next {
+            self.ui.push(view);
+        }
+    }
+
+    /// Moves the window on screen by `step` windows over the kept history; past the newest = live.
+    fn travel(&mut self, step: isize) {
+        let Some(snapshot) = self.shown.as_ref() else {
+            return;
+        };
+        let Some(current) = model::picked_window(snapshot, self.ui.travel) else {
+            return;
+        };
+        let last = snapshot.windows.len() - 1;
+        let target = (current as isize + step).clamp(0, last as isize) as usize;
+        self.ui.travel = if target == last && step > 0 {
+            None
+        } else {
+            Some(snapshot.windows[target].start)
+        };
+    }
+
+    fn acknowledge(&mut self) {
+        let frame = self.ui.top();
+        let key = match (&frame.view, &self.model.body) {
+            (View::Overview, Body::Overview(o)) => o
+                .alarms
+                .active
+                .get(frame.alarm_selected)
+                .map(|a| (a.key.clone(), a.state)),
+            (View::Alarms, Body::Alarms(a)) => {
+                a.rows.get(frame.selected).map(|r| (r.key.clone(), r.state))
+            }
+            _ => None,
+        };
+        if let Some((key, AlarmState::Alarm)) = key {
+            if !self.ui.acknowledged.remove(&key) {
+                self.ui.acknowledged.insert(key);
+            }
+        }
+    }
+
+    pub fn on_mouse(&mut self, mouse: MouseEvent) -> Outcome {
+        match mouse.kind {
+            MouseEventKind::ScrollDown => self.act(Action::Down),
+            MouseEventKind::ScrollUp => self.act(Action::Up),
+            MouseEventKind::Down(MouseButton::Left) => {
+                let hit = crate::view::hit_test(self, mouse.column, mouse.row);
+                match hit {
+                    Some(crate::view::Hit::Row(index)) => {
+                        let frame = self.ui.top_mut();
+                        frame.panel = Panel::Table;
+                        frame.selected = index;
+                    }
+                    Some(crate::view::Hit::Alarm(index)) => {
+                        let frame = self.ui.top_mut();
+                        frame.panel = Panel::Alarms;
+                        frame.alarm_selected = index;
+                    }
+                    None => return Outcome::default(),
+                }
+                self.rebuild();
+                Outcome::redraw()
+            }
+            _ => Outcome::default(),
+        }
+    }
+}
+
+/// The width after `current` in `widths` (wrapping); the first one when `current` is not listed.
+pub fn next_width(widths: &[i64], current: Option<i64>) -> Option<i64> {
+    let first = *widths.first()?;
+    let Some(current) = current else {
+        return Some(first);
+    };
+    Some(
+        widths
+            .iter()
+            .copied()
+            .find(|&w| w > current)
+            .unwrap_or(first),
+    )
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,61 @@
+//! Render cost of one frame with 1,000 applications and 100,000 unknown callers (issue 3: "a frame
+//! renders in a few milliseconds"), on ratatui's TestBackend; plus the per-snapshot view-model
+//! build, which is where sorting and filtering happen (once per snapshot, not per frame).
+//!
+//! `cargo bench --bench render`
+
+use std::sync::Arc;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use kinetop::app::model::ViewModel;
+use kinetop::app::{fixtures, App};
+use kinetop::view::{self, Theme};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+fn app_with(apps: usize, callers: usize) -> App {
+    let mut app = App::new(vec![10, 60, 300, 900, 3600], (160, 48), fixtures::NOW_MS);
+    app.on_snapshot(Arc::new(fixtures::large(apps, callers)));
+    app
+}
+
+fn render(c: &mut Criterion) {
+    let theme = Theme::colour();
+    let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
+
+    let overview = app_with(1_000, 100_000);
+    c.bench_function("frame/overview 1k apps", |b| {
+        b.iter(|| {
+            terminal.draw(|f| view::draw(f, &overview, &theme)).unwrap();
+        });
+    });
+
+    // The unknown application's detail: 100,000 callers in its list.
+    let mut unknown = app_with(1_000, 100_000);
+    for c in "/unknown".chars() {
+        unknown.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+    unknown.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    unknown.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    unknown.on_key(KeyEvent::new(KeyCode::PageDown, KeyModifiers::NONE));
+    c.bench_function("frame/unknown detail 100k callers", |b| {
+        b.iter(|| {
+            terminal.draw(|f| view::draw(f, &unknown, &theme)).unwrap();
+        });
+    });
+
+    let snapshot = fixtures::large(1_000, 100_000);
+    let mut group = c.benchmark_group("model (per snapshot)");
+    group.sample_size(20);
+    group.bench_function("overview 1k apps", |b| {
+        b.iter(|| ViewModel::build(Some(&snapshot), &overview.ui, fixtures::NOW_MS, 160));
+    });
+    group.bench_function("unknown detail 100k callers", |b| {
+        b.iter(|| ViewModel::build(Some(&snapshot), &unknown.ui, fixtures::NOW_MS, 160));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, render);
+criterion_main!(benches);

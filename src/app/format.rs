@@ -1,0 +1,239 @@
+//! Number and time formatting for the screen: short, fixed-ish widths, units an operator reads at a
+//! glance (`12.3k`, `4.5 MiB`, `850µs`, `1.2%`, `10:15:00`).
+
+use time::OffsetDateTime;
+
+/// `999`, `1.2k`, `45.6k`, `1.2M`, `3.4G`.
+pub fn count(n: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(1_000_000_000, "G"), (1_000_000, "M"), (1_000, "k")];
+    for (scale, unit) in UNITS {
+        if n >= scale {
+            let v = n as f64 / scale as f64;
+            return if v >= 100.0 {
+                format!("{v:.0}{unit}")
+            } else {
+                format!("{v:.1}{unit}")
+            };
+        }
+    }
+    n.to_string()
+}
+
+/// A count with thousands separators: `10,000`.
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `512 B`, `1.5 KiB`, `12 MiB`, `3.1 GiB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else if v >= 100.0 {
+        format!("{v:.0} {}", UNITS[unit])
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+/// Microseconds: `850µs`, `12ms`, `1.25s`.
+pub fn latency_us(us: u64) -> String {
+    if us < 1_000 {
+        format!("{us}µs")
+    } else if us < 10_000 {
+        format!("{:.1}ms", us as f64 / 1_000.0)
+    } else if us < 1_000_000 {
+        format!("{}ms", us / 1_000)
+    } else if us < 60_000_000 {
+        format!("{:.2}s", us as f64 / 1_000_000.0)
+    } else {
+        format!("{:.0}s", us as f64 / 1_000_000.0)
+    }
+}
+
+/// How far behind the source we are: `0.3s`, `12s`, `4m`.
+pub fn lag_ms(ms: u64) -> String {
+    if ms < 10_000 {
+        format!("{:.1}s", ms as f64 / 1_000.0)
+    } else {
+        age((ms / 1_000) as i64)
+    }
+}
+
+/// A share as a percentage: `0%`, `0.4%`, `12%`, `100%`.
+pub fn percent(share: f64) -> String {
+    let p = share * 100.0;
+    if p == 0.0 {
+        "0%".into()
+    } else if p < 10.0 {
+        format!("{p:.1}%")
+    } else {
+        format!("{p:.0}%")
+    }
+}
+
+/// A rate per second: `0`, `0.25`, `4.2`, `37`, `1.2k`.
+pub fn rate(per_sec: f64) -> String {
+    if per_sec <= 0.0 {
+        "0".into()
+    } else if per_sec < 1.0 {
+        format!("{per_sec:.2}")
+    } else if per_sec < 10.0 {
+        format!("{per_sec:.1}")
+    } else if per_sec < 1_000.0 {
+        format!("{per_sec:.0}")
+    } else {
+        count(per_sec.round() as u64)
+    }
+}
+
+/// A metric value as alarms show it: small ratios with 3 decimals, large numbers grouped.
+pub fn metric(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        let sign = if value < 0.0 { "-" } else { "" };
+        format!("{sign}{}", grouped(value.abs() as u64))
+    } else if value.abs() < 10.0 {
+        format!("{value:.3}")
+    } else {
+        format!("{value:.1}")
+    }
+}
+
+/// A window width: `10s`, `1m`, `5m`, `15m`, `1h`, `90s`.
+pub fn width(secs: i64) -> String {
+    if secs % 3600 == 0 {
+        format!("{}h", secs / 3600)
+    } else if secs % 60 == 0 {
+        format!("{}m", secs / 60)
+    } else {
+        format!("{secs}s")
+    }
+}
+
+/// A duration for ages: `4s`, `3m`, `2h`, `5d`.
+pub fn age(secs: i64) -> String {
+    let secs = secs.max(0);
+    if secs < 120 {
+        format!("{secs}s")
+    } else if secs < 7_200 {
+        format!("{}m", secs / 60)
+    } else if secs < 172_800 {
+        format!("{}h", secs / 3_600)
+    } else {
+        format!("{}d", secs / 86_400)
+    }
+}
+
+fn utc(secs: i64) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp(secs).ok()
+}
+
+/// `10:15:00` (UTC).
+pub fn clock(secs: i64) -> String {
+    match utc(secs) {
+        Some(t) => format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second()),
+        None => "?".into(),
+    }
+}
+
+/// `10:15` (UTC), for chart axes.
+pub fn clock_short(secs: i64) -> String {
+    match utc(secs) {
+        Some(t) => format!("{:02}:{:02}", t.hour(), t.minute()),
+        None => "?".into(),
+    }
+}
+
+/// `2017-01-20` (UTC).
+pub fn date(secs: i64) -> String {
+    match utc(secs) {
+        Some(t) => format!("{:04}-{:02}-{:02}", t.year(), t.month() as u8, t.day()),
+        None => "?".into(),
+    }
+}
+
+/// A window `[start, end)`: `2017-01-20 10:15:00–10:20:00Z`.
+pub fn span(start: i64, end: i64) -> String {
+    if date(start) == date(end - 1) {
+        format!("{} {}–{}Z", date(start), clock(start), clock(end))
+    } else {
+        format!(
+            "{} {}–{} {}Z",
+            date(start),
+            clock(start),
+            date(end),
+            clock(end)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1_234), "1.2k");
+        assert_eq!(count(123_456), "123k");
+        assert_eq!(count(2_500_000), "2.5M");
+        assert_eq!(grouped(10_000), "10,000");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1_234_567), "1,234,567");
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(300 * 1024 * 1024), "300 MiB");
+        assert_eq!(percent(0.0), "0%");
+        assert_eq!(percent(0.004), "0.4%");
+        assert_eq!(percent(0.5), "50%");
+        assert_eq!(rate(0.25), "0.25");
+        assert_eq!(rate(37.4), "37");
+        assert_eq!(metric(0.12), "0.120");
+        assert_eq!(metric(1500.0), "1,500");
+        assert_eq!(metric(-3.0), "-3");
+    }
+
+    #[test]
+    fn durations_and_times() {
+        assert_eq!(latency_us(850), "850µs");
+        assert_eq!(latency_us(1_500), "1.5ms");
+        assert_eq!(latency_us(120_000), "120ms");
+        assert_eq!(latency_us(1_250_000), "1.25s");
+        assert_eq!(lag_ms(0), "0.0s");
+        assert_eq!(lag_ms(1_250), "1.2s");
+        assert_eq!(lag_ms(300_000), "5m");
+        assert_eq!(width(10), "10s");
+        assert_eq!(width(300), "5m");
+        assert_eq!(width(3600), "1h");
+        assert_eq!(age(59), "59s");
+        assert_eq!(age(600), "10m");
+        // 2017-01-20T10:15:00Z
+        assert_eq!(clock(1_484_907_300), "10:15:00");
+        assert_eq!(
+            span(1_484_956_800 - 1800, 1_484_956_800 + 1800),
+            "2017-01-20 23:30:00–2017-01-21 00:30:00Z"
+        );
+        assert_eq!(
+            span(1_484_907_300, 1_484_907_600),
+            "2017-01-20 10:15:00–10:20:00Z"
+        );
+        assert_eq!(
+            span(1_484_956_800 - 300, 1_484_956_800),
+            "2017-01-20 23:55:00–00:00:00Z"
+        );
+    }
+}

@@ -1,0 +1,156 @@
+//! The alarm panel of the overview and the alarm view (`a`).
+
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row};
+use ratatui::Frame;
+
+use crate::app::model::{AlarmLine, AlarmPanel, AlarmTable, Tone};
+use crate::app::state::UiState;
+use crate::core::alarms::AlarmState;
+
+use super::widgets::{list_title, message, panel, scrolled_table, List};
+use super::Theme;
+
+fn state_style(state: AlarmState, acked: bool, theme: &Theme) -> Style {
+    if acked {
+        return theme.acked();
+    }
+    match state {
+        AlarmState::Alarm => theme.alarm(),
+        AlarmState::Ok => theme.tone(Tone::Good),
+        AlarmState::InsufficientData => theme.tone(Tone::Dim),
+    }
+}
+
+fn line<'a>(l: &'a AlarmLine, selected: bool, active: bool, theme: &Theme) -> Line<'a> {
+    let (icon, style) = match (active, l.acked) {
+        (true, true) => ("○ ack ", theme.acked()),
+        (true, false) => ("● ", theme.alarm()),
+        (false, _) => ("  ", state_style(l.state, false, theme)),
+    };
+    let text_style = if l.acked { theme.acked() } else { Style::new() };
+    let line = Line::from(vec![
+        Span::styled(icon, style),
+        Span::styled(l.text.as_str(), text_style),
+    ]);
+    if selected {
+        line.style(theme.selected())
+    } else if !active {
+        line.style(state_style(l.state, false, theme))
+    } else {
+        line
+    }
+}
+
+/// Active alarms first (selectable for `A`), then the recent transitions.
+pub fn draw_panel(
+    frame: &mut Frame,
+    area: Rect,
+    p: &AlarmPanel,
+    focused: bool,
+    selected: usize,
+    theme: &Theme,
+) {
+    let block = panel(format!(" {} ", p.title), focused, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut lines: Vec<Line> = p
+        .active
+        .iter()
+        .enumerate()
+        .map(|(i, l)| line(l, focused && i == selected, true, theme))
+        .collect();
+    if !p.recent.is_empty() {
+        lines.push(Line::from(Span::styled("recent", theme.header())));
+        lines.extend(p.recent.iter().map(|l| line(l, false, false, theme)));
+    }
+    if let Some(empty) = &p.empty {
+        if lines.is_empty() {
+            message(frame, inner, empty, theme);
+            return;
+        }
+        lines.push(Line::from(Span::styled(
+            empty.as_str(),
+            theme.tone(Tone::Dim),
+        )));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+const WIDTHS: [Constraint; 7] = [
+    Constraint::Min(14),
+    Constraint::Min(10),
+    Constraint::Min(24),
+    Constraint::Length(17),
+    Constraint::Length(8),
+    Constraint::Length(9),
+    Constraint::Min(20),
+];
+
+/// The data rows of the alarm view (for mouse clicks).
+pub fn rows_area(body: Rect) -> Rect {
+    Rect::new(
+        body.x + 1,
+        body.y + 2,
+        body.width.saturating_sub(2),
+        body.height.saturating_sub(3),
+    )
+}
+
+/// Every rule × application with its state and its last datapoints.
+pub fn draw_view(frame: &mut Frame, body: Rect, t: &AlarmTable, ui: &UiState, theme: &Theme) {
+    let f = ui.top();
+    let block = panel(
+        list_title("Alarms · every rule × application", &f.filter),
+        true,
+        theme,
+    );
+    if let Some(empty) = &t.empty {
+        let inner = block.inner(body);
+        frame.render_widget(block, body);
+        message(frame, inner, empty, theme);
+        return;
+    }
+    let headers = [
+        "alarm",
+        "application",
+        "condition",
+        "state",
+        "since",
+        "value",
+        "last datapoints",
+    ]
+    .into_iter()
+    .map(Line::from)
+    .collect();
+    scrolled_table(
+        frame,
+        block,
+        body,
+        List {
+            headers,
+            widths: &WIDTHS,
+            len: t.rows.len(),
+            selected: Some(f.selected),
+        },
+        theme,
+        |i| {
+            let r = &t.rows[i];
+            let mut cells: Vec<Cell> = r.cells.iter().map(|c| Cell::from(c.clone())).collect();
+            let state = if r.acked {
+                format!("{} (ack)", r.cells[3])
+            } else {
+                r.cells[3].clone()
+            };
+            cells[3] = Cell::from(Span::styled(state, state_style(r.state, r.acked, theme)));
+            let row = Row::new(cells);
+            if r.acked {
+                row.style(theme.acked())
+            } else {
+                row
+            }
+        },
+    );
+}

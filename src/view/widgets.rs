@@ -1,0 +1,237 @@
+//! Building blocks shared by the views: framed panels, charts, latency bars, scrolled tables.
+
+use ratatui::layout::{Alignment, Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Axis, Block, BorderType, Chart as ChartWidget, Dataset, GraphType, Paragraph, Row, Table,
+};
+use ratatui::Frame;
+
+use crate::app::model::{safe, Chart, Histogram};
+
+use super::{scroll_offset, Theme};
+
+/// A bordered panel with a title; the focused one stands out.
+pub fn panel<'a>(title: impl Into<Line<'a>>, focused: bool, theme: &Theme) -> Block<'a> {
+    Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(theme.border(focused))
+        .title(title)
+}
+
+/// A list title with the filter in effect, if any.
+pub fn list_title(title: &str, filter: &str) -> String {
+    if filter.is_empty() {
+        format!(" {title} ")
+    } else {
+        format!(" {title} · filter “{}” ", safe(filter))
+    }
+}
+
+/// A centred message inside a panel (empty states), wrapped when the panel is narrow.
+pub fn message(frame: &mut Frame, area: Rect, text: &str, theme: &Theme) {
+    if area.height == 0 || area.width < 3 {
+        return;
+    }
+    let width = area.width - 2;
+    let lines = (text.chars().count() as u16).div_ceil(width).max(1);
+    let y = area.y + area.height.saturating_sub(lines) / 2;
+    let style = theme.tone(crate::app::model::Tone::Dim);
+    frame.render_widget(
+        Paragraph::new(Span::styled(text.to_string(), style))
+            .alignment(Alignment::Center)
+            .wrap(ratatui::widgets::Wrap { trim: true }),
+        Rect::new(area.x + 1, y, width, area.height - (y - area.y)),
+    );
+}
+
+/// The shape of a scrolled list: its header, column widths, length and selection.
+pub struct List<'a, 'w> {
+    pub headers: Vec<Line<'a>>,
+    pub widths: &'w [Constraint],
+    pub len: usize,
+    pub selected: Option<usize>,
+}
+
+/// A table of which only the rows on screen are built: `row(i)` is called for those alone, so a
+/// list of 100,000 callers costs what a list of 30 does. `inner` is the area inside the border.
+pub fn scrolled_table<'a>(
+    frame: &mut Frame,
+    block: Block<'a>,
+    area: Rect,
+    list: List<'a, '_>,
+    theme: &Theme,
+    row: impl Fn(usize) -> Row<'a>,
+) {
+    let List {
+        headers,
+        widths,
+        len,
+        selected,
+    } = list;
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let visible = inner.height.saturating_sub(1) as usize;
+    let offset = scroll_offset(selected.unwrap_or(0), visible);
+    let rows: Vec<Row> = (offset..len.min(offset + visible))
+        .map(|i| {
+            let r = row(i);
+            if Some(i) == selected {
+                r.style(theme.selected())
+            } else {
+                r
+            }
+        })
+        .collect();
+    let header = Row::new(headers).style(theme.header());
+    frame.render_widget(
+        Table::new(rows, widths.to_vec())
+            .header(header)
+            .column_spacing(1),
+        inner,
+    );
+    if len > visible && visible > 0 {
+        // A position hint instead of a scrollbar: `41–60/1,000`.
+        let text = format!(
+            " {}–{}/{} ",
+            crate::app::format::grouped(offset as u64 + 1),
+            crate::app::format::grouped((offset + visible).min(len) as u64),
+            crate::app::format::grouped(len as u64)
+        );
+        let width = text.chars().count() as u16;
+        if area.width > width + 4 {
+            let at = Rect::new(
+                area.x + area.width - width - 2,
+                area.y + area.height - 1,
+                width,
+                1,
+            );
+            frame.render_widget(Paragraph::new(Span::styled(text, theme.border(false))), at);
+        }
+    }
+}
+
+pub fn draw_chart(frame: &mut Frame, area: Rect, chart: &Chart, theme: &Theme) {
+    // The legend sits in the bottom border, so the plot keeps all its room.
+    let mut legend = vec![Span::raw(" ")];
+    for s in &chart.series {
+        legend.push(Span::styled(
+            format!("■ {} ", s.name),
+            theme.series(s.colour),
+        ));
+    }
+    let block = panel(format!(" {} ", chart.title), false, theme).title_bottom(Line::from(legend));
+    if chart.series.is_empty() || chart.series.iter().all(|s| s.points.is_empty()) {
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        message(frame, inner, "no data", theme);
+        return;
+    }
+    let datasets = chart
+        .series
+        .iter()
+        .map(|s| {
+            Dataset::default()
+                .name(s.name.as_str())
+                .marker(theme.marker(s.colour))
+                .graph_type(GraphType::Line)
+                .style(theme.series(s.colour))
+                .data(&s.points)
+        })
+        .collect();
+    let dim = theme.border(false);
+    let widget = ChartWidget::new(datasets)
+        .block(block)
+        .legend_position(None)
+        .x_axis(
+            Axis::default().bounds(chart.x_bounds).style(dim).labels(
+                chart
+                    .x_labels
+                    .iter()
+                    .map(|l| Span::raw(l.as_str()))
+                    .collect::<Vec<_>>(),
+            ),
+        )
+        .y_axis(
+            Axis::default().bounds(chart.y_bounds).style(dim).labels(
+                chart
+                    .y_labels
+                    .iter()
+                    .map(|l| Span::raw(l.as_str()))
+                    .collect::<Vec<_>>(),
+            ),
+        );
+    frame.render_widget(widget, area);
+}
+
+/// Horizontal latency bars, one line per bucket (`≤20ms ████▌   256`), percentiles in the title.
+pub fn draw_histogram(frame: &mut Frame, area: Rect, histogram: Option<&Histogram>, theme: &Theme) {
+    let Some(h) = histogram else {
+        let block = panel(" Latency ", false, theme);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        message(
+            frame,
+            inner,
+            "no latency in these logs (needs %D or %T)",
+            theme,
+        );
+        return;
+    };
+    let block = panel(format!(" {} ", h.title), false, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let label_width = h
+        .bars
+        .iter()
+        .map(|(l, _)| l.chars().count())
+        .max()
+        .unwrap_or(0);
+    let count_width = h
+        .bars
+        .iter()
+        .map(|(_, n)| crate::app::format::count(*n).len())
+        .max()
+        .unwrap_or(0);
+    let bar_width = (inner.width as usize).saturating_sub(label_width + count_width + 2);
+    // More buckets than rows: the slowest ones share the last row, so the tail stays visible.
+    let rows = (inner.height as usize).max(1);
+    let mut shown: Vec<(&str, u64)> = h.bars.iter().map(|(l, n)| (l.as_str(), *n)).collect();
+    if shown.len() > rows {
+        let tail: u64 = shown[rows - 1..].iter().map(|(_, n)| n).sum();
+        let last = shown[shown.len() - 1].0;
+        shown.truncate(rows - 1);
+        shown.push((last, tail));
+    }
+    let max = shown.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
+    let lines: Vec<Line> = shown
+        .iter()
+        .map(|&(label, n)| {
+            Line::from(vec![
+                Span::styled(
+                    format!("{label:>label_width$} "),
+                    theme.tone(crate::app::model::Tone::Dim),
+                ),
+                Span::styled(bar(n, max, bar_width), theme.bar()),
+                Span::raw(format!(" {}", crate::app::format::count(n))),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// A bar of `width` cells for `n / max`, with eighth blocks for the last cell.
+fn bar(n: u64, max: u64, width: usize) -> String {
+    const EIGHTHS: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+    let eighths = (n as u128 * width as u128 * 8 / max as u128) as usize;
+    let mut out = "█".repeat(eighths / 8);
+    if !eighths.is_multiple_of(8) {
+        out.push(EIGHTHS[eighths % 8]);
+    }
+    if n > 0 && out.is_empty() {
+        out.push('▏');
+    }
+    let pad = width.saturating_sub(out.chars().count());
+    out.extend(std::iter::repeat_n(' ', pad));
+    out
+}

@@ -1,0 +1,153 @@
+//! Drives the real binary in a real terminal: a detached tmux session of fixed size runs
+//! `kinetop` on the demo; keys go in with `send-keys`, the screen comes out with `capture-pane`.
+//! Start → overview, Enter → application detail, `?` → help, Esc → back, `q` → quit with exit
+//! status 0 and a usable shell (canonical mode and echo back on).
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+const COLUMNS: u16 = 120;
+const ROWS: u16 = 36;
+
+struct Session {
+    name: String,
+}
+
+impl Session {
+    fn start() -> Session {
+        let name = format!("kinetop-test-{}", std::process::id());
+        let ok = tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            &name,
+            "-x",
+            &COLUMNS.to_string(),
+            "-y",
+            &ROWS.to_string(),
+            "env PS1='tmux-test$ ' bash --norc --noprofile",
+        ])
+        .status
+        .success();
+        assert!(ok, "tmux new-session failed");
+        // Terminal size must not follow a client (there is none): keep it fixed.
+        tmux(&["set-option", "-t", &name, "window-size", "manual"]);
+        Session { name }
+    }
+
+    fn send(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", &self.name];
+        args.extend_from_slice(keys);
+        assert!(tmux(&args).status.success(), "send-keys {keys:?}");
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &self.name]).stdout)
+            .into_owned()
+    }
+
+    /// Waits until the screen satisfies `check`; fails with the last screen after `timeout`.
+    fn wait_for(&self, what: &str, timeout: Duration, check: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if check(&screen) {
+                return screen;
+            }
+            if start.elapsed() > timeout {
+                panic!("timed out waiting for {what}; screen:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = tmux(&["kill-session", "-t", &self.name]);
+    }
+}
+
+fn tmux(args: &[&str]) -> Output {
+    Command::new("tmux")
+        .args(["-L", "kinetop-tests"])
+        .args(args)
+        .output()
+        .expect("tmux runs")
+}
+
+fn tmux_available() -> bool {
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn real_binary_in_tmux_start_drill_down_help_back_quit() {
+    if !tmux_available() {
+        eprintln!("SKIPPED: tmux is not installed, the real-terminal test cannot run");
+        return;
+    }
+    let wait = Duration::from_secs(30);
+    let session = Session::start();
+    session.wait_for("the shell prompt", wait, |s| s.contains("tmux-test$"));
+    let binary = env!("CARGO_BIN_EXE_kinetop");
+    // Logs go to a scratch state dir, never to the terminal.
+    let state = tempfile::tempdir().unwrap();
+    let command = format!(
+        "XDG_STATE_HOME={} XDG_CACHE_HOME={} {binary} --no-bell; echo \"EXIT\"\"=$?\"; stty -a | grep -ow -- '-\\?icanon\\|-\\?echo'",
+        state.path().display(),
+        state.path().display()
+    );
+    session.send(&[&command, "Enter"]);
+
+    let overview = session.wait_for("the overview with applications", wait, |s| {
+        s.contains("Applications") && s.contains("● LIVE") && s.contains("unknown")
+    });
+    assert!(overview.contains("kinetop │ demo"), "{overview}");
+    assert!(overview.contains("? help"), "key hints: {overview}");
+
+    session.send(&["Enter"]);
+    let detail = session.wait_for("the application detail", wait, |s| {
+        s.contains("contacts:") && s.contains("Status codes") && s.contains("Top paths")
+    });
+    assert!(detail.contains("Esc back"), "{detail}");
+
+    session.send(&["?"]);
+    session.wait_for("the help", wait, |s| {
+        s.contains("Keys · Esc or ? closes") && s.contains("time travel")
+    });
+
+    session.send(&["Escape"]);
+    session.wait_for("the detail again", wait, |s| {
+        !s.contains("Keys · Esc") && s.contains("contacts:")
+    });
+
+    session.send(&["q"]);
+    let after = session.wait_for("the shell after quitting", wait, |s| {
+        s.contains("EXIT=") && s.trim_end().ends_with("tmux-test$")
+    });
+    assert!(
+        after.contains("EXIT=0"),
+        "kinetop exited with an error:\n{after}"
+    );
+    assert!(
+        !after.contains("Applications"),
+        "the alternate screen was left:\n{after}"
+    );
+    let modes: Vec<&str> = after
+        .lines()
+        .skip_while(|l| !l.contains("EXIT="))
+        .skip(1)
+        .take_while(|l| !l.contains("tmux-test$"))
+        .collect();
+    assert!(
+        modes.contains(&"icanon") && modes.contains(&"echo"),
+        "terminal not restored: {modes:?}\n{after}"
+    );
+    assert!(
+        after.trim_end().ends_with("tmux-test$"),
+        "a shell prompt is back:\n{after}"
+    );
+}
