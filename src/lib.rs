@@ -5,6 +5,8 @@
 //! `parse`, `enrich` and `core` are pure: no I/O, no clock, no terminal, no tokio.
 
 pub mod actions;
+pub mod app;
+pub mod aws;
 pub mod cli;
 pub mod config;
 pub mod core;
@@ -15,9 +17,9 @@ pub mod logging;
 pub mod metadata;
 pub mod parse;
 pub mod pipeline;
+pub mod s3_metadata;
 pub mod sanitize;
 pub mod snapshot;
 pub mod source;
 pub mod tui;
-pub mod app;
 pub mod view;
