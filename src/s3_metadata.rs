@@ -1,8 +1,14 @@
 //! Fetching the host-metadata object from S3, with conditional GETs (ETag) so an unchanged file
 //! costs one small request per refresh.
 
+use std::sync::Arc;
+
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::get_object::GetObjectError;
+use futures::future::BoxFuture;
+use futures::FutureExt;
+
+use crate::metadata::{Fetched, MetadataFetcher, MetadataLocation};
 
 /// `s3://BUCKET/KEY`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,51 +64,54 @@ pub enum S3Error {
     Other { location: String, detail: String },
 }
 
-/// Fetches one object, remembering its ETag for the next conditional GET.
+/// Fetches one object with conditional GETs. Stateless: the caller passes the ETag it holds
+/// (as [`MetadataFetcher`] does with its `previous_version`).
 #[derive(Debug, Clone)]
 pub struct S3MetadataFetcher {
     client: aws_sdk_s3::Client,
     location: S3Location,
-    etag: Option<String>,
 }
 
 impl S3MetadataFetcher {
     pub fn new(client: aws_sdk_s3::Client, location: S3Location) -> Self {
-        S3MetadataFetcher {
-            client,
-            location,
-            etag: None,
-        }
+        S3MetadataFetcher { client, location }
     }
 
-    /// From the settings' AWS options (`--s3-endpoint-url`, `--region`, `--profile`).
+    /// From the AWS options (`--s3-endpoint-url`, `--region`, `--profile`).
     pub async fn from_options(opts: &crate::aws::AwsOptions, location: S3Location) -> Self {
         S3MetadataFetcher::new(crate::aws::s3_client(opts).await, location)
+    }
+
+    /// The fetcher for an `s3://` metadata location (`None` for a local one), ready for
+    /// [`crate::metadata::fetcher_for`]. The client comes from [`crate::aws::s3_client`].
+    pub fn for_location(
+        location: &MetadataLocation,
+        client: &aws_sdk_s3::Client,
+    ) -> Option<Arc<dyn MetadataFetcher>> {
+        match location {
+            MetadataLocation::S3 { bucket, key } => {
+                let location = S3Location {
+                    bucket: bucket.clone(),
+                    key: key.clone(),
+                };
+                Some(Arc::new(S3MetadataFetcher::new(client.clone(), location)))
+            }
+            MetadataLocation::Local(_) => None,
+        }
     }
 
     pub fn location(&self) -> &S3Location {
         &self.location
     }
 
-    /// The ETag of the content last returned.
-    pub fn etag(&self) -> Option<&str> {
-        self.etag.as_deref()
-    }
-
-    /// Forgets the ETag: the next fetch returns the content even if unchanged (e.g. after the
-    /// caller failed to parse it and wants to try again).
-    pub fn forget(&mut self) {
-        self.etag = None;
-    }
-
-    /// GETs the object, conditionally on its last ETag.
-    pub async fn fetch(&mut self) -> Result<S3Fetch, S3Error> {
+    /// GETs the object; with `previous_etag`, only if it changed (`If-None-Match`).
+    pub async fn fetch(&self, previous_etag: Option<&str>) -> Result<S3Fetch, S3Error> {
         let result = self
             .client
             .get_object()
             .bucket(&self.location.bucket)
             .key(&self.location.key)
-            .set_if_none_match(self.etag.clone())
+            .set_if_none_match(previous_etag.filter(|e| !e.is_empty()).map(str::to_string))
             .send()
             .await;
         let out = match result {
@@ -115,7 +124,6 @@ impl S3MetadataFetcher {
             location: self.location.to_string(),
             detail: format!("reading the body: {e}"),
         })?;
-        self.etag = etag.clone();
         Ok(S3Fetch::Changed {
             body: body.into_bytes().to_vec(),
             etag,
@@ -152,6 +160,45 @@ impl S3MetadataFetcher {
             (None, Some(404)) => S3Error::NoSuchKey { location },
             _ => S3Error::Other { location, detail },
         })
+    }
+}
+
+impl MetadataFetcher for S3MetadataFetcher {
+    fn origin(&self) -> String {
+        self.location.to_string()
+    }
+
+    fn fetch<'a>(
+        &'a self,
+        previous_version: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Fetched, String>> {
+        async move {
+            match S3MetadataFetcher::fetch(self, previous_version).await {
+                Ok(S3Fetch::NotModified) => Ok(Fetched::NotModified),
+                // Without an ETag (some S3-compatible stores) every check returns the content;
+                // the refresher compares digests, so an unchanged file is still no change.
+                Ok(S3Fetch::Changed { body, etag, .. }) => Ok(Fetched::Content {
+                    bytes: body,
+                    version: etag.unwrap_or_default(),
+                }),
+                // The message names the location already; the refresher adds it too.
+                Err(e) => Err(e.reason()),
+            }
+        }
+        .boxed()
+    }
+}
+
+impl S3Error {
+    /// The reason without the location.
+    pub fn reason(&self) -> String {
+        match self {
+            S3Error::NoSuchKey { .. } => "no such key".into(),
+            S3Error::NoSuchBucket { .. } => "no such bucket".into(),
+            S3Error::AccessDenied { detail, .. } => format!("access denied ({detail})"),
+            S3Error::Unreachable { detail, .. } => format!("cannot reach S3 ({detail})"),
+            S3Error::Other { detail, .. } => detail.clone(),
+        }
     }
 }
 
