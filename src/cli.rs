@@ -97,15 +97,21 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let mut total = Duration::ZERO;
     let mut rest = text;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if digits == 0 {
-            return Err(format!("bad duration {text:?}: expected a number before {rest:?}"));
+            return Err(format!(
+                "bad duration {text:?}: expected a number before {rest:?}"
+            ));
         }
         let n: u64 = rest[..digits]
             .parse()
             .map_err(|_| format!("bad duration {text:?}: number too large"))?;
         rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let unit = &rest[..unit_len];
         rest = &rest[unit_len..];
         let part = match unit {
@@ -114,7 +120,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             "m" | "min" | "mins" => Duration::from_secs(n * 60),
             "h" => Duration::from_secs(n * 3600),
             "d" => Duration::from_secs(n * 86_400),
-            "" => return Err(format!("bad duration {text:?}: missing unit (ms, s, m, h, d)")),
+            "" => {
+                return Err(format!(
+                    "bad duration {text:?}: missing unit (ms, s, m, h, d)"
+                ))
+            }
             other => return Err(format!("bad duration {text:?}: unknown unit {other:?}")),
         };
         total += part;
@@ -142,7 +152,15 @@ mod tests {
     #[test]
     fn flags_parse() {
         let cli = Cli::try_parse_from([
-            "kinetop", "--file", "a.log", "--file", "-", "--follow", "--window", "1m", "--headless",
+            "kinetop",
+            "--file",
+            "a.log",
+            "--file",
+            "-",
+            "--follow",
+            "--window",
+            "1m",
+            "--headless",
         ])
         .unwrap();
         assert_eq!(cli.files.len(), 2);

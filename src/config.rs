@@ -116,13 +116,13 @@ pub struct Settings {
 impl Settings {
     pub fn resolve(cli: &Cli, file: &ConfigFile, path: Option<&Path>) -> Result<Self, ConfigError> {
         let cfg_path = path.unwrap_or(Path::new("config.toml"));
-        let dur = |name: &str, cli: Option<Duration>, file: &Option<String>, default: u64| {
-            match (cli, file) {
-                (Some(d), _) => Ok(d),
-                (None, Some(text)) => parse_duration(text)
-                    .map_err(|e| ConfigError::new(cfg_path, None, format!("{name}: {e}"))),
-                (None, None) => Ok(Duration::from_secs(default)),
-            }
+        let dur = |name: &str, cli: Option<Duration>, file: &Option<String>, default: u64| match (
+            cli, file,
+        ) {
+            (Some(d), _) => Ok(d),
+            (None, Some(text)) => parse_duration(text)
+                .map_err(|e| ConfigError::new(cfg_path, None, format!("{name}: {e}"))),
+            (None, None) => Ok(Duration::from_secs(default)),
         };
         let window = dur("window", cli.window, &file.window, 300)?;
         if window.as_secs() == 0 || window.subsec_nanos() != 0 {
@@ -137,7 +137,12 @@ impl Settings {
             follow: cli.follow,
             format: cli.format.clone().or_else(|| file.format.clone()),
             metadata: cli.metadata.clone().or_else(|| file.metadata.clone()),
-            metadata_refresh: dur("metadata-refresh", cli.metadata_refresh, &file.metadata_refresh, 60)?,
+            metadata_refresh: dur(
+                "metadata-refresh",
+                cli.metadata_refresh,
+                &file.metadata_refresh,
+                60,
+            )?,
             window,
             lateness: dur("lateness", cli.lateness, &file.lateness, 60)?,
             history: file.history.unwrap_or(48).clamp(2, 10_000),
@@ -147,8 +152,14 @@ impl Settings {
             kinesis: cli.kinesis.clone(),
             region: cli.region.clone().or_else(|| file.region.clone()),
             profile: cli.profile.clone().or_else(|| file.profile.clone()),
-            endpoint_url: cli.endpoint_url.clone().or_else(|| file.endpoint_url.clone()),
-            s3_endpoint_url: cli.s3_endpoint_url.clone().or_else(|| file.s3_endpoint_url.clone()),
+            endpoint_url: cli
+                .endpoint_url
+                .clone()
+                .or_else(|| file.endpoint_url.clone()),
+            s3_endpoint_url: cli
+                .s3_endpoint_url
+                .clone()
+                .or_else(|| file.s3_endpoint_url.clone()),
             from: cli.from.clone(),
             consumer: cli.consumer.clone(),
             until_caught_up: cli.until_caught_up,
@@ -164,7 +175,11 @@ mod tests {
 
     #[test]
     fn unknown_key_names_the_line() {
-        let err = parse("window = \"1m\"\n\nwindw = \"5m\"\n", Path::new("/etc/k.toml")).unwrap_err();
+        let err = parse(
+            "window = \"1m\"\n\nwindw = \"5m\"\n",
+            Path::new("/etc/k.toml"),
+        )
+        .unwrap_err();
         assert_eq!(err.line, Some(3));
         assert!(err.to_string().starts_with("/etc/k.toml:3: "), "{err}");
     }

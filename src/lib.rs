@@ -21,5 +21,6 @@ pub mod s3_metadata;
 pub mod sanitize;
 pub mod snapshot;
 pub mod source;
+pub mod startup;
 pub mod tui;
 pub mod view;

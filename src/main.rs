@@ -1,3 +1,70 @@
-fn main() {
-    println!("kinetop: under construction");
+//! kinetop: command line → config → pipeline → TUI or headless.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use kinetop::cli::Cli;
+use kinetop::config::{self, Settings};
+use kinetop::pipeline::{self, EngineEnd, StartError};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("kinetop: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, StartError> {
+    let (config_path, config_file) = config::load(&cli).map_err(|e| StartError(e.to_string()))?;
+    let settings = Settings::resolve(&cli, &config_file, config_path.as_deref())
+        .map_err(|e| StartError(e.to_string()))?;
+    let _log_guard = kinetop::logging::init();
+    tracing::info!(?settings, "starting");
+    pipeline::compile_format(&settings)?;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("kinetop-io")
+        .build()
+        .map_err(|e| StartError(format!("cannot start the runtime: {e}")))?;
+    let parts = runtime.block_on(kinetop::startup::prepare(&settings, &config_file))?;
+
+    if settings.headless {
+        let stdout: Box<dyn std::io::Write + Send> = Box::new(std::io::stdout());
+        let running = pipeline::start(&settings, parts, runtime.handle(), Some(stdout))?;
+        let cancel = running.cancel.clone();
+        runtime.spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel();
+            }
+        });
+        let end = running.join();
+        runtime.shutdown_background();
+        return match end {
+            Ok(EngineEnd::Finished(_)) | Ok(EngineEnd::OutputClosed) => Ok(ExitCode::SUCCESS),
+            Err(e) => Err(StartError(format!("writing output: {e}"))),
+        };
+    }
+
+    let mut running = pipeline::start(&settings, parts, runtime.handle(), None)?;
+    let handle = running.handle.take().expect("TUI mode has a handle");
+    let options = kinetop::tui::TuiOptions {
+        bell: settings.bell,
+    };
+    let result = runtime.block_on(kinetop::tui::run(handle, options));
+    running.cancel.cancel();
+    runtime.shutdown_background();
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            eprintln!("kinetop: {e:#}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }

@@ -12,8 +12,7 @@ pub fn for_display(text: &str, max_chars: usize) -> Cow<'_, str> {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len().min(max_chars * 4) + 8);
-    let mut shown = 0usize;
-    for c in text.chars() {
+    for (shown, c) in text.chars().enumerate() {
         if shown >= max_chars {
             out.push('…');
             return Cow::Owned(out);
@@ -30,7 +29,6 @@ pub fn for_display(text: &str, max_chars: usize) -> Cow<'_, str> {
         } else {
             out.push(c);
         }
-        shown += 1;
     }
     Cow::Owned(out)
 }

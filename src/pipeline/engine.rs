@@ -1,0 +1,399 @@
+//! Stage 2: the one owner of window state. Takes parsed batches in order, feeds the aggregators,
+//! writes final windows (headless) and publishes snapshots (TUI).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io::Write;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+use tokio::sync::{mpsc, watch};
+
+use super::parse_stage::ParsedBatch;
+use super::EngineCommand;
+use crate::core::alarms::AlarmsView;
+use crate::core::{Aggregator, WindowConfig, WindowSummary};
+use crate::headless::JsonLinesWriter;
+use crate::snapshot::{Counters, MalformedSample, MetadataStatus, Snapshot, SourceStatus};
+
+/// Malformed samples kept for the malformed view.
+const KEPT_SAMPLES: usize = 200;
+/// Snapshots are published at most this often (the UI draws at ≤ 10 fps).
+const SNAPSHOT_EVERY: Duration = Duration::from_millis(100);
+
+/// What stage 1 sends to the engine, in source order.
+#[derive(Debug)]
+pub enum StageMsg {
+    Batch(ParsedBatch),
+    Watermark(i64),
+    Status(SourceStatus),
+    /// Every source has finished: flush and stop (headless) or mark finished (TUI).
+    AllFinished,
+}
+
+/// Where the engine's results go.
+pub struct Outputs {
+    /// Headless: JSON Lines on standard output.
+    pub json: Option<JsonLinesWriter<Box<dyn Write + Send>>>,
+    /// TUI: the latest snapshot.
+    pub snapshots: Option<watch::Sender<Arc<Snapshot>>>,
+    pub commands: Option<mpsc::UnboundedReceiver<EngineCommand>>,
+    pub metadata: watch::Receiver<MetadataStatus>,
+}
+
+/// How the engine ended.
+#[derive(Debug)]
+pub enum EngineEnd {
+    /// Input ended (or was cancelled) and everything was flushed.
+    Finished(Counters),
+    /// Standard output went away (e.g. `| head`).
+    OutputClosed,
+}
+
+pub struct Engine {
+    /// One aggregator per kept width; `primary` is the configured `--window`.
+    aggregators: Vec<Aggregator>,
+    primary: usize,
+    selected: usize,
+    counters: Counters,
+    samples: VecDeque<MalformedSample>,
+    sources: BTreeMap<String, SourceStatus>,
+    source_name: String,
+    alarms: Arc<AlarmsView>,
+    finished: bool,
+    seq: u64,
+    dirty: bool,
+    last_publish: Option<Instant>,
+    rate: RateMeter,
+    format_spec: Option<String>,
+}
+
+impl Engine {
+    /// `widths`: window widths to keep (seconds); `primary_width` must be one of them.
+    pub fn new(
+        base: &WindowConfig,
+        widths: &[i64],
+        primary_width: i64,
+        source_name: String,
+    ) -> Self {
+        let aggregators: Vec<Aggregator> = widths
+            .iter()
+            .map(|&w| {
+                Aggregator::new(WindowConfig {
+                    width_secs: w,
+                    ..base.clone()
+                })
+            })
+            .collect();
+        let primary = widths
+            .iter()
+            .position(|&w| w == primary_width)
+            .expect("primary width is one of the kept widths");
+        Engine {
+            aggregators,
+            primary,
+            selected: primary,
+            counters: Counters::default(),
+            samples: VecDeque::new(),
+            sources: BTreeMap::new(),
+            source_name,
+            alarms: Arc::new(AlarmsView::default()),
+            finished: false,
+            seq: 0,
+            dirty: true,
+            last_publish: None,
+            rate: RateMeter::default(),
+            format_spec: None,
+        }
+    }
+
+    /// Records the log format in use (for the summary line).
+    pub fn set_format_spec(&mut self, spec: Option<String>) {
+        self.format_spec = spec;
+    }
+
+    /// Runs until the input ends, the output closes, or the channel is dropped.
+    pub fn run(
+        mut self,
+        input: Receiver<StageMsg>,
+        mut out: Outputs,
+    ) -> std::io::Result<EngineEnd> {
+        loop {
+            match input.recv_timeout(SNAPSHOT_EVERY) {
+                Ok(StageMsg::Batch(batch)) => self.apply(batch),
+                Ok(StageMsg::Watermark(t)) => {
+                    for a in &mut self.aggregators {
+                        a.advance(t);
+                    }
+                    self.dirty = true;
+                }
+                Ok(StageMsg::Status(status)) => {
+                    self.sources.insert(status.name.clone(), status);
+                    self.dirty = true;
+                }
+                Ok(StageMsg::AllFinished) | Err(RecvTimeoutError::Disconnected) => {
+                    for a in &mut self.aggregators {
+                        a.flush();
+                    }
+                    self.finished = true;
+                    self.dirty = true;
+                    if let Some(end) = self.emit(&mut out)? {
+                        return Ok(end);
+                    }
+                    if out.snapshots.is_none() {
+                        return self.finish(&mut out);
+                    }
+                    // The TUI keeps showing the final state until the user quits.
+                    self.publish(&mut out, true);
+                    return self.idle_until_closed(&input, &mut out);
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            if let Some(end) = self.emit(&mut out)? {
+                return Ok(end);
+            }
+            self.handle_commands(&mut out);
+            self.publish(&mut out, false);
+        }
+    }
+
+    fn apply(&mut self, mut batch: ParsedBatch) {
+        self.counters.lines += batch.lines;
+        self.counters.parsed += batch.parsed;
+        self.counters.malformed += batch.malformed;
+        self.counters.bad_records += batch.bad_records;
+        for s in batch.samples.drain(..) {
+            if self.samples.len() == KEPT_SAMPLES {
+                self.samples.pop_front();
+            }
+            self.samples.push_back(s);
+        }
+        let aggregators = &mut self.aggregators;
+        batch.for_each_hit(|hit| {
+            for a in aggregators.iter_mut() {
+                a.record(hit);
+            }
+        });
+        self.counters.late = self.aggregators[self.primary].late();
+        self.rate.add(batch.parsed);
+        self.dirty = true;
+    }
+
+    /// Writes windows that became final (and what they cause) to the outputs.
+    fn emit(&mut self, out: &mut Outputs) -> std::io::Result<Option<EngineEnd>> {
+        let finals = self.aggregators[self.primary].take_final();
+        for (i, a) in self.aggregators.iter_mut().enumerate() {
+            if i != self.primary {
+                // Other widths only serve the display; their finals need no action.
+                a.take_final();
+            }
+        }
+        if finals.is_empty() {
+            return Ok(None);
+        }
+        let width = self.aggregators[self.primary].config().width_secs;
+        for window in &finals {
+            if let Some(json) = out.json.as_mut() {
+                if let Err(e) = write_window(json, window, width) {
+                    return closed_or(e);
+                }
+            }
+        }
+        if let Some(json) = out.json.as_mut() {
+            if let Err(e) = json.flush() {
+                return closed_or(e);
+            }
+        }
+        Ok(None)
+    }
+
+    fn finish(&mut self, out: &mut Outputs) -> std::io::Result<EngineEnd> {
+        if let Some(json) = out.json.as_mut() {
+            let mut extra = serde_json::Map::new();
+            extra.insert("bad_records".into(), self.counters.bad_records.into());
+            extra.insert("source".into(), self.source_name.clone().into());
+            if let Some(spec) = &self.format_spec {
+                extra.insert("format".into(), spec.clone().into());
+            }
+            let status = self.source_status();
+            if let Some(lag) = status.lag_ms {
+                extra.insert("lag_ms".into(), lag.into());
+            }
+            if status.parts > 0 {
+                extra.insert("shards".into(), status.parts.into());
+            }
+            if let Err(e) = json
+                .write_summary(&self.counters, extra)
+                .and_then(|_| json.flush())
+            {
+                return closed_or(e).map(|end| end.unwrap_or(EngineEnd::OutputClosed));
+            }
+        }
+        Ok(EngineEnd::Finished(self.counters))
+    }
+
+    fn idle_until_closed(
+        mut self,
+        input: &Receiver<StageMsg>,
+        out: &mut Outputs,
+    ) -> std::io::Result<EngineEnd> {
+        loop {
+            match input.recv_timeout(SNAPSHOT_EVERY) {
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Ok(EngineEnd::Finished(self.counters))
+                }
+                Ok(StageMsg::Status(status)) => {
+                    self.sources.insert(status.name.clone(), status);
+                    self.dirty = true;
+                }
+                _ => {}
+            }
+            if out.snapshots.as_ref().is_some_and(|tx| tx.is_closed()) {
+                return Ok(EngineEnd::Finished(self.counters));
+            }
+            self.handle_commands(out);
+            self.publish(out, false);
+        }
+    }
+
+    fn handle_commands(&mut self, out: &mut Outputs) {
+        let Some(commands) = out.commands.as_mut() else {
+            return;
+        };
+        while let Ok(cmd) = commands.try_recv() {
+            match cmd {
+                EngineCommand::SetWidth(w) => {
+                    if let Some(i) = self
+                        .aggregators
+                        .iter()
+                        .position(|a| a.config().width_secs == w)
+                    {
+                        self.selected = i;
+                        self.dirty = true;
+                        self.last_publish = None;
+                    }
+                }
+                EngineCommand::Refresh => {
+                    self.dirty = true;
+                    self.last_publish = None;
+                }
+            }
+        }
+    }
+
+    fn source_status(&self) -> SourceStatus {
+        merge_statuses(&self.source_name, self.sources.values())
+    }
+
+    fn publish(&mut self, out: &mut Outputs, force: bool) {
+        let Some(tx) = out.snapshots.as_ref() else {
+            return;
+        };
+        if out.metadata.has_changed().unwrap_or(false) {
+            self.dirty = true;
+        }
+        let due = self
+            .last_publish
+            .is_none_or(|t| t.elapsed() >= SNAPSHOT_EVERY);
+        if !(force || (self.dirty && due)) {
+            return;
+        }
+        self.seq += 1;
+        let selected = &self.aggregators[self.selected];
+        let snapshot = Snapshot {
+            seq: self.seq,
+            taken_at_ms: now_ms(),
+            width_secs: selected.config().width_secs,
+            windows: selected.windows(),
+            watermark: selected.watermark(),
+            counters: self.counters,
+            events_per_sec: self.rate.per_sec(),
+            malformed: self.samples.iter().cloned().collect(),
+            source: self.source_status(),
+            metadata: out.metadata.borrow_and_update().clone(),
+            alarms: self.alarms.clone(),
+            finished: self.finished,
+        };
+        let _ = tx.send(Arc::new(snapshot));
+        self.dirty = false;
+        self.last_publish = Some(Instant::now());
+    }
+}
+
+fn write_window(
+    json: &mut JsonLinesWriter<Box<dyn Write + Send>>,
+    window: &WindowSummary,
+    width: i64,
+) -> std::io::Result<()> {
+    json.write_window(window, width)
+}
+
+fn closed_or(e: std::io::Error) -> std::io::Result<Option<EngineEnd>> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Ok(Some(EngineEnd::OutputClosed))
+    } else {
+        Err(e)
+    }
+}
+
+/// One status for the status bar out of every source's.
+pub fn merge_statuses<'a>(name: &str, all: impl Iterator<Item = &'a SourceStatus>) -> SourceStatus {
+    let mut merged = SourceStatus {
+        name: name.to_string(),
+        ..SourceStatus::default()
+    };
+    for s in all {
+        merged.parts += s.parts;
+        merged.lag_ms = match (merged.lag_ms, s.lag_ms) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        merged.records_per_sec += s.records_per_sec;
+        if merged.problem.is_none() {
+            merged.problem = s.problem.clone();
+        }
+        merged.details.extend(s.details.iter().cloned());
+    }
+    merged
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Events per second over the last few seconds (a ring of one-second buckets).
+#[derive(Debug, Default)]
+struct RateMeter {
+    buckets: VecDeque<(Instant, u64)>,
+}
+
+impl RateMeter {
+    const SPAN: Duration = Duration::from_secs(3);
+
+    fn add(&mut self, n: u64) {
+        let now = Instant::now();
+        match self.buckets.back_mut() {
+            Some((t, count)) if now.duration_since(*t) < Duration::from_millis(250) => *count += n,
+            _ => self.buckets.push_back((now, n)),
+        }
+        while self
+            .buckets
+            .front()
+            .is_some_and(|(t, _)| now.duration_since(*t) > Self::SPAN)
+        {
+            self.buckets.pop_front();
+        }
+    }
+
+    fn per_sec(&self) -> f64 {
+        let recent = self
+            .buckets
+            .iter()
+            .filter(|(t, _)| t.elapsed() <= Self::SPAN);
+        let total: u64 = recent.map(|(_, n)| *n).sum();
+        total as f64 / Self::SPAN.as_secs_f64()
+    }
+}

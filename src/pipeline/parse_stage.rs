@@ -1,0 +1,316 @@
+//! Stage 1: raw batches → decoded lines → parsed and enriched hits, in compact owned form.
+//!
+//! A parsed line borrows from its batch; to hand hits to the aggregation thread without an
+//! allocation per field, the fields a window needs are copied into one arena string per batch and
+//! referred to by offsets.
+
+use std::sync::Arc;
+
+use crate::decode::{self, LineFormat};
+use crate::enrich::{AppId, MetadataTable, SharedTable};
+use crate::parse::{LogFormat, LogLine, ParseError, Preset};
+use crate::sanitize;
+use crate::snapshot::MalformedSample;
+use crate::source::{Payload, RawBatch};
+
+/// How many malformed samples one batch keeps: the sample is for people, the count is exact.
+const SAMPLES_PER_BATCH: usize = 8;
+/// How many characters of a malformed line are kept for display.
+const SAMPLE_CHARS: usize = 400;
+/// Lines looked at to detect the format when none was given.
+const DETECT_LINES: usize = 64;
+
+/// A byte range in a batch's arena.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Span {
+    start: u32,
+    len: u32,
+}
+
+impl Span {
+    fn get(self, arena: &str) -> &str {
+        &arena[self.start as usize..(self.start + self.len) as usize]
+    }
+}
+
+/// One enriched hit whose strings live in [`ParsedBatch::arena`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HitRecord {
+    pub time: i64,
+    pub app: AppId,
+    pub status: u16,
+    pub bytes: u64,
+    pub latency_us: Option<u64>,
+    client: Span,
+    method: Span,
+    path: Span,
+}
+
+/// Parsed lines of one raw batch, ready for the windows.
+#[derive(Debug)]
+pub struct ParsedBatch {
+    /// The metadata table the hits were enriched with (an `AppId` is only meaningful with it).
+    pub table: Arc<MetadataTable>,
+    arena: String,
+    pub hits: Vec<HitRecord>,
+    pub lines: u64,
+    pub parsed: u64,
+    pub malformed: u64,
+    pub bad_records: u64,
+    pub samples: Vec<MalformedSample>,
+}
+
+impl ParsedBatch {
+    /// Calls `f` with each hit as the aggregator takes it.
+    pub fn for_each_hit(&self, mut f: impl FnMut(&crate::core::Hit<'_>)) {
+        for h in &self.hits {
+            let hit = crate::core::Hit {
+                time: h.time,
+                application: &self.table.application(h.app).name,
+                client: h.client.get(&self.arena),
+                method: h.method.get(&self.arena),
+                path: h.path.get(&self.arena),
+                status: h.status,
+                bytes: h.bytes,
+                latency_us: h.latency_us,
+            };
+            f(&hit);
+        }
+    }
+}
+
+/// Turns raw batches into parsed batches. Owns the (possibly detected) log format.
+pub struct LineParser {
+    format: Option<LogFormat>,
+    combined: LogFormat,
+    table: SharedTable,
+}
+
+impl LineParser {
+    /// `format`: the configured format, or `None` to detect it from the first lines.
+    pub fn new(format: Option<LogFormat>, table: SharedTable) -> Self {
+        LineParser {
+            format,
+            combined: LogFormat::preset(Preset::Combined),
+            table,
+        }
+    }
+
+    /// The format in use, once known.
+    pub fn format(&self) -> Option<&LogFormat> {
+        self.format.as_ref()
+    }
+
+    pub fn parse_batch(&mut self, batch: &RawBatch) -> ParsedBatch {
+        let mut out = ParsedBatch {
+            table: self.table.current(),
+            arena: String::new(),
+            hits: Vec::new(),
+            lines: 0,
+            parsed: 0,
+            malformed: 0,
+            bad_records: 0,
+            samples: Vec::new(),
+        };
+        let received_secs = batch.received_ms.div_euclid(1000);
+        match &batch.payload {
+            Payload::Lines(bytes) => {
+                if self.format.is_none() {
+                    self.detect(bytes);
+                }
+                out.arena.reserve(bytes.len() / 4);
+                out.hits.reserve(bytes.len() / 200);
+                for (i, line) in lines(bytes).enumerate() {
+                    let line_no = if batch.first_line == 0 {
+                        0
+                    } else {
+                        batch.first_line + i as u64
+                    };
+                    if line.is_empty() {
+                        continue;
+                    }
+                    let origin = Origin::Line(&batch.origin, line_no);
+                    self.parse_one(
+                        line,
+                        LineFormat::Configured,
+                        received_secs,
+                        &origin,
+                        &mut out,
+                    );
+                }
+            }
+            Payload::Records(records) => {
+                for record in records {
+                    let origin = Origin::Record(&batch.origin, &record.sequence_number);
+                    let mut decoded: Vec<(Vec<u8>, LineFormat)> = Vec::new();
+                    let result = decode::decode_record(&record.data, &mut |line, fmt| {
+                        decoded.push((line.to_vec(), fmt))
+                    });
+                    match result {
+                        Ok(_) => {
+                            if self.format.is_none() {
+                                let plain: Vec<&[u8]> = decoded
+                                    .iter()
+                                    .filter(|(_, f)| *f == LineFormat::Configured)
+                                    .map(|(l, _)| l.as_slice())
+                                    .collect();
+                                if !plain.is_empty() {
+                                    self.format = LogFormat::detect(plain);
+                                }
+                            }
+                            let secs = record
+                                .arrival_ms
+                                .map_or(received_secs, |ms| ms.div_euclid(1000));
+                            for (line, fmt) in &decoded {
+                                let line = trim_cr(line);
+                                if !line.is_empty() {
+                                    self.parse_one(line, *fmt, secs, &origin, &mut out);
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            out.lines += 1;
+                            out.malformed += 1;
+                            out.bad_records += 1;
+                            sample(&mut out, &origin, &e.to_string(), &record.data);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn detect(&mut self, bytes: &[u8]) {
+        let sample: Vec<&[u8]> = lines(bytes)
+            .filter(|l| !l.is_empty())
+            .take(DETECT_LINES)
+            .collect();
+        if !sample.is_empty() {
+            self.format = LogFormat::detect(sample);
+            if let Some(f) = &self.format {
+                tracing::info!(format = f.spec(), "detected log format");
+            }
+        }
+    }
+
+    fn parse_one(
+        &self,
+        line: &[u8],
+        fmt: LineFormat,
+        received_secs: i64,
+        origin: &Origin<'_>,
+        out: &mut ParsedBatch,
+    ) {
+        out.lines += 1;
+        let format = match fmt {
+            LineFormat::Combined => Some(&self.combined),
+            LineFormat::Configured => self.format.as_ref(),
+        };
+        let Some(format) = format else {
+            out.malformed += 1;
+            sample(
+                out,
+                origin,
+                "no known log format matches the first lines",
+                line,
+            );
+            return;
+        };
+        match format.parse_line(line) {
+            Ok(parsed) => {
+                out.parsed += 1;
+                let app = out.table.lookup(parsed.client);
+                push_hit(out, &parsed, app, received_secs);
+            }
+            Err(e) => {
+                out.malformed += 1;
+                sample(out, origin, &reason(&e), line);
+            }
+        }
+    }
+}
+
+fn reason(e: &ParseError) -> String {
+    e.to_string()
+}
+
+fn push_hit(out: &mut ParsedBatch, line: &LogLine<'_>, app: AppId, received_secs: i64) {
+    let (method, path) = match &line.request {
+        Some(r) => (r.method, r.path()),
+        None => ("", ""),
+    };
+    let client = push_str(&mut out.arena, line.client);
+    let method = push_str(&mut out.arena, method);
+    let path = push_str(&mut out.arena, path);
+    out.hits.push(HitRecord {
+        time: line.time.unwrap_or(received_secs),
+        app,
+        status: line.status.unwrap_or(0),
+        bytes: line.bytes.unwrap_or(0),
+        latency_us: line.latency_us,
+        client,
+        method,
+        path,
+    });
+}
+
+fn push_str(arena: &mut String, s: &str) -> Span {
+    let start = arena.len() as u32;
+    arena.push_str(s);
+    Span {
+        start,
+        len: s.len() as u32,
+    }
+}
+
+enum Origin<'a> {
+    Line(&'a str, u64),
+    Record(&'a str, &'a str),
+}
+
+impl std::fmt::Display for Origin<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Line(name, 0) => write!(f, "{name}"),
+            Origin::Line(name, n) => write!(f, "{name}:{n}"),
+            Origin::Record(shard, seq) => write!(f, "{shard} seq {seq}"),
+        }
+    }
+}
+
+fn sample(out: &mut ParsedBatch, origin: &Origin<'_>, reason: &str, bytes: &[u8]) {
+    if out.samples.len() < SAMPLES_PER_BATCH {
+        out.samples.push(MalformedSample {
+            origin: origin.to_string(),
+            reason: reason.to_string(),
+            text: sanitize::bytes_for_display(bytes, SAMPLE_CHARS),
+        });
+    }
+}
+
+/// The lines of a buffer, without `\n` or a trailing `\r`.
+fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let empty = body.is_empty() && bytes.is_empty();
+    body.split(|&b| b == b'\n')
+        .map(trim_cr)
+        .take(if empty { 0 } else { usize::MAX })
+}
+
+fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_lines_like_a_log_reader() {
+        let got: Vec<&[u8]> = lines(b"a\r\nb\n\nc").collect();
+        assert_eq!(got, vec![&b"a"[..], b"b", b"", b"c"]);
+        assert_eq!(lines(b"").count(), 0);
+        assert_eq!(lines(b"x\n").count(), 1);
+    }
+}

@@ -1,0 +1,359 @@
+//! The file source on real files: chunking, line numbers, rotation, bounded lines, errors.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use kinetop::source::file::{FileOptions, FileSource};
+use kinetop::source::{Payload, Source, SourceEvent};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// Every wait in these tests is bounded by this.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+fn quick(chunk_size: usize) -> FileOptions {
+    FileOptions {
+        chunk_size,
+        max_line: 1024 * 1024,
+        poll_interval: Duration::from_millis(20),
+    }
+}
+
+struct Running {
+    events: mpsc::Receiver<SourceEvent>,
+    cancel: CancellationToken,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+fn start(source: FileSource) -> Running {
+    let (tx, events) = mpsc::channel(8);
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(Box::new(source).run(tx, cancel.clone()));
+    Running {
+        events,
+        cancel,
+        task,
+    }
+}
+
+impl Running {
+    async fn next(&mut self) -> SourceEvent {
+        tokio::time::timeout(PATIENCE, self.events.recv())
+            .await
+            .expect("an event in time")
+            .expect("the source is still running")
+    }
+
+    /// Collects batches (as `(first_line, text)`) until `done` says so; statuses are returned too.
+    async fn collect_until(
+        &mut self,
+        batches: &mut Vec<(u64, String)>,
+        statuses: &mut Vec<Option<String>>,
+        done: impl Fn(&[(u64, String)]) -> bool,
+    ) {
+        while !done(batches) {
+            match self.next().await {
+                SourceEvent::Batch(batch) => {
+                    let Payload::Lines(bytes) = batch.payload else {
+                        panic!("lines expected")
+                    };
+                    batches.push((batch.first_line, String::from_utf8(bytes).unwrap()));
+                }
+                SourceEvent::Status(status) => statuses.push(status.problem),
+                SourceEvent::Finished => panic!("a followed file never finishes"),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+
+    async fn stop(self) {
+        self.cancel.cancel();
+        tokio::time::timeout(PATIENCE, self.task)
+            .await
+            .expect("stops when cancelled")
+            .unwrap()
+            .unwrap();
+    }
+}
+
+/// Reads a finite file to its end: the batches and whether `Finished` came last.
+async fn read_all(source: FileSource) -> Vec<(u64, Vec<u8>)> {
+    let mut running = start(source);
+    let mut batches = Vec::new();
+    loop {
+        match running.next().await {
+            SourceEvent::Batch(batch) => {
+                assert!(
+                    batch.origin.ends_with(".log"),
+                    "origin is the path: {}",
+                    batch.origin
+                );
+                let Payload::Lines(bytes) = batch.payload else {
+                    panic!("lines expected")
+                };
+                batches.push((batch.first_line, bytes));
+            }
+            SourceEvent::Finished => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    tokio::time::timeout(PATIENCE, running.task)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    batches
+}
+
+fn count_lines(batches: &[(u64, String)]) -> usize {
+    batches.iter().map(|(_, text)| text.lines().count()).sum()
+}
+
+fn append(path: &Path, from: usize, to: usize) {
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    let text: String = (from..to).map(|i| format!("line {i}\n")).collect();
+    file.write_all(text.as_bytes()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chunks_keep_lines_whole_and_numbered() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("access.log");
+    let mut content = Vec::new();
+    for i in 1..=5_000 {
+        // Lengths vary so lines straddle every chunk boundary somewhere.
+        writeln!(content, "{i} {}", "x".repeat(i % 97)).unwrap();
+    }
+    fs::write(&path, &content).unwrap();
+    let source = FileSource::open(&path, false)
+        .unwrap()
+        .with_options(quick(4096));
+    assert_eq!(source.describe(), "access.log");
+    let batches = read_all(source).await;
+    assert!(batches.len() > 20, "{} batches", batches.len());
+    let mut expected_line = 1;
+    let mut joined = Vec::new();
+    for (first_line, bytes) in &batches {
+        assert_eq!(*first_line, expected_line);
+        assert_eq!(bytes.last(), Some(&b'\n'));
+        let text = std::str::from_utf8(bytes).unwrap();
+        let first_number: u64 = text.split(' ').next().unwrap().parse().unwrap();
+        assert_eq!(
+            first_number, *first_line,
+            "the line number is the line's own"
+        );
+        expected_line += text.lines().count() as u64;
+        joined.extend_from_slice(bytes);
+    }
+    assert_eq!(joined, content);
+    assert_eq!(expected_line, 5_001);
+}
+
+#[tokio::test]
+async fn last_line_without_newline_and_crlf_are_delivered_as_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crlf.log");
+    fs::write(&path, b"first\r\nsecond\r\nlast without newline").unwrap();
+    let batches = read_all(
+        FileSource::open(&path, false)
+            .unwrap()
+            .with_options(quick(8)),
+    )
+    .await;
+    let joined: Vec<u8> = batches.iter().flat_map(|(_, b)| b.clone()).collect();
+    assert_eq!(joined, b"first\r\nsecond\r\nlast without newline");
+    let last = batches.last().unwrap();
+    assert_eq!(
+        (last.0, last.1.as_slice()),
+        (3, &b"last without newline"[..])
+    );
+
+    fs::write(&path, b"").unwrap();
+    assert!(read_all(FileSource::open(&path, false).unwrap())
+        .await
+        .is_empty());
+}
+
+#[tokio::test]
+async fn a_gigantic_line_is_cut_so_memory_stays_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.log");
+    let mut content = b"before\n".to_vec();
+    content.extend(std::iter::repeat_n(b'A', 5 * 1024 * 1024));
+    content.extend_from_slice(b"\nafter\n");
+    fs::write(&path, &content).unwrap();
+    let options = FileOptions {
+        chunk_size: 64 * 1024,
+        max_line: 256 * 1024,
+        poll_interval: Duration::from_millis(20),
+    };
+    let batches = read_all(
+        FileSource::open(&path, false)
+            .unwrap()
+            .with_options(options),
+    )
+    .await;
+    for (_, bytes) in &batches {
+        assert!(
+            bytes.len() <= 256 * 1024 + 64 * 1024 + 1,
+            "batch of {} bytes",
+            bytes.len()
+        );
+    }
+    let joined: Vec<u8> = batches.iter().flat_map(|(_, b)| b.clone()).collect();
+    let lines: Vec<&[u8]> = joined.split(|b| *b == b'\n').collect();
+    assert_eq!(
+        lines.len(),
+        4,
+        "before, the cut line, after, and the empty tail"
+    );
+    assert_eq!(lines[0], b"before");
+    assert_eq!(lines[1].len(), 256 * 1024);
+    assert_eq!(lines[2], b"after");
+    let after = batches
+        .iter()
+        .find(|(_, b)| b.ends_with(b"after\n"))
+        .unwrap();
+    let offset = after.1.split(|b| *b == b'\n').count() as u64 - 2;
+    assert_eq!(after.0 + offset, 3, "`after` is line 3");
+}
+
+#[test]
+fn unreadable_files_are_errors_naming_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such.log");
+    let error = FileSource::open(&missing, false)
+        .err()
+        .expect("missing file is an error");
+    let message = error.to_string();
+    assert!(
+        message.contains(&missing.display().to_string()),
+        "{message}"
+    );
+    assert!(message.contains("No such file"), "{message}");
+    assert_eq!(error.error.kind(), std::io::ErrorKind::NotFound);
+
+    let error = FileSource::open(dir.path(), false)
+        .err()
+        .expect("a directory is an error");
+    assert!(error
+        .to_string()
+        .contains(&dir.path().display().to_string()));
+    assert!(
+        FileSource::open(dir.path(), true).is_err(),
+        "following a directory too"
+    );
+
+    // Following, a file that is not there yet is waited for.
+    assert!(FileSource::open(&missing, true).is_ok());
+    assert_eq!(FileSource::open("-", false).unwrap().describe(), "stdin");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follow_waits_for_a_missing_file_then_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("later.log");
+    let mut running = start(
+        FileSource::open(&path, true)
+            .unwrap()
+            .with_options(quick(1024)),
+    );
+    let mut batches = Vec::new();
+    let mut statuses = Vec::new();
+    let SourceEvent::Status(status) = running.next().await else {
+        panic!("a status first")
+    };
+    let problem = status.problem.expect("a problem while waiting");
+    assert!(
+        problem.contains("waiting for") && problem.contains("later.log"),
+        "{problem}"
+    );
+    append(&path, 1, 11);
+    running
+        .collect_until(&mut batches, &mut statuses, |b| count_lines(b) == 10)
+        .await;
+    assert_eq!(
+        statuses,
+        [None],
+        "the problem is cleared once the file is there"
+    );
+    assert_eq!(batches[0].0, 1);
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follow_reads_appends_across_rename_and_copytruncate_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("access.log");
+    append(&path, 1, 101);
+    let mut running = start(
+        FileSource::open(&path, true)
+            .unwrap()
+            .with_options(quick(512)),
+    );
+    let mut batches = Vec::new();
+    let mut statuses = Vec::new();
+    running
+        .collect_until(&mut batches, &mut statuses, |b| count_lines(b) == 100)
+        .await;
+
+    // The file grows.
+    append(&path, 101, 201);
+    running
+        .collect_until(&mut batches, &mut statuses, |b| count_lines(b) == 200)
+        .await;
+
+    // Rotation by rename: the writer finishes a few lines in the old file, then a new file starts.
+    fs::rename(&path, dir.path().join("access.log.1")).unwrap();
+    append(&dir.path().join("access.log.1"), 201, 211);
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    append(&path, 211, 301);
+    running
+        .collect_until(&mut batches, &mut statuses, |b| count_lines(b) == 300)
+        .await;
+
+    // Copytruncate: copied away, emptied in place, written again from the start.
+    fs::copy(&path, dir.path().join("access.log.2")).unwrap();
+    OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    append(&path, 301, 321);
+    running
+        .collect_until(&mut batches, &mut statuses, |b| count_lines(b) == 320)
+        .await;
+
+    // A little longer: nothing is delivered twice.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    while let Ok(event) = running.events.try_recv() {
+        if let SourceEvent::Batch(batch) = event {
+            panic!("unexpected extra batch from line {}", batch.first_line);
+        }
+    }
+    let lines: Vec<String> = batches
+        .iter()
+        .flat_map(|(_, t)| t.lines().map(String::from))
+        .collect();
+    let expected: Vec<String> = (1..321).map(|i| format!("line {i}")).collect();
+    assert_eq!(lines, expected);
+    // Line numbers start again at 1 in each new file.
+    let new_file = batches
+        .iter()
+        .find(|(_, t)| t.starts_with("line 211\n"))
+        .expect("batch at 211");
+    assert_eq!(new_file.0, 1);
+    let truncated = batches
+        .iter()
+        .find(|(_, t)| t.starts_with("line 301\n"))
+        .expect("batch at 301");
+    assert_eq!(truncated.0, 1);
+    running.stop().await;
+}
