@@ -1,6 +1,17 @@
 //! Compiling an Apache `LogFormat` string into a line parser.
+//!
+//! The format string is compiled once into a list of [`Item`]s: literal text and fields, each field
+//! knowing its shape (which nom parser reads it), where its value goes in [`LogLine`], and whether
+//! it sits between quotes. Parsing a line walks that list; nothing is allocated per line.
 
-use super::{LogLine, ParseError};
+use std::fmt;
+use std::sync::Arc;
+
+use nom::Parser;
+
+use super::apache::{self, Res};
+use super::directive::{directive, Directive, Shape, Slot};
+use super::{LogLine, ParseError, Request};
 
 /// Built-in formats, as Apache names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,6 +24,45 @@ pub enum Preset {
     CombinedD,
 }
 
+impl Preset {
+    /// Richest first: the order [`LogFormat::detect`] prefers on ties.
+    pub const ALL: [Preset; 3] = [Preset::CombinedD, Preset::Combined, Preset::Common];
+
+    /// The name accepted by `--format`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Common => "common",
+            Preset::Combined => "combined",
+            Preset::CombinedD => "combined_D",
+        }
+    }
+
+    /// The LogFormat string.
+    pub fn spec(self) -> &'static str {
+        match self {
+            Preset::Common => r#"%h %l %u %t "%r" %>s %b"#,
+            Preset::Combined => r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i""#,
+            Preset::CombinedD => r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %D"#,
+        }
+    }
+
+    /// A preset by name (`common`, `combined`, `combined_D`, also `combinedD`; case-insensitive).
+    pub fn from_name(name: &str) -> Option<Preset> {
+        match name.to_ascii_lowercase().as_str() {
+            "common" | "clf" => Some(Preset::Common),
+            "combined" => Some(Preset::Combined),
+            "combined_d" | "combinedd" => Some(Preset::CombinedD),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Preset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// A bad `--format` string, with the byte offset of the problem.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("bad log format at byte {offset}: {reason}")]
@@ -21,57 +71,446 @@ pub struct FormatError {
     pub reason: String,
 }
 
+impl FormatError {
+    pub(super) fn new(offset: usize, reason: impl Into<String>) -> Self {
+        FormatError {
+            offset,
+            reason: reason.into(),
+        }
+    }
+}
+
 /// A compiled log format. Cheap to clone and share between threads.
 #[derive(Debug, Clone)]
 pub struct LogFormat {
-    _todo: (),
+    inner: Arc<Compiled>,
+}
+
+#[derive(Debug)]
+struct Compiled {
+    spec: String,
+    preset: Option<Preset>,
+    items: Vec<Item>,
+    has_latency: bool,
+    has_time: bool,
+    /// `%m`/`%U`/`%H` stand in for `%r` when it is absent.
+    request_from_parts: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Item {
+    /// Text that must appear as is; `field` names the field it leads to, for error messages.
+    Literal {
+        text: Box<str>,
+        field: &'static str,
+    },
+    Field(Field),
+}
+
+#[derive(Debug, Clone)]
+struct Field {
+    /// The directive as written in error messages (`%>s`, `%{User-Agent}i`, `%{…}i`).
+    name: &'static str,
+    shape: Shape,
+    slot: Slot,
+    /// Between a literal `"` and a literal starting with `"`: the value is escaped text up to the
+    /// closing quote, which starts `closing` (the next literal).
+    quoted: Option<Closing>,
+    /// Unquoted text fields end at this byte (the first byte of the next literal, else a space).
+    stop: u8,
+    /// Unquoted text fields followed directly by another field may be empty.
+    allow_empty: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Closing {
+    text: Box<str>,
+    /// The closing literal is the format's last item.
+    last: bool,
+}
+
+/// The values that are only known once the whole line is read.
+#[derive(Default)]
+struct Parts<'a> {
+    method: Option<&'a str>,
+    path: Option<&'a str>,
+    protocol: Option<&'a str>,
 }
 
 impl LogFormat {
     /// Compiles an Apache LogFormat string, or a preset name (`common`, `combined`, `combined_D`).
     pub fn new(spec: &str) -> Result<Self, FormatError> {
-        let _ = spec;
-        todo!()
+        if let Some(preset) = Preset::from_name(spec.trim()) {
+            return Ok(Self::preset(preset));
+        }
+        compile(spec, None)
     }
 
     pub fn preset(preset: Preset) -> Self {
-        let _ = preset;
-        todo!()
+        compile(preset.spec(), Some(preset)).expect("preset formats compile")
     }
 
     /// The LogFormat string this was compiled from (presets expanded).
     pub fn spec(&self) -> &str {
-        todo!()
+        &self.inner.spec
+    }
+
+    /// The preset this format is, when it was made from one (by name or by [`LogFormat::detect`]).
+    pub fn preset_kind(&self) -> Option<Preset> {
+        self.inner.preset
+    }
+
+    /// A short name for status lines: the preset name, else the LogFormat string.
+    pub fn name(&self) -> &str {
+        match self.inner.preset {
+            Some(preset) => preset.name(),
+            None => &self.inner.spec,
+        }
     }
 
     /// Picks the preset that parses most of `sample` (the first lines of the input),
     /// preferring the richer one on ties (`combined_D` > `combined` > `common`). `None` when no preset
     /// parses at least one line.
     pub fn detect<'a>(sample: impl IntoIterator<Item = &'a [u8]>) -> Option<Self> {
-        let _ = sample;
-        todo!()
+        let sample: Vec<&[u8]> = sample.into_iter().collect();
+        let mut best: Option<(usize, LogFormat)> = None;
+        for preset in Preset::ALL {
+            let format = Self::preset(preset);
+            let parsed = sample
+                .iter()
+                .filter(|line| format.parse_line(line).is_ok())
+                .count();
+            // Strictly more: on ties the earlier, richer preset stays.
+            if parsed > 0 && best.as_ref().is_none_or(|(most, _)| parsed > *most) {
+                best = Some((parsed, format));
+            }
+        }
+        best.map(|(_, format)| format)
     }
 
     /// Whether the format has a latency field (`%D` or `%T`).
     pub fn has_latency(&self) -> bool {
-        todo!()
+        self.inner.has_latency
     }
 
     /// Whether the format has a time field (`%t`).
     pub fn has_time(&self) -> bool {
-        todo!()
+        self.inner.has_time
     }
 
     /// The lenient entry point used on live input: one line without its line ending (a trailing
     /// `\r` is tolerated), trailing text after the last field tolerated.
     pub fn parse_line<'a>(&self, line: &'a [u8]) -> Result<LogLine<'a>, ParseError> {
-        let _ = line;
-        todo!()
+        self.inner.parse(line, false)
     }
 
     /// The strict entry point used by tests: the whole line must match.
     pub fn parse_line_strict<'a>(&self, line: &'a [u8]) -> Result<LogLine<'a>, ParseError> {
-        let _ = line;
-        todo!()
+        self.inner.parse(line, true)
+    }
+}
+
+impl fmt::Display for LogFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Compiled {
+    fn parse<'a>(&self, line: &'a [u8], strict: bool) -> Result<LogLine<'a>, ParseError> {
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            return Err(ParseError::Empty);
+        }
+        // Validate once; every field parser then works on `&str` and slices stay borrowed.
+        let line = std::str::from_utf8(line).map_err(|_| ParseError::NotUtf8)?;
+        let offset_of = |at: &str| at.as_ptr() as usize - line.as_ptr() as usize;
+
+        let mut out = LogLine::default();
+        let mut parts = Parts::default();
+        let mut rest = line;
+        for item in &self.items {
+            rest = match item {
+                Item::Literal { text, field } => match literal(rest, text) {
+                    Some(after) => after,
+                    None => {
+                        return Err(ParseError::Field {
+                            field,
+                            offset: offset_of(rest),
+                        })
+                    }
+                },
+                Item::Field(field) => {
+                    field
+                        .read(rest, strict, &mut out, &mut parts)
+                        .map_err(|err| ParseError::Field {
+                            field: field.name,
+                            offset: match err {
+                                nom::Err::Error(e) | nom::Err::Failure(e) => offset_of(e.input),
+                                nom::Err::Incomplete(_) => offset_of(rest),
+                            },
+                        })?
+                }
+            };
+        }
+        if strict && !rest.is_empty() {
+            return Err(ParseError::Trailing {
+                offset: offset_of(rest),
+            });
+        }
+        if self.request_from_parts {
+            if let Some(target) = parts.path {
+                out.request = Some(Request {
+                    method: parts.method.unwrap_or(""),
+                    target,
+                    protocol: parts.protocol.unwrap_or(""),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// `rest` after `text`, if it starts with it. Literals are mostly one or two bytes (` `, `" `):
+/// compare them inline rather than through a `memcmp` call.
+#[inline]
+fn literal<'a>(rest: &'a str, text: &str) -> Option<&'a str> {
+    let (r, t) = (rest.as_bytes(), text.as_bytes());
+    if r.len() < t.len() || !r.iter().zip(t).all(|(a, b)| a == b) {
+        return None;
+    }
+    // `text` is a whole str, so its end in `rest` is a char boundary.
+    Some(&rest[t.len()..])
+}
+
+impl Field {
+    /// Reads this field from the start of `input` into `out`; returns the rest of the line.
+    fn read<'a>(
+        &self,
+        input: &'a str,
+        strict: bool,
+        out: &mut LogLine<'a>,
+        parts: &mut Parts<'a>,
+    ) -> Result<&'a str, nom::Err<nom::error::Error<&'a str>>> {
+        if let Some(closing) = &self.quoted {
+            let (rest, inside) = apache::quoted(input, &closing.text, strict && closing.last)?;
+            let (after, ()) = self.value(inside, out, parts)?;
+            if !after.is_empty() {
+                return Err(nom::Err::Error(nom::error::Error::new(
+                    after,
+                    nom::error::ErrorKind::Eof,
+                )));
+            }
+            return Ok(rest);
+        }
+        let (rest, ()) = if self.shape == Shape::Text {
+            let (rest, text) = apache::token(self.stop, self.allow_empty).parse(input)?;
+            self.value(text, out, parts)?;
+            (rest, ())
+        } else {
+            self.value(input, out, parts)?
+        };
+        Ok(rest)
+    }
+
+    /// Runs the shape's parser on `input` and stores the value. `Text` takes all of `input`.
+    fn value<'a>(
+        &self,
+        input: &'a str,
+        out: &mut LogLine<'a>,
+        parts: &mut Parts<'a>,
+    ) -> Res<'a, ()> {
+        let (rest, number) = match self.shape {
+            Shape::Text => {
+                self.store_text(input, out, parts);
+                return Ok(("", ()));
+            }
+            Shape::ClfTime => {
+                let (rest, epoch) = apache::clf_time(input)?;
+                self.store_time(epoch, out);
+                return Ok((rest, ()));
+            }
+            Shape::Epoch(per_second) => {
+                let (rest, epoch) = apache::epoch(per_second)(input)?;
+                self.store_time(epoch, out);
+                return Ok((rest, ()));
+            }
+            Shape::Micros(scale) => apache::micros(scale)(input)?,
+            Shape::Number => apache::number(input)?,
+            Shape::ClfBytes => apache::clf_bytes(input)?,
+            Shape::Status => {
+                let (rest, status) = apache::status(input)?;
+                if self.slot == Slot::Status {
+                    out.status = Some(status);
+                }
+                return Ok((rest, ()));
+            }
+        };
+        match self.slot {
+            Slot::Bytes => out.bytes = Some(number),
+            Slot::Latency => out.latency_us = Some(number),
+            _ => {}
+        }
+        Ok((rest, ()))
+    }
+
+    fn store_time(&self, epoch: i64, out: &mut LogLine<'_>) {
+        if self.slot == Slot::Time {
+            out.time = Some(epoch);
+        }
+    }
+
+    fn store_text<'a>(&self, text: &'a str, out: &mut LogLine<'a>, parts: &mut Parts<'a>) {
+        let dash_is_none = |text: &'a str| (text != "-").then_some(text);
+        match self.slot {
+            Slot::Client => out.client = text,
+            Slot::Ident => out.ident = dash_is_none(text),
+            Slot::User => out.user = dash_is_none(text),
+            Slot::Vhost => out.vhost = dash_is_none(text),
+            Slot::Referer => out.referer = dash_is_none(text),
+            Slot::UserAgent => out.user_agent = dash_is_none(text),
+            Slot::Request => {
+                out.request_line = Some(text);
+                out.request = apache::request(text);
+            }
+            Slot::Method => parts.method = Some(text),
+            Slot::Path => parts.path = Some(text),
+            Slot::Protocol => parts.protocol = Some(text),
+            _ => {}
+        }
+    }
+}
+
+fn compile(spec: &str, preset: Option<Preset>) -> Result<LogFormat, FormatError> {
+    let mut raw: Vec<RawItem> = Vec::new();
+    let bytes = spec.as_bytes();
+    let mut literal = String::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let (directive, next) = directive(spec, i)?;
+                match directive {
+                    None => literal.push('%'),
+                    Some(d) => {
+                        if !literal.is_empty() {
+                            raw.push(RawItem::Literal(std::mem::take(&mut literal)));
+                        }
+                        raw.push(RawItem::Field(d));
+                    }
+                }
+                i = next;
+            }
+            // httpd.conf-style escapes, so a LogFormat line can be pasted as written there.
+            b'\\' if i + 1 < bytes.len() && b"\"\\ntr".contains(&bytes[i + 1]) => {
+                literal.push(match bytes[i + 1] {
+                    b'n' => '\n',
+                    b't' => '\t',
+                    b'r' => '\r',
+                    other => other as char,
+                });
+                i += 2;
+            }
+            _ => {
+                let ch = spec[i..].chars().next().expect("in bounds");
+                literal.push(ch);
+                i += ch.len_utf8();
+            }
+        }
+    }
+    if !literal.is_empty() {
+        raw.push(RawItem::Literal(literal));
+    }
+    if !raw.iter().any(|item| matches!(item, RawItem::Field(_))) {
+        return Err(FormatError::new(0, "no % directives: nothing to parse"));
+    }
+    Ok(LogFormat {
+        inner: Arc::new(link(spec, preset, raw)),
+    })
+}
+
+enum RawItem {
+    Literal(String),
+    Field(Directive),
+}
+
+/// Assigns slots (first preferred directive of each kind wins), quoting and stop bytes.
+fn link(spec: &str, preset: Option<Preset>, raw: Vec<RawItem>) -> Compiled {
+    let mut best_rank: Vec<(Slot, u8)> = Vec::new();
+    for item in &raw {
+        if let RawItem::Field(d) = item {
+            match best_rank.iter_mut().find(|(slot, _)| *slot == d.slot) {
+                Some((_, rank)) => *rank = (*rank).min(d.rank),
+                None => best_rank.push((d.slot, d.rank)),
+            }
+        }
+    }
+    let mut filled: Vec<Slot> = Vec::new();
+    let literal_at = |k: usize| match raw.get(k) {
+        Some(RawItem::Literal(text)) => Some(text.as_str()),
+        _ => None,
+    };
+    let field_name_near = |k: usize| {
+        let next = raw[k..].iter().find_map(|item| match item {
+            RawItem::Field(d) => Some(d.name),
+            RawItem::Literal(_) => None,
+        });
+        let previous = raw[..k].iter().rev().find_map(|item| match item {
+            RawItem::Field(d) => Some(d.name),
+            RawItem::Literal(_) => None,
+        });
+        next.or(previous).unwrap_or("literal text")
+    };
+    let mut items = Vec::with_capacity(raw.len());
+    for (k, item) in raw.iter().enumerate() {
+        match item {
+            RawItem::Literal(text) => items.push(Item::Literal {
+                text: text.as_str().into(),
+                field: field_name_near(k),
+            }),
+            RawItem::Field(d) => {
+                let preferred = best_rank
+                    .iter()
+                    .any(|(slot, rank)| *slot == d.slot && *rank == d.rank);
+                let slot = if d.slot != Slot::Skip && preferred && !filled.contains(&d.slot) {
+                    filled.push(d.slot);
+                    d.slot
+                } else {
+                    Slot::Skip
+                };
+                let before = k.checked_sub(1).and_then(literal_at);
+                let after = literal_at(k + 1);
+                let quoted = match (before, after) {
+                    (Some(b), Some(a)) if b.ends_with('"') && a.starts_with('"') => Some(Closing {
+                        text: a.into(),
+                        last: k + 2 == raw.len(),
+                    }),
+                    _ => None,
+                };
+                // Between two fields with no text in between (`%U%q`) the first takes all and the
+                // second may be empty.
+                let next_to_field = matches!(raw.get(k + 1), Some(RawItem::Field(_)))
+                    || matches!(k.checked_sub(1).map(|j| &raw[j]), Some(RawItem::Field(_)));
+                let stop = after.map_or(b' ', |a| a.as_bytes()[0]);
+                let allow_empty = next_to_field;
+                items.push(Item::Field(Field {
+                    name: d.name,
+                    shape: d.shape,
+                    slot,
+                    quoted,
+                    stop,
+                    allow_empty,
+                }));
+            }
+        }
+    }
+    Compiled {
+        spec: spec.to_owned(),
+        preset,
+        has_latency: filled.contains(&Slot::Latency),
+        has_time: filled.contains(&Slot::Time),
+        request_from_parts: !filled.contains(&Slot::Request) && filled.contains(&Slot::Path),
+        items,
     }
 }

@@ -6,7 +6,11 @@
 //! (as Apache wrote them); [`unescape`] decodes `\"`, `\\`, `\xhh`, … when a value is stored or shown.
 
 mod apache;
+mod clftime;
+mod directive;
 mod logformat;
+#[cfg(test)]
+mod tests;
 
 pub use logformat::{FormatError, LogFormat, Preset};
 
