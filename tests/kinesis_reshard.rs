@@ -215,3 +215,70 @@ async fn enhanced_fan_out_renews_subscriptions_without_gaps() {
         "ACTIVE"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enhanced_fan_out_follows_a_split_to_the_children() {
+    let emu = Emulator::kinesis_local();
+    let client = kinesis_client(&emu.endpoint()).await;
+    let stream = unique("efo-split");
+    create_stream(&client, &stream, 1).await;
+    let before = tagged("before", 100);
+    put_records(&client, &stream, before.clone()).await;
+
+    let mut options = kinesis_options(&stream);
+    options.consumer = Some(unique("kinetop"));
+    let mut running = Running::start(KinesisSource::new(sdk_api(&emu.endpoint()).await, options));
+    assert!(
+        running
+            .wait_for(Duration::from_secs(30), |c| c.records.len() >= 100)
+            .await
+    );
+
+    let shard = client
+        .list_shards()
+        .stream_name(&stream)
+        .send()
+        .await
+        .unwrap()
+        .shards()[0]
+        .clone();
+    client
+        .split_shard()
+        .stream_name(&stream)
+        .shard_to_split(shard.shard_id())
+        .new_starting_hash_key("170141183460469231731687303715884105728")
+        .send()
+        .await
+        .expect("SplitShard");
+    wait_active(&client, &stream).await;
+    let after = tagged("after", 200);
+    put_records(&client, &stream, after.clone()).await;
+    assert!(
+        running
+            .wait_for(Duration::from_secs(60), |c| c.records.len() >= 300)
+            .await,
+        "only {} of 300: {:?}",
+        running.got.records.len(),
+        running.got.last_status()
+    );
+    assert!(
+        running
+            .wait_for(Duration::from_secs(20), |c| c.last_status().is_some_and(
+                |s| s.parts == 2
+                    && s.details
+                        .iter()
+                        .any(|d| d.name == shard.shard_id() && d.state == "finished")
+            ))
+            .await,
+        "{:?}",
+        running.got.last_status()
+    );
+    running.settle(Duration::from_secs(1)).await;
+    let (got, result) = running.stop().await;
+    result.unwrap();
+    let mut expected = before;
+    expected.extend(after);
+    got.assert_exactly(&expected);
+    got.assert_no_duplicates();
+    assert_eq!(got.last_status().unwrap().problem, None);
+}

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use super::api::{ApiError, ConsumerInfo, KinesisApi, Position};
 use super::backoff::Backoff;
@@ -56,11 +57,13 @@ pub async fn subscribe_shard(
     cell: &ShardCell,
     consumer_arn: &str,
     start: Position,
+    closed: &CancellationToken,
 ) -> ReadEnd {
     let origin: Arc<str> = Arc::from(shard);
     let mut position = start;
     let mut last_sequence: Option<String> = None;
     let mut backoff = Backoff::for_kinesis();
+    let mut quiet_in_use_until: Option<Instant> = None;
     update(cell, |r| r.state = "fan-out".into());
     loop {
         if ctx.cancel.is_cancelled() {
@@ -79,6 +82,17 @@ pub async fn subscribe_shard(
             ) => {
                 return ReadEnd::FallBack { position, reason };
             }
+            // Right after a renewal the service may still count the previous subscription as
+            // active (for about 5 s): expected, so wait quietly for a while before showing it.
+            Err(ApiError::InUse(reason))
+                if quiet_in_use_until.is_some_and(|t| Instant::now() < t) =>
+            {
+                tracing::debug!(shard, %reason, "previous subscription still active; waiting");
+                if !ctx.sleep(Duration::from_millis(500)).await {
+                    return ReadEnd::Cancelled;
+                }
+                continue;
+            }
             Err(err) => {
                 match retry_after(ctx, shard, cell, "SubscribeToShard", err, &mut backoff).await {
                     Some(end) => return end,
@@ -90,12 +104,19 @@ pub async fn subscribe_shard(
         loop {
             let event = tokio::select! {
                 _ = ctx.cancel.cancelled() => return ReadEnd::Cancelled,
-                _ = tokio::time::sleep_until(renew_at) => break,
+                // Not every service ends the subscription of a shard that was closed meanwhile:
+                // the rest of a closed shard is read by polling, which ends it for sure.
+                _ = closed.cancelled() => return ReadEnd::DrainClosed(position),
+                _ = tokio::time::sleep_until(renew_at) => {
+                    quiet_in_use_until = Some(Instant::now() + Duration::from_secs(10));
+                    break;
+                }
                 event = subscription.next_event() => event,
             };
             match event {
                 Ok(Some(mut event)) => {
                     backoff.reset();
+                    quiet_in_use_until = None;
                     // A renewed subscription must not hand over a record twice.
                     if let Some(last) = &last_sequence {
                         event
@@ -126,7 +147,20 @@ pub async fn subscribe_shard(
                     }
                 }
                 // The subscription ran its course (5 minutes): renew it.
-                Ok(None) => break,
+                Ok(None) => {
+                    quiet_in_use_until = Some(Instant::now() + Duration::from_secs(10));
+                    break;
+                }
+                // The service may also refuse a renewed subscription on the event stream.
+                Err(ApiError::InUse(reason))
+                    if quiet_in_use_until.is_some_and(|t| Instant::now() < t) =>
+                {
+                    tracing::debug!(shard, %reason, "previous subscription still active; waiting");
+                    if !ctx.sleep(Duration::from_millis(500)).await {
+                        return ReadEnd::Cancelled;
+                    }
+                    break;
+                }
                 Err(err) => {
                     if let Some(end) =
                         retry_after(ctx, shard, cell, "SubscribeToShard", err, &mut backoff).await

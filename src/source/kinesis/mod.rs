@@ -149,6 +149,8 @@ struct Coordinator {
     options: KinesisOptions,
     display: String,
     cells: BTreeMap<String, ShardCell>,
+    /// Fired when a listing shows a shard closed (see `fanout::subscribe_shard`).
+    closed: BTreeMap<String, CancellationToken>,
     /// A source-wide note kept in the status (fan-out fallback, listing trouble).
     note: Option<String>,
     last_total: u64,
@@ -175,6 +177,7 @@ impl Coordinator {
             options,
             display,
             cells: BTreeMap::new(),
+            closed: BTreeMap::new(),
             note: None,
             last_total: 0,
             last_status_at: Instant::now(),
@@ -220,21 +223,30 @@ impl Coordinator {
         let mut readers = JoinSet::new();
         let mut reader_ctx = self.ctx.clone();
         reader_ctx.cancel = readers_cancel.clone();
-        let mut start_ready = |lineage: &mut Lineage, cells: &mut BTreeMap<String, ShardCell>| {
-            for (shard, position) in lineage.take_ready() {
-                let cell = new_cell();
-                cells.insert(shard.id.clone(), cell.clone());
-                tracing::info!(shard = %shard.id, ?position, "reading shard");
-                readers.spawn(read_shard(
-                    reader_ctx.clone(),
-                    shard,
-                    position,
-                    consumer_arn.clone(),
-                    cell,
-                    tx.clone(),
-                ));
-            }
-        };
+        let mut start_ready =
+            |lineage: &mut Lineage,
+             cells: &mut BTreeMap<String, ShardCell>,
+             closed: &mut BTreeMap<String, CancellationToken>| {
+                for (shard, position) in lineage.take_ready() {
+                    let cell = new_cell();
+                    cells.insert(shard.id.clone(), cell.clone());
+                    let closed_token = CancellationToken::new();
+                    if shard.closed {
+                        closed_token.cancel();
+                    }
+                    closed.insert(shard.id.clone(), closed_token.clone());
+                    tracing::info!(shard = %shard.id, ?position, "reading shard");
+                    readers.spawn(read_shard(
+                        reader_ctx.clone(),
+                        shard,
+                        position,
+                        consumer_arn.clone(),
+                        cell,
+                        closed_token,
+                        tx.clone(),
+                    ));
+                }
+            };
         // Shards skipped at start (closed before a `latest` start) show as finished.
         for (id, phase) in lineage.ids() {
             if phase == ShardPhase::Finished {
@@ -246,7 +258,7 @@ impl Coordinator {
                 self.cells.insert(id.to_string(), cell);
             }
         }
-        start_ready(&mut lineage, &mut self.cells);
+        start_ready(&mut lineage, &mut self.cells, &mut self.closed);
 
         let mut check = tokio::time::interval(
             Duration::from_millis(100).min(self.options.tuning.status_interval),
@@ -271,15 +283,15 @@ impl Coordinator {
                                 // Not every service names the children: list again to be sure.
                                 self.relist(&mut lineage).await;
                             }
-                            start_ready(&mut lineage, &mut self.cells);
+                            start_ready(&mut lineage, &mut self.cells, &mut self.closed);
                         }
                         ReadEnd::Fatal(reason) => break Err(anyhow::anyhow!("Kinesis stream {}: {reason}", self.display)),
-                        ReadEnd::Cancelled | ReadEnd::FallBack { .. } => {}
+                        ReadEnd::Cancelled | ReadEnd::FallBack { .. } | ReadEnd::DrainClosed(_) => {}
                     },
                 },
                 _ = relist.tick() => {
                     self.relist(&mut lineage).await;
-                    start_ready(&mut lineage, &mut self.cells);
+                    start_ready(&mut lineage, &mut self.cells, &mut self.closed);
                 }
                 _ = check.tick() => {
                     let caught_up = self.all_caught_up(&lineage);
@@ -324,6 +336,11 @@ impl Coordinator {
                 let added = lineage.add(shards);
                 if added > 0 {
                     tracing::info!(added, "new shards listed");
+                }
+                for id in lineage.closed_while_reading() {
+                    if let Some(token) = self.closed.get(&id) {
+                        token.cancel();
+                    }
                 }
             }
             // The readers go on; the next listing may succeed.
@@ -402,16 +419,22 @@ async fn read_shard(
     position: Position,
     consumer_arn: Option<String>,
     cell: ShardCell,
+    closed: CancellationToken,
     tx: mpsc::UnboundedSender<ReaderMsg>,
 ) {
     let id = shard.id;
     let end = match consumer_arn {
-        Some(arn) => match fanout::subscribe_shard(&ctx, &id, &cell, &arn, position).await {
+        Some(arn) => match fanout::subscribe_shard(&ctx, &id, &cell, &arn, position, &closed).await
+        {
             ReadEnd::FallBack { position, reason } => {
                 let _ = tx.send(ReaderMsg::FellBack {
                     shard: id.clone(),
                     reason,
                 });
+                poll::poll_shard(&ctx, &id, &cell, position).await
+            }
+            ReadEnd::DrainClosed(position) => {
+                tracing::info!(shard = %id, "shard closed: reading the rest by polling");
                 poll::poll_shard(&ctx, &id, &cell, position).await
             }
             end => end,

@@ -73,6 +73,9 @@ pub enum ReadEnd {
         position: super::api::Position,
         reason: String,
     },
+    /// The shard was closed while read through a subscription that did not end: read the rest
+    /// from here by polling.
+    DrainClosed(super::api::Position),
     /// Retrying cannot help (access denied, invalid argument).
     Fatal(String),
 }

@@ -57,6 +57,8 @@ where
         "ExpiredIteratorException" => ApiError::ExpiredIterator(detail),
         "ResourceNotFoundException" => ApiError::NotFound(detail),
         "ResourceInUseException" => ApiError::InUse(detail),
+        // An error event on a subscription's stream may come without a modeled code.
+        "" if detail.contains("Another active subscription") => ApiError::InUse(detail),
         "UnknownOperationException" | "InvalidAction" | "NotImplemented" => {
             ApiError::Unsupported(detail)
         }

@@ -130,6 +130,15 @@ impl Lineage {
             .collect()
     }
 
+    /// Shards being read that a listing showed closed.
+    pub fn closed_while_reading(&self) -> Vec<String> {
+        self.shards
+            .values()
+            .filter(|e| e.phase == ShardPhase::Reading && e.info.closed)
+            .map(|e| e.info.id.clone())
+            .collect()
+    }
+
     /// Shards not yet started.
     pub fn pending(&self) -> usize {
         self.count(ShardPhase::Pending)
@@ -186,6 +195,9 @@ mod tests {
         assert_eq!(ids(&l.take_ready()), ["s3"]);
         assert_eq!(l.pending(), 0);
         assert_eq!(l.reading(), 1);
+        assert!(l.closed_while_reading().is_empty());
+        l.add(vec![shard("s3", &["s1", "s2"], true)]);
+        assert_eq!(l.closed_while_reading(), ["s3"]);
     }
 
     #[test]
