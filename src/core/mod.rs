@@ -3,8 +3,11 @@
 
 pub mod aggregate;
 pub mod alarms;
+pub mod distinct;
+pub mod hashing;
 pub mod histogram;
 pub mod topk;
+mod window;
 
 use std::sync::Arc;
 

@@ -47,6 +47,15 @@ struct AppBuilder {
     rows: usize,
 }
 
+impl AppBuilder {
+    fn for_columns(columns: &Columns) -> Self {
+        AppBuilder {
+            attributes: columns.extra.iter().map(|_| Default::default()).collect(),
+            ..AppBuilder::default()
+        }
+    }
+}
+
 #[derive(Default)]
 struct DistinctValues {
     order: Vec<String>,
@@ -100,10 +109,9 @@ pub(super) fn parse_csv(bytes: &[u8], origin: &str) -> Result<MetadataTable, Met
             .map_err(|_| MetadataError::new(origin, line, "not valid UTF-8"))?;
 
         let Some(cols) = &columns else {
-            columns = Some(parse_header(&fields, origin, line)?);
-            if let Some(cols) = &columns {
-                builders[0].attributes = cols.extra.iter().map(|_| Default::default()).collect();
-            }
+            let header = parse_header(&fields, origin, line)?;
+            builders[0] = AppBuilder::for_columns(&header);
+            columns = Some(header);
             continue;
         };
         if fields.len() != cols.count {
@@ -138,10 +146,7 @@ pub(super) fn parse_csv(bytes: &[u8], origin: &str) -> Result<MetadataTable, Met
                         name: Arc::from(app_name),
                         ..Application::default()
                     });
-                    builders.push(AppBuilder {
-                        attributes: cols.extra.iter().map(|_| Default::default()).collect(),
-                        ..AppBuilder::default()
-                    });
+                    builders.push(AppBuilder::for_columns(cols));
                     app_ids.insert(app_name.to_owned(), id);
                     id
                 }

@@ -191,10 +191,9 @@ impl Engine {
         if finals.is_empty() {
             return Ok(None);
         }
-        let width = self.aggregators[self.primary].config().width_secs;
         for window in &finals {
             if let Some(json) = out.json.as_mut() {
-                if let Err(e) = write_window(json, window, width) {
+                if let Err(e) = write_window(json, window) {
                     return closed_or(e);
                 }
             }
@@ -323,9 +322,8 @@ impl Engine {
 fn write_window(
     json: &mut JsonLinesWriter<Box<dyn Write + Send>>,
     window: &WindowSummary,
-    width: i64,
 ) -> std::io::Result<()> {
-    json.write_window(window, width)
+    json.write_window(window)
 }
 
 fn closed_or(e: std::io::Error) -> std::io::Result<Option<EngineEnd>> {

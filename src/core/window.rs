@@ -1,0 +1,268 @@
+//! One open window: per-application accumulators fed hit by hit, summarized into the immutable
+//! [`WindowSummary`] (which drops every histogram, set and table).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::distinct::DistinctCounter;
+use super::histogram::LatencyHistogram;
+use super::topk::{Slot, SlotPayload, SpaceSaving};
+use super::{AppWindow, CallerSummary, Counted, Hit, StatusClasses, WindowConfig, WindowSummary};
+use crate::enrich::UNKNOWN;
+
+/// Top-k tables monitor this many times the keys they report: every key occurring more than
+/// `requests / capacity` times is found and counts are overestimated by at most that much.
+pub const TOPK_OVERSAMPLING: usize = 4;
+/// Smallest top-k table, so a small `top_k` still gets usable accuracy.
+pub const MIN_TOPK_CAPACITY: usize = 32;
+/// Top paths reported per caller, and the size of a caller's path table.
+pub const CALLER_TOP_PATHS: usize = 5;
+pub const CALLER_PATHS_CAPACITY: usize = 16;
+
+fn capacity_for(k: usize) -> usize {
+    k.saturating_mul(TOPK_OVERSAMPLING).max(MIN_TOPK_CAPACITY)
+}
+
+/// Exact per-status-code counts. A handful of codes per window, so a short vector beats a map.
+#[derive(Debug, Default, Clone)]
+struct StatusCodes(Vec<(u16, u64)>);
+
+impl StatusCodes {
+    #[inline]
+    fn add(&mut self, status: u16) {
+        match self.0.iter_mut().find(|(code, _)| *code == status) {
+            Some((_, n)) => *n += 1,
+            None => self.0.push((status, 1)),
+        }
+    }
+
+    fn sorted(&self) -> Vec<(u16, u64)> {
+        let mut codes = self.0.clone();
+        codes.sort_unstable();
+        codes
+    }
+}
+
+/// What is known of one caller of one application in one window, since it took its top-k slot.
+#[derive(Debug)]
+struct CallerAccumulator {
+    bytes: u64,
+    status: StatusClasses,
+    codes: StatusCodes,
+    latency: Option<LatencyHistogram<u32>>,
+    paths: SpaceSaving,
+}
+
+impl Default for CallerAccumulator {
+    fn default() -> Self {
+        CallerAccumulator {
+            bytes: 0,
+            status: StatusClasses::default(),
+            codes: StatusCodes::default(),
+            latency: None,
+            paths: SpaceSaving::new(CALLER_PATHS_CAPACITY),
+        }
+    }
+}
+
+impl SlotPayload for CallerAccumulator {
+    fn reset(&mut self) {
+        self.bytes = 0;
+        self.status = StatusClasses::default();
+        self.codes.0.clear();
+        if let Some(latency) = &mut self.latency {
+            latency.reset();
+        }
+        self.paths.clear();
+    }
+}
+
+#[derive(Debug)]
+struct AppAccumulator {
+    name: Arc<str>,
+    requests: u64,
+    bytes: u64,
+    status: StatusClasses,
+    codes: StatusCodes,
+    hosts: DistinctCounter,
+    latency: Option<LatencyHistogram>,
+    paths: SpaceSaving,
+    callers: SpaceSaving<CallerAccumulator>,
+    /// Callers reported (`top_k`, or `top_k_unknown` for the `unknown` application).
+    callers_k: usize,
+}
+
+impl AppAccumulator {
+    fn new(name: &str, config: &WindowConfig) -> Self {
+        let callers_k = if name == UNKNOWN {
+            config.top_k_unknown
+        } else {
+            config.top_k
+        };
+        AppAccumulator {
+            name: Arc::from(name),
+            requests: 0,
+            bytes: 0,
+            status: StatusClasses::default(),
+            codes: StatusCodes::default(),
+            hosts: DistinctCounter::default(),
+            latency: None,
+            paths: SpaceSaving::new(capacity_for(config.top_k)),
+            callers: SpaceSaving::new(capacity_for(callers_k)),
+            callers_k,
+        }
+    }
+
+    #[inline]
+    fn record(&mut self, hit: &Hit<'_>, client_hash: u64, path_hash: u64) {
+        self.requests += 1;
+        self.bytes = self.bytes.saturating_add(hit.bytes);
+        self.status.add(hit.status, 1);
+        self.codes.add(hit.status);
+        self.hosts.insert(client_hash);
+        if let Some(us) = hit.latency_us {
+            self.latency
+                .get_or_insert_with(LatencyHistogram::precise)
+                .record(us);
+        }
+        let has_path = !hit.path.is_empty();
+        if has_path {
+            self.paths.hit(path_hash, hit.path);
+        }
+        let caller = self.callers.hit(client_hash, hit.client);
+        caller.bytes = caller.bytes.saturating_add(hit.bytes);
+        caller.status.add(hit.status, 1);
+        caller.codes.add(hit.status);
+        if let Some(us) = hit.latency_us {
+            caller
+                .latency
+                .get_or_insert_with(LatencyHistogram::compact)
+                .record(us);
+        }
+        if has_path {
+            caller.paths.hit(path_hash, hit.path);
+        }
+    }
+
+    fn summarize(&self, top_k: usize) -> AppWindow {
+        AppWindow {
+            application: Arc::clone(&self.name),
+            requests: self.requests,
+            bytes: self.bytes,
+            status: self.status,
+            status_codes: self.codes.sorted(),
+            hosts: self.hosts.count(),
+            hosts_exact: self.hosts.is_exact(),
+            latency: self.latency.as_ref().and_then(LatencyHistogram::summary),
+            top_paths: counted(&self.paths.top(top_k)),
+            top_callers: self
+                .callers
+                .top(self.callers_k)
+                .into_iter()
+                .map(caller_summary)
+                .collect(),
+        }
+    }
+}
+
+fn counted(slots: &[&Slot<()>]) -> Vec<Counted> {
+    slots
+        .iter()
+        .map(|s| Counted {
+            key: Arc::from(s.key()),
+            count: s.count(),
+            error: s.error(),
+        })
+        .collect()
+}
+
+fn caller_summary(slot: &Slot<CallerAccumulator>) -> CallerSummary {
+    let c = slot.payload();
+    CallerSummary {
+        host: Arc::from(slot.key()),
+        requests: slot.count(),
+        error: slot.error(),
+        bytes: c.bytes,
+        status: c.status,
+        status_codes: c.codes.sorted(),
+        latency: c.latency.as_ref().and_then(LatencyHistogram::summary),
+        top_paths: counted(&c.paths.top(CALLER_TOP_PATHS)),
+    }
+}
+
+/// An open tumbling window `[start, end)`.
+#[derive(Debug)]
+pub struct OpenWindow {
+    pub start: i64,
+    pub end: i64,
+    /// Application name → index in `apps`.
+    index: HashMap<Arc<str>, usize, ahash::RandomState>,
+    apps: Vec<AppAccumulator>,
+}
+
+impl OpenWindow {
+    pub fn new(start: i64, end: i64) -> Self {
+        OpenWindow {
+            start,
+            end,
+            index: HashMap::default(),
+            apps: Vec::new(),
+        }
+    }
+
+    /// Adds a hit whose client and path hash to `client_hash` and `path_hash`.
+    #[inline]
+    pub fn record(
+        &mut self,
+        hit: &Hit<'_>,
+        client_hash: u64,
+        path_hash: u64,
+        config: &WindowConfig,
+    ) {
+        let i = match self.index.get(hit.application) {
+            Some(&i) => i,
+            None => self.add_app(hit.application, config),
+        };
+        self.apps[i].record(hit, client_hash, path_hash);
+    }
+
+    #[cold]
+    fn add_app(&mut self, name: &str, config: &WindowConfig) -> usize {
+        let app = AppAccumulator::new(name, config);
+        self.index.insert(Arc::clone(&app.name), self.apps.len());
+        self.apps.push(app);
+        self.apps.len() - 1
+    }
+
+    pub fn summarize(&self, is_final: bool, config: &WindowConfig) -> WindowSummary {
+        let mut apps: Vec<AppWindow> = self
+            .apps
+            .iter()
+            .filter(|a| a.requests > 0)
+            .map(|a| a.summarize(config.top_k))
+            .collect();
+        apps.sort_unstable_by(|a, b| a.application.cmp(&b.application));
+        WindowSummary {
+            start: self.start,
+            end: self.end,
+            is_final,
+            apps,
+        }
+    }
+
+    /// `(application, monitored paths, monitored callers, distinct hosts)` for memory-bound tests.
+    #[cfg(test)]
+    pub fn table_sizes(&self) -> Vec<(String, usize, usize, u64)> {
+        self.apps
+            .iter()
+            .map(|a| {
+                (
+                    a.name.to_string(),
+                    a.paths.len(),
+                    a.callers.len(),
+                    a.hosts.count(),
+                )
+            })
+            .collect()
+    }
+}

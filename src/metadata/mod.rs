@@ -1,0 +1,330 @@
+//! Loading the host-metadata file (local path or `s3://`), and keeping it fresh in the background.
+//!
+//! Where the file lives is a [`MetadataLocation`]; how it is read is a [`MetadataFetcher`]
+//! (a local file here; S3 with a conditional GET plugs in through the same trait). [`load`] reads
+//! it once at start (an error there is fatal for the caller); [`spawn_refresh`] re-checks it every
+//! period, swaps a changed and valid table into the [`SharedTable`](crate::enrich::SharedTable), keeps the last good table
+//! when a check fails, and publishes a [`MetadataStatus`] for the status bar.
+
+mod local;
+mod refresh;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use futures::future::BoxFuture;
+use md5::{Digest, Md5};
+use tokio::sync::mpsc;
+
+use crate::enrich::{MetadataError, MetadataTable};
+use crate::snapshot::MetadataStatus;
+
+pub use local::{LocalFileFetcher, MAX_METADATA_BYTES};
+pub use refresh::{spawn_refresh, MetadataRefresher, RefreshOutcome};
+
+/// Where the metadata CSV lives, from `--metadata`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetadataLocation {
+    Local(PathBuf),
+    S3 { bucket: String, key: String },
+}
+
+impl MetadataLocation {
+    /// `s3://BUCKET/KEY` or a local path.
+    pub fn parse(location: &str) -> Result<Self, MetadataError> {
+        let Some(rest) = location.strip_prefix("s3://") else {
+            if location.trim().is_empty() {
+                return Err(MetadataError::new(location, 0, "empty metadata location"));
+            }
+            return Ok(MetadataLocation::Local(PathBuf::from(location)));
+        };
+        match rest.split_once('/') {
+            Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() && !key.ends_with('/') => {
+                Ok(MetadataLocation::S3 {
+                    bucket: bucket.to_owned(),
+                    key: key.to_owned(),
+                })
+            }
+            _ => Err(MetadataError::new(
+                location,
+                0,
+                "an S3 metadata location is s3://BUCKET/KEY (the key names an object, not a prefix)",
+            )),
+        }
+    }
+
+    /// How the location is named in messages: the path, or `s3://bucket/key`.
+    pub fn origin(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl FromStr for MetadataLocation {
+    type Err = MetadataError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        MetadataLocation::parse(s)
+    }
+}
+
+impl fmt::Display for MetadataLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MetadataLocation::Local(path) => write!(f, "{}", path.display()),
+            MetadataLocation::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
+        }
+    }
+}
+
+/// The result of one check of the metadata file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    /// Same version as `previous_version` (e.g. an S3 `304 Not Modified`).
+    NotModified,
+    /// The file's content and an opaque version (an S3 ETag; mtime, length and hash locally).
+    Content { bytes: Vec<u8>, version: String },
+}
+
+/// Reads the metadata file; implemented for local files here and for S3 elsewhere.
+pub trait MetadataFetcher: Send + Sync + 'static {
+    /// The path or `s3://` URL, for messages.
+    fn origin(&self) -> String;
+
+    /// Fetches the file, or says it has not changed since `previous_version` (the version of the
+    /// last `Content` this fetcher returned). Errors are short human-readable reasons.
+    fn fetch<'a>(
+        &'a self,
+        previous_version: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Fetched, String>>;
+
+    /// Hints that the file may have changed (file-system events), to check sooner than the next
+    /// period. `None` (the default): the period alone decides.
+    fn change_hints(&self) -> Option<ChangeHints> {
+        None
+    }
+}
+
+/// A channel of "may have changed" hints, with whatever keeps it alive (e.g. a file watcher).
+pub struct ChangeHints {
+    pub receiver: mpsc::Receiver<()>,
+    pub guard: Box<dyn Send>,
+}
+
+impl fmt::Debug for ChangeHints {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChangeHints").finish_non_exhaustive()
+    }
+}
+
+/// The fetcher for a location. An `s3://` location needs the S3 fetcher, built by the caller
+/// (it owns the SDK client); without one it is an error.
+pub fn fetcher_for(
+    location: &MetadataLocation,
+    s3: Option<Arc<dyn MetadataFetcher>>,
+) -> Result<Arc<dyn MetadataFetcher>, MetadataError> {
+    match (location, s3) {
+        (MetadataLocation::Local(path), _) => Ok(Arc::new(LocalFileFetcher::new(path))),
+        (MetadataLocation::S3 { .. }, Some(fetcher)) => Ok(fetcher),
+        (MetadataLocation::S3 { .. }, None) => Err(MetadataError::new(
+            &location.origin(),
+            0,
+            "no S3 client configured for an s3:// metadata location",
+        )),
+    }
+}
+
+/// Wall-clock time as UTC epoch seconds; passed in so tests can control it.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// The system's wall clock.
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64)
+    })
+}
+
+/// A table read at start.
+#[derive(Debug, Clone)]
+pub struct LoadedMetadata {
+    pub origin: String,
+    pub table: Arc<MetadataTable>,
+    /// The fetcher's version of the content (ETag, or mtime/length/hash).
+    pub version: String,
+    /// MD5 of the content: a new version with the same content is not a change.
+    pub digest: [u8; 16],
+    /// UTC epoch seconds.
+    pub loaded_at: i64,
+}
+
+/// Reads and parses the metadata once. An error names the file (and line, for a bad row).
+pub async fn load(
+    fetcher: &dyn MetadataFetcher,
+    clock: &Clock,
+) -> Result<LoadedMetadata, MetadataError> {
+    let origin = fetcher.origin();
+    let (bytes, version) = match fetcher.fetch(None).await {
+        Ok(Fetched::Content { bytes, version }) => (bytes, version),
+        Ok(Fetched::NotModified) => {
+            return Err(MetadataError::new(
+                &origin,
+                0,
+                "the first fetch answered `not modified`",
+            ))
+        }
+        Err(reason) => return Err(MetadataError::new(&origin, 0, reason)),
+    };
+    let table = MetadataTable::from_csv(&bytes, &origin)?;
+    Ok(LoadedMetadata {
+        origin,
+        table: Arc::new(table),
+        version,
+        digest: content_digest(&bytes),
+        loaded_at: clock(),
+    })
+}
+
+/// `--metadata` at start: parses the location, picks its fetcher (`s3` for `s3://`, built by the
+/// caller) and loads it. Keep the fetcher for [`spawn_refresh`].
+pub async fn load_location(
+    location: &str,
+    s3: Option<Arc<dyn MetadataFetcher>>,
+    clock: &Clock,
+) -> Result<(Arc<dyn MetadataFetcher>, LoadedMetadata), MetadataError> {
+    let location = MetadataLocation::parse(location)?;
+    let fetcher = fetcher_for(&location, s3)?;
+    let loaded = load(&*fetcher, clock).await?;
+    Ok((fetcher, loaded))
+}
+
+/// A local file loaded at start (see [`load`]).
+pub async fn load_local(path: impl Into<PathBuf>) -> Result<LoadedMetadata, MetadataError> {
+    load(&LocalFileFetcher::new(path), &system_clock()).await
+}
+
+/// The status without `--metadata`: every caller is `unknown`.
+pub fn no_metadata_status() -> MetadataStatus {
+    MetadataStatus {
+        origin: None,
+        table: Arc::new(MetadataTable::empty()),
+        loaded_at: None,
+        changed_at: None,
+        error: None,
+    }
+}
+
+/// The status right after [`load`]: `changed_at` is the load time (the table has been in
+/// effect since then).
+pub fn loaded_status(loaded: &LoadedMetadata) -> MetadataStatus {
+    MetadataStatus {
+        origin: Some(loaded.origin.clone()),
+        table: loaded.table.clone(),
+        loaded_at: Some(loaded.loaded_at),
+        changed_at: Some(loaded.loaded_at),
+        error: None,
+    }
+}
+
+pub(crate) fn content_digest(bytes: &[u8]) -> [u8; 16] {
+    Md5::digest(bytes).into()
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(32), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_parse_local_paths_and_s3_urls() {
+        assert_eq!(
+            MetadataLocation::parse("hosts.csv").unwrap(),
+            MetadataLocation::Local(PathBuf::from("hosts.csv"))
+        );
+        let s3 = MetadataLocation::parse("s3://ops-bucket/meta/hosts.csv").unwrap();
+        assert_eq!(
+            s3,
+            MetadataLocation::S3 {
+                bucket: "ops-bucket".into(),
+                key: "meta/hosts.csv".into()
+            }
+        );
+        assert_eq!(s3.origin(), "s3://ops-bucket/meta/hosts.csv");
+        for bad in [
+            "s3://",
+            "s3://bucket",
+            "s3://bucket/",
+            "s3:///key",
+            "s3://b/dir/",
+            "",
+        ] {
+            let e = MetadataLocation::parse(bad).unwrap_err();
+            assert_eq!(e.line, 0, "{bad}");
+        }
+        let e = MetadataLocation::parse("s3://bucket").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("s3://bucket: an S3 metadata location"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_s3_location_needs_an_s3_fetcher() {
+        let location = MetadataLocation::parse("s3://b/k.csv").unwrap();
+        let e = fetcher_for(&location, None).err().unwrap();
+        assert_eq!(e.origin, "s3://b/k.csv");
+        let local = fetcher_for(&MetadataLocation::Local("x.csv".into()), None).unwrap();
+        assert_eq!(local.origin(), "x.csv");
+    }
+
+    #[tokio::test]
+    async fn load_location_picks_the_fetcher() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hosts.csv");
+        std::fs::write(&path, "host,application\n::1,local\n").unwrap();
+        let clock: Clock = Arc::new(|| 42);
+        let (fetcher, loaded) = load_location(path.to_str().unwrap(), None, &clock)
+            .await
+            .unwrap();
+        assert_eq!(fetcher.origin(), path.display().to_string());
+        assert_eq!(loaded.loaded_at, 42);
+        assert_eq!(loaded.table.rows(), 1);
+        let e = load_location("s3://bucket/hosts.csv", None, &clock)
+            .await
+            .err()
+            .unwrap();
+        assert!(e.reason.contains("no S3 client"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn load_names_the_file_on_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.csv");
+        let e = load_local(&missing).await.unwrap_err();
+        assert_eq!(e.origin, missing.display().to_string());
+        assert_eq!(e.line, 0);
+        assert!(!e.to_string().contains(":0:"), "{e}");
+
+        let bad = dir.path().join("bad.csv");
+        std::fs::write(&bad, "host,application\n10.0.0.0/99,a\n").unwrap();
+        let e = load_local(&bad).await.unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(
+            e.to_string().starts_with(&format!("{}:2: ", bad.display())),
+            "{e}"
+        );
+
+        let e = load_local(dir.path()).await.unwrap_err();
+        assert!(e.reason.contains("not a regular file"), "{e}");
+    }
+}
