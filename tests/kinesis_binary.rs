@@ -174,6 +174,10 @@ async fn metadata_from_s3_maps_callers_to_applications() {
             "--until-caught-up",
             "--format",
             "combined",
+            // The sample's records spread over days of event time and arrive within a second:
+            // shards read concurrently interleave their event times, so keep every window open.
+            "--lateness",
+            "30d",
         ])
     })
     .await
@@ -184,6 +188,8 @@ async fn metadata_from_s3_maps_callers_to_applications() {
         String::from_utf8_lossy(&out.stderr)
     );
     let lines = json_lines(&out);
+    assert_eq!(summary(&lines)["late"], 0);
+    assert_eq!(summary(&lines)["shards"], 2);
     let by_app = |app: &str| -> u64 {
         lines
             .iter()
