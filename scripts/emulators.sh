@@ -2,9 +2,13 @@
 # Installs the pinned local AWS emulators used by the integration tests (see ../shared/EMULATOR.md):
 #   moto[server] 5.2.5 (S3) in a Python venv, kinesis-local 0.6.2 and kinesalite 3.3.3 (Kinesis) from npm.
 # Idempotent: a second run checks what is there and only fills in what is missing.
-# Usage: scripts/emulators.sh [DIR]   (default: $KINETOP_EMULATOR_DIR or ~/.cache/kinetop-emulators)
+# Usage: scripts/emulators.sh [install] [DIR]   (DIR default: $KINETOP_EMULATOR_DIR or
+# ~/.cache/kinetop-emulators). Prints DIR on the last line of standard output.
 set -euo pipefail
 
+if [ "${1:-}" = install ]; then
+    shift
+fi
 DIR="${1:-${KINETOP_EMULATOR_DIR:-$HOME/.cache/kinetop-emulators}}"
 MOTO_VERSION=5.2.5
 KINESIS_LOCAL_VERSION=0.6.2

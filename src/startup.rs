@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 /// Loads the metadata and opens the sources.
 pub async fn prepare(settings: &Settings, _config: &ConfigFile) -> Result<StartParts, StartError> {
     let (table, metadata) = load_metadata(settings).await?;
-    let (sources, source_name) = open_sources(settings)?;
+    let (sources, source_name) = open_sources(settings).await?;
     Ok(StartParts {
         sources,
         source_name,
@@ -97,11 +97,11 @@ fn demo_backfill(settings: &Settings) -> Duration {
     (settings.window * 12).min(Duration::from_secs(3600))
 }
 
-fn open_sources(settings: &Settings) -> Result<(Vec<Box<dyn Source>>, String), StartError> {
+async fn open_sources(settings: &Settings) -> Result<(Vec<Box<dyn Source>>, String), StartError> {
     let mut sources: Vec<Box<dyn Source>> = Vec::new();
     let mut names = Vec::new();
     if settings.kinesis.is_some() {
-        let source = KinesisSource::from_settings(settings).map_err(StartError)?;
+        let source = KinesisSource::connect(settings).await.map_err(StartError)?;
         names.push(source.describe());
         sources.push(Box::new(source));
     }

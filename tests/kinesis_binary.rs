@@ -231,3 +231,29 @@ async fn metadata_from_s3_maps_callers_to_applications() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_that_does_not_exist_is_a_start_up_error() {
+    let emu = Emulator::kinesalite();
+    let endpoint = emu.endpoint();
+    let out = tokio::task::spawn_blocking(move || {
+        kinetop(&[
+            "--kinesis",
+            "no-such-stream",
+            "--endpoint-url",
+            &endpoint,
+            "--region",
+            "us-east-1",
+            "--headless",
+            "--until-caught-up",
+        ])
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("Kinesis stream no-such-stream") && err.contains("not found"),
+        "{err}"
+    );
+}

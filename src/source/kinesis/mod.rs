@@ -116,6 +116,34 @@ impl KinesisSource {
         })
     }
 
+    /// Like [`KinesisSource::from_settings`], and checks the stream now, so that a stream that
+    /// does not exist or may not be read is a start-up error. An unreachable endpoint is not:
+    /// the source retries it, showing why, until it answers.
+    pub async fn connect(settings: &Settings) -> Result<Self, String> {
+        let mut source = KinesisSource::from_settings(settings)?;
+        let ApiHandle::FromAws(opts) = &source.api else {
+            unreachable!("from_settings defers the client")
+        };
+        let api: Arc<dyn KinesisApi> =
+            Arc::new(sdk::SdkKinesis::new(crate::aws::kinesis_client(opts).await));
+        source.check(&*api).await?;
+        source.api = ApiHandle::Ready(api);
+        Ok(source)
+    }
+
+    /// With a given API: fails if the stream is missing or unreadable (see [`Self::connect`]).
+    pub async fn check(&self, api: &dyn KinesisApi) -> Result<(), String> {
+        let stream = StreamId::parse(&self.options.stream);
+        match api.describe_stream(&stream).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_transient() => {
+                tracing::warn!(error = %e, "Kinesis not reachable at start; retrying in the source");
+                Ok(())
+            }
+            Err(e) => Err(format!("Kinesis stream {}: {e}", stream.name())),
+        }
+    }
+
     pub fn options(&self) -> &KinesisOptions {
         &self.options
     }
