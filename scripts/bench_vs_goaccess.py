@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """End-to-end speed of kinetop's headless mode against GoAccess, measured side by side in one run.
 
-Builds a 1,000,000-line combined log from ../shared/data/apache_logs (real lines; each copy of the
-10,000 lines is shifted by four days so timestamps keep increasing), then times, on the same file:
+Builds a 1,000,000-line combined log from ../shared/data/apache_logs (real lines repeated, their
+timestamps rewritten to increase steadily at --rate lines/s), then times, on the same file:
   - goaccess --log-format=COMBINED (JSON report to a file), when goaccess is installed;
   - kinetop --headless --format combined (JSON Lines to /dev/null), with and without --metadata;
 and prints wall time, lines/s, CPU time and peak memory (max RSS) of each, and the ratios.
@@ -25,34 +25,29 @@ DATA = os.path.join(ROOT, "..", "shared", "data", "apache_logs")
 TS = re.compile(rb"\[(\d\d/\w\w\w/\d{4}:\d\d:\d\d:\d\d) ([+-]\d{4})\]")
 
 
-def build_log(path, lines):
+def build_log(path, lines, rate):
+    """Writes `lines` real lines, repeating the sample as needed, with their timestamps rewritten
+    to increase steadily at `rate` lines per second (the sample's own times are artificial: every
+    hour squeezed into one minute, see its README). Everything else in each line is kept."""
     with open(DATA, "rb") as f:
         base = [l for l in f.read().split(b"\n") if l]
-    parsed = []
-    for line in base:
-        m = TS.search(line)
-        if m:
-            t = datetime.strptime(m.group(1).decode(), "%d/%b/%Y:%H:%M:%S")
-            parsed.append((line[: m.start(1)], t, line[m.end(1):]))
-        else:
-            parsed.append((line, None, b""))
+    start = datetime(2015, 5, 17, 10, 5, 0)
     written = 0
-    copy = 0
     with open(path, "wb") as out:
+        chunk = []
         while written < lines:
-            shift = timedelta(days=4 * copy)
-            chunk = []
-            for head, t, tail in parsed:
-                if written >= lines:
-                    break
-                if t is None:
-                    chunk.append(head)
-                else:
-                    stamp = (t + shift).strftime("%d/%b/%Y:%H:%M:%S").encode()
-                    chunk.append(head + stamp + tail)
-                written += 1
+            line = base[written % len(base)]
+            m = TS.search(line)
+            if m:
+                stamp = (start + timedelta(seconds=written // rate)).strftime("%d/%b/%Y:%H:%M:%S").encode()
+                line = line[: m.start(1)] + stamp + line[m.end(1):]
+            chunk.append(line)
+            written += 1
+            if len(chunk) == 10_000:
+                out.write(b"\n".join(chunk) + b"\n")
+                chunk = []
+        if chunk:
             out.write(b"\n".join(chunk) + b"\n")
-            copy += 1
     return written
 
 
@@ -84,6 +79,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--rate", type=int, default=200, help="lines per second of log time (default 200)")
     ap.add_argument("--keep", action="store_true", help="keep the generated log")
     args = ap.parse_args()
 
@@ -91,7 +87,7 @@ def main():
     kinetop = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "kinetop")
     work = tempfile.mkdtemp(prefix="kinetop-bench-")
     log = os.path.join(work, "access.log")
-    n = build_log(log, args.lines)
+    n = build_log(log, args.lines, args.rate)
     size = os.path.getsize(log)
     meta = os.path.join(work, "metadata.csv")
     with open(meta, "w") as f:

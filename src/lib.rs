@@ -6,6 +6,7 @@
 
 pub mod actions;
 pub mod app;
+pub mod aws;
 pub mod cli;
 pub mod config;
 pub mod core;
@@ -16,6 +17,7 @@ pub mod logging;
 pub mod metadata;
 pub mod parse;
 pub mod pipeline;
+pub mod s3_metadata;
 pub mod sanitize;
 pub mod snapshot;
 pub mod source;

@@ -11,15 +11,20 @@ use crate::pipeline::{now_ms, StartError, StartParts};
 use crate::snapshot::MetadataStatus;
 use std::time::Duration;
 
+use crate::aws::AwsOptions;
+use crate::metadata::{self, MetadataLocation};
+use crate::s3_metadata::S3MetadataFetcher;
 use crate::source::demo::{DemoConfig, DemoSource, DEMO_METADATA, DEMO_METADATA_ORIGIN};
 use crate::source::file::FileSource;
+use crate::source::kinesis::KinesisSource;
 use crate::source::Source;
+use tokio_util::sync::CancellationToken;
 
 /// Loads the metadata and opens the sources.
 pub async fn prepare(settings: &Settings, config: &ConfigFile) -> Result<StartParts, StartError> {
     let alarms = alarm_rules(settings, config)?;
     let (table, metadata) = load_metadata(settings).await?;
-    let (sources, source_name) = open_sources(settings)?;
+    let (sources, source_name) = open_sources(settings).await?;
     let alarms = (!alarms.is_empty()).then(|| {
         let actions = ActionRunner::new(&alarms);
         let actions = actions.has_actions().then_some(actions);
@@ -57,15 +62,14 @@ async fn load_metadata(
         None if demo => Some(DEMO_METADATA_ORIGIN.to_string()),
         other => other.clone(),
     };
+    if let Some(location) = &settings.metadata {
+        return load_refreshed_metadata(settings, location).await;
+    }
     let table = match &settings.metadata {
         // The demo's callers come with their own metadata, so its default run shows applications.
         None if demo => MetadataTable::from_csv(DEMO_METADATA.as_bytes(), DEMO_METADATA_ORIGIN)
             .map_err(|e| StartError(e.to_string()))?,
-        None => MetadataTable::empty(),
-        Some(path) => {
-            let bytes = std::fs::read(path).map_err(|e| StartError(format!("{path}: {e}")))?;
-            MetadataTable::from_csv(&bytes, path).map_err(|e| StartError(e.to_string()))?
-        }
+        _ => MetadataTable::empty(),
     };
     let shared = SharedTable::new(table);
     let status = MetadataStatus {
@@ -75,9 +79,41 @@ async fn load_metadata(
         changed_at: None,
         error: None,
     };
-    let (tx, rx) = watch::channel(status);
-    std::mem::forget(tx);
+    // Nothing reloads a built-in or absent table: the receiver keeps this value for good.
+    let (_tx, rx) = watch::channel(status);
     Ok((shared, rx))
+}
+
+/// `--metadata PATH` or `s3://BUCKET/KEY`: loaded now (an error is fatal), then re-checked every
+/// `--metadata-refresh` in the background (a local file also as soon as it changes).
+async fn load_refreshed_metadata(
+    settings: &Settings,
+    location: &str,
+) -> Result<(SharedTable, watch::Receiver<MetadataStatus>), StartError> {
+    let location = MetadataLocation::parse(location).map_err(|e| StartError(e.to_string()))?;
+    let s3 = match &location {
+        MetadataLocation::S3 { .. } => {
+            let client = crate::aws::s3_client(&AwsOptions::from_settings(settings)).await;
+            S3MetadataFetcher::for_location(&location, &client)
+        }
+        MetadataLocation::Local(_) => None,
+    };
+    let fetcher = metadata::fetcher_for(&location, s3).map_err(|e| StartError(e.to_string()))?;
+    let clock = metadata::system_clock();
+    let loaded = metadata::load(&*fetcher, &clock)
+        .await
+        .map_err(|e| StartError(e.to_string()))?;
+    let shared = SharedTable::new(MetadataTable::empty());
+    // Runs for the life of the process.
+    let (status, _task) = metadata::spawn_refresh(
+        fetcher,
+        loaded,
+        shared.clone(),
+        settings.metadata_refresh,
+        clock,
+        CancellationToken::new(),
+    );
+    Ok((shared, status))
 }
 
 /// How much past traffic the demo generates at start, so charts are populated at once.
@@ -85,13 +121,18 @@ fn demo_backfill(settings: &Settings) -> Duration {
     (settings.window * 12).min(Duration::from_secs(3600))
 }
 
-fn open_sources(settings: &Settings) -> Result<(Vec<Box<dyn Source>>, String), StartError> {
-    if settings.files.is_empty() {
+async fn open_sources(settings: &Settings) -> Result<(Vec<Box<dyn Source>>, String), StartError> {
+    let mut sources: Vec<Box<dyn Source>> = Vec::new();
+    let mut names = Vec::new();
+    if settings.kinesis.is_some() {
+        let source = KinesisSource::connect(settings).await.map_err(StartError)?;
+        names.push(source.describe());
+        sources.push(Box::new(source));
+    }
+    if settings.files.is_empty() && sources.is_empty() {
         let demo = DemoSource::new(DemoConfig::default(), demo_backfill(settings));
         return Ok((vec![Box::new(demo)], "demo".to_string()));
     }
-    let mut sources: Vec<Box<dyn Source>> = Vec::new();
-    let mut names = Vec::new();
     for path in &settings.files {
         let source =
             FileSource::open(path, settings.follow).map_err(|e| StartError(e.to_string()))?;

@@ -1,0 +1,96 @@
+//! AWS SDK configuration shared by the Kinesis source and the S3 metadata fetcher, resolved as
+//! the AWS CLI does: the standard credential chain (environment, profile, SSO, container,
+//! instance), `--region` / `--profile` overrides, and endpoint URLs for emulators and VPC endpoints.
+
+use std::time::Duration;
+
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+use crate::config::Settings;
+
+/// The AWS part of the settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwsOptions {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    /// Kinesis endpoint.
+    pub endpoint_url: Option<String>,
+    pub s3_endpoint_url: Option<String>,
+}
+
+impl AwsOptions {
+    pub fn from_settings(s: &Settings) -> Self {
+        AwsOptions {
+            region: s.region.clone(),
+            profile: s.profile.clone(),
+            endpoint_url: s.endpoint_url.clone(),
+            s3_endpoint_url: s.s3_endpoint_url.clone(),
+        }
+    }
+}
+
+/// Region default when an endpoint URL is given but no region is configured anywhere: an
+/// emulator does not care, and the SDK refuses to sign without one.
+const EMULATOR_REGION: &str = "us-east-1";
+
+/// The shared SDK configuration.
+pub async fn sdk_config(opts: &AwsOptions) -> SdkConfig {
+    config_loader(opts).load().await
+}
+
+/// The loader behind [`sdk_config`], for callers that override more (tests give static
+/// credentials).
+pub fn config_loader(opts: &AwsOptions) -> aws_config::ConfigLoader {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        // Fail fast on an unreachable endpoint; our own backoff retries and reports it.
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(3))
+                .build(),
+        );
+    if let Some(profile) = &opts.profile {
+        loader = loader.profile_name(profile);
+    }
+    let has_endpoint = opts.endpoint_url.is_some() || opts.s3_endpoint_url.is_some();
+    loader = match (&opts.region, has_endpoint) {
+        (Some(r), _) => loader.region(Region::new(r.clone())),
+        (None, true) => loader.region(
+            RegionProviderChain::default_provider().or_else(Region::from_static(EMULATOR_REGION)),
+        ),
+        (None, false) => loader,
+    };
+    loader
+}
+
+/// A Kinesis client. The SDK's own retries are off: the consumer backs off itself and shows why
+/// in the status bar.
+pub async fn kinesis_client(opts: &AwsOptions) -> aws_sdk_kinesis::Client {
+    kinesis_client_with(&sdk_config(opts).await, opts)
+}
+
+/// A Kinesis client from a given shared configuration.
+pub fn kinesis_client_with(shared: &SdkConfig, opts: &AwsOptions) -> aws_sdk_kinesis::Client {
+    let mut builder =
+        aws_sdk_kinesis::config::Builder::from(shared).retry_config(RetryConfig::disabled());
+    if let Some(url) = &opts.endpoint_url {
+        builder = builder.endpoint_url(url);
+    }
+    aws_sdk_kinesis::Client::from_conf(builder.build())
+}
+
+/// An S3 client; with an endpoint URL, path-style addressing (emulators have no bucket DNS).
+pub async fn s3_client(opts: &AwsOptions) -> aws_sdk_s3::Client {
+    s3_client_with(&sdk_config(opts).await, opts)
+}
+
+/// An S3 client from a given shared configuration.
+pub fn s3_client_with(shared: &SdkConfig, opts: &AwsOptions) -> aws_sdk_s3::Client {
+    let mut builder = aws_sdk_s3::config::Builder::from(shared);
+    if let Some(url) = &opts.s3_endpoint_url {
+        builder = builder.endpoint_url(url).force_path_style(true);
+    }
+    aws_sdk_s3::Client::from_conf(builder.build())
+}

@@ -1,0 +1,226 @@
+//! Fetching the host-metadata object from S3, with conditional GETs (ETag) so an unchanged file
+//! costs one small request per refresh.
+
+use std::sync::Arc;
+
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::get_object::GetObjectError;
+use futures::future::BoxFuture;
+use futures::FutureExt;
+
+use crate::metadata::{Fetched, MetadataFetcher, MetadataLocation};
+
+/// `s3://BUCKET/KEY`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Location {
+    pub bucket: String,
+    pub key: String,
+}
+
+impl S3Location {
+    /// `None` if `text` is not an `s3://` URL; an error if it is one without bucket or key.
+    pub fn parse(text: &str) -> Option<Result<Self, String>> {
+        let rest = text.strip_prefix("s3://")?;
+        Some(match rest.split_once('/') {
+            Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => Ok(S3Location {
+                bucket: bucket.to_string(),
+                key: key.to_string(),
+            }),
+            _ => Err(format!("{text}: expected s3://BUCKET/KEY")),
+        })
+    }
+}
+
+impl std::fmt::Display for S3Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.key)
+    }
+}
+
+/// The result of a fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum S3Fetch {
+    /// New or changed content.
+    Changed {
+        body: Vec<u8>,
+        etag: Option<String>,
+        last_modified_ms: Option<i64>,
+    },
+    /// Same ETag as the last fetch (HTTP 304).
+    NotModified,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum S3Error {
+    #[error("{location}: no such key")]
+    NoSuchKey { location: String },
+    #[error("{location}: no such bucket")]
+    NoSuchBucket { location: String },
+    #[error("{location}: access denied ({detail})")]
+    AccessDenied { location: String, detail: String },
+    #[error("{location}: cannot reach S3 ({detail})")]
+    Unreachable { location: String, detail: String },
+    #[error("{location}: {detail}")]
+    Other { location: String, detail: String },
+}
+
+/// Fetches one object with conditional GETs. Stateless: the caller passes the ETag it holds
+/// (as [`MetadataFetcher`] does with its `previous_version`).
+#[derive(Debug, Clone)]
+pub struct S3MetadataFetcher {
+    client: aws_sdk_s3::Client,
+    location: S3Location,
+}
+
+impl S3MetadataFetcher {
+    pub fn new(client: aws_sdk_s3::Client, location: S3Location) -> Self {
+        S3MetadataFetcher { client, location }
+    }
+
+    /// From the AWS options (`--s3-endpoint-url`, `--region`, `--profile`).
+    pub async fn from_options(opts: &crate::aws::AwsOptions, location: S3Location) -> Self {
+        S3MetadataFetcher::new(crate::aws::s3_client(opts).await, location)
+    }
+
+    /// The fetcher for an `s3://` metadata location (`None` for a local one), ready for
+    /// [`crate::metadata::fetcher_for`]. The client comes from [`crate::aws::s3_client`].
+    pub fn for_location(
+        location: &MetadataLocation,
+        client: &aws_sdk_s3::Client,
+    ) -> Option<Arc<dyn MetadataFetcher>> {
+        match location {
+            MetadataLocation::S3 { bucket, key } => {
+                let location = S3Location {
+                    bucket: bucket.clone(),
+                    key: key.clone(),
+                };
+                Some(Arc::new(S3MetadataFetcher::new(client.clone(), location)))
+            }
+            MetadataLocation::Local(_) => None,
+        }
+    }
+
+    pub fn location(&self) -> &S3Location {
+        &self.location
+    }
+
+    /// GETs the object; with `previous_etag`, only if it changed (`If-None-Match`).
+    pub async fn fetch(&self, previous_etag: Option<&str>) -> Result<S3Fetch, S3Error> {
+        let result = self
+            .client
+            .get_object()
+            .bucket(&self.location.bucket)
+            .key(&self.location.key)
+            .set_if_none_match(previous_etag.filter(|e| !e.is_empty()).map(str::to_string))
+            .send()
+            .await;
+        let out = match result {
+            Ok(out) => out,
+            Err(err) => return self.classify(err),
+        };
+        let etag = out.e_tag().map(str::to_string);
+        let last_modified_ms = out.last_modified().and_then(|t| t.to_millis().ok());
+        let body = out.body.collect().await.map_err(|e| S3Error::Unreachable {
+            location: self.location.to_string(),
+            detail: format!("reading the body: {e}"),
+        })?;
+        Ok(S3Fetch::Changed {
+            body: body.into_bytes().to_vec(),
+            etag,
+            last_modified_ms,
+        })
+    }
+
+    fn classify(
+        &self,
+        err: SdkError<GetObjectError, aws_sdk_s3::config::http::HttpResponse>,
+    ) -> Result<S3Fetch, S3Error> {
+        let location = self.location.to_string();
+        // A 304 answers If-None-Match; the SDK does not model it and reports a service error.
+        if let Some(raw) = err.raw_response() {
+            if raw.status().as_u16() == 304 {
+                return Ok(S3Fetch::NotModified);
+            }
+        }
+        let detail = DisplayErrorContext(&err).to_string().replace('\n', " ");
+        if let SdkError::DispatchFailure(_)
+        | SdkError::TimeoutError(_)
+        | SdkError::ResponseError(_) = &err
+        {
+            return Err(S3Error::Unreachable { location, detail });
+        }
+        let status = err.raw_response().map(|r| r.status().as_u16());
+        Err(match (err.code(), status) {
+            (Some("NoSuchKey"), _) => S3Error::NoSuchKey { location },
+            (Some("NoSuchBucket"), _) => S3Error::NoSuchBucket { location },
+            (Some("AccessDenied"), _) | (_, Some(403)) => {
+                S3Error::AccessDenied { location, detail }
+            }
+            // A HEAD-like 404 without a body names no code.
+            (None, Some(404)) => S3Error::NoSuchKey { location },
+            _ => S3Error::Other { location, detail },
+        })
+    }
+}
+
+impl MetadataFetcher for S3MetadataFetcher {
+    fn origin(&self) -> String {
+        self.location.to_string()
+    }
+
+    fn fetch<'a>(
+        &'a self,
+        previous_version: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Fetched, String>> {
+        async move {
+            match S3MetadataFetcher::fetch(self, previous_version).await {
+                Ok(S3Fetch::NotModified) => Ok(Fetched::NotModified),
+                // Without an ETag (some S3-compatible stores) every check returns the content;
+                // the refresher compares digests, so an unchanged file is still no change.
+                Ok(S3Fetch::Changed { body, etag, .. }) => Ok(Fetched::Content {
+                    bytes: body,
+                    version: etag.unwrap_or_default(),
+                }),
+                // The message names the location already; the refresher adds it too.
+                Err(e) => Err(e.reason()),
+            }
+        }
+        .boxed()
+    }
+}
+
+impl S3Error {
+    /// The reason without the location.
+    pub fn reason(&self) -> String {
+        match self {
+            S3Error::NoSuchKey { .. } => "no such key".into(),
+            S3Error::NoSuchBucket { .. } => "no such bucket".into(),
+            S3Error::AccessDenied { detail, .. } => format!("access denied ({detail})"),
+            S3Error::Unreachable { detail, .. } => format!("cannot reach S3 ({detail})"),
+            S3Error::Other { detail, .. } => detail.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations() {
+        assert_eq!(
+            S3Location::parse("s3://meta/hosts/web.csv"),
+            Some(Ok(S3Location {
+                bucket: "meta".into(),
+                key: "hosts/web.csv".into()
+            }))
+        );
+        assert!(S3Location::parse("/etc/hosts.csv").is_none());
+        assert!(S3Location::parse("s3://bucket-only").unwrap().is_err());
+        assert!(S3Location::parse("s3:///key").unwrap().is_err());
+        assert_eq!(
+            S3Location::parse("s3://b/k").unwrap().unwrap().to_string(),
+            "s3://b/k"
+        );
+    }
+}

@@ -1,1 +1,0 @@
-//! Amazon Kinesis Data Streams consumer (polling GetRecords or enhanced fan-out).

@@ -1,0 +1,503 @@
+//! Amazon Kinesis Data Streams consumer (polling GetRecords or enhanced fan-out).
+//!
+//! One coordinator task owns the shard lineage ([`shards::Lineage`]) and starts one reader task
+//! per shard as soon as its parents are fully read; readers hand records straight to the
+//! pipeline and report their state in a shared cell the coordinator turns into the status.
+//!
+//! - `api`: the calls, as a trait with SDK-free types; `sdk`: over the AWS SDK;
+//!   `faults`: a fault-injecting wrapper for tests.
+//! - `poll` / `fanout`: the two ways of reading a shard; `backoff`, `reader`: what they share.
+
+pub mod api;
+pub mod backoff;
+pub mod fanout;
+pub mod faults;
+pub mod poll;
+pub mod reader;
+pub mod sdk;
+pub mod shards;
+pub mod status;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use self::api::{ApiError, KinesisApi, Position, ShardInfo, StreamId};
+use self::backoff::{format_delay, Backoff};
+pub use self::reader::Tuning;
+use self::reader::{ReadEnd, ReaderContext, ReaderMsg};
+use self::shards::{Lineage, ShardPhase};
+use self::status::{new_cell, ShardCell};
+use super::{Source, SourceEvent, SourceSender};
+use crate::aws::AwsOptions;
+use crate::config::Settings;
+
+/// How long to wait for a newly registered fan-out consumer to become ACTIVE.
+const CONSUMER_ACTIVE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What to read and how.
+#[derive(Debug, Clone)]
+pub struct KinesisOptions {
+    /// Stream name or ARN.
+    pub stream: String,
+    /// Where every shard open at start begins.
+    pub from: Position,
+    /// Enhanced fan-out consumer name; `None`: polling.
+    pub consumer: Option<String>,
+    /// Send `Finished` once every shard is at its tip.
+    pub until_caught_up: bool,
+    pub tuning: Tuning,
+}
+
+/// Resolves `--from`: `latest`, `trim-horizon`, an RFC 3339 time, or `window` (the default:
+/// the start of the current window, so its numbers are complete from the first screen).
+pub fn parse_from(text: Option<&str>, window: Duration, now_ms: i64) -> Result<Position, String> {
+    let text = text.map(str::trim).unwrap_or("window");
+    match text.to_ascii_lowercase().as_str() {
+        "latest" => Ok(Position::Latest),
+        "trim-horizon" | "trim_horizon" | "earliest" => Ok(Position::TrimHorizon),
+        "window" => {
+            let width = (window.as_millis() as i64).max(1);
+            Ok(Position::AtTimestamp(now_ms - now_ms.rem_euclid(width)))
+        }
+        _ => time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+            .map(|t| Position::AtTimestamp((t.unix_timestamp_nanos() / 1_000_000) as i64))
+            .map_err(|e| {
+                format!("--from {text:?}: expected latest, trim-horizon, window or an RFC 3339 time ({e})")
+            }),
+    }
+}
+
+enum ApiHandle {
+    Ready(Arc<dyn KinesisApi>),
+    /// Built in `run`: loading the AWS config is async.
+    FromAws(AwsOptions),
+}
+
+/// Reads a Kinesis data stream; see the module docs.
+pub struct KinesisSource {
+    api: ApiHandle,
+    options: KinesisOptions,
+}
+
+impl KinesisSource {
+    /// With a given API (the SDK client, possibly wrapped in a fault layer).
+    pub fn new(api: Arc<dyn KinesisApi>, options: KinesisOptions) -> Self {
+        KinesisSource {
+            api: ApiHandle::Ready(api),
+            options,
+        }
+    }
+
+    /// From the resolved settings (`--kinesis`, `--from`, `--consumer`, `--region`, …). The SDK
+    /// client is created when the source starts.
+    pub fn from_settings(settings: &Settings) -> Result<Self, String> {
+        let stream = settings
+            .kinesis
+            .clone()
+            .ok_or("no --kinesis stream given")?;
+        let from = parse_from(settings.from.as_deref(), settings.window, reader::now_ms())?;
+        Ok(KinesisSource {
+            api: ApiHandle::FromAws(AwsOptions::from_settings(settings)),
+            options: KinesisOptions {
+                stream,
+                from,
+                consumer: settings.consumer.clone(),
+                until_caught_up: settings.until_caught_up,
+                tuning: Tuning::default(),
+            },
+        })
+    }
+
+    /// Like [`KinesisSource::from_settings`], and checks the stream now, so that a stream that
+    /// does not exist or may not be read is a start-up error. An unreachable endpoint is not:
+    /// the source retries it, showing why, until it answers.
+    pub async fn connect(settings: &Settings) -> Result<Self, String> {
+        let mut source = KinesisSource::from_settings(settings)?;
+        let ApiHandle::FromAws(opts) = &source.api else {
+            unreachable!("from_settings defers the client")
+        };
+        let api: Arc<dyn KinesisApi> =
+            Arc::new(sdk::SdkKinesis::new(crate::aws::kinesis_client(opts).await));
+        source.check(&*api).await?;
+        source.api = ApiHandle::Ready(api);
+        Ok(source)
+    }
+
+    /// With a given API: fails if the stream is missing or unreadable (see [`Self::connect`]).
+    pub async fn check(&self, api: &dyn KinesisApi) -> Result<(), String> {
+        let stream = StreamId::parse(&self.options.stream);
+        match api.describe_stream(&stream).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_transient() => {
+                tracing::warn!(error = %e, "Kinesis not reachable at start; retrying in the source");
+                Ok(())
+            }
+            Err(e) => Err(format!("Kinesis stream {}: {e}", stream.name())),
+        }
+    }
+
+    pub fn options(&self) -> &KinesisOptions {
+        &self.options
+    }
+}
+
+impl Source for KinesisSource {
+    fn describe(&self) -> String {
+        format!("kinesis:{}", StreamId::parse(&self.options.stream).name())
+    }
+
+    fn run(
+        self: Box<Self>,
+        out: SourceSender,
+        cancel: CancellationToken,
+    ) -> BoxFuture<'static, anyhow::Result<()>> {
+        async move {
+            let api: Arc<dyn KinesisApi> = match self.api {
+                ApiHandle::Ready(api) => api,
+                ApiHandle::FromAws(opts) => Arc::new(sdk::SdkKinesis::new(
+                    crate::aws::kinesis_client(&opts).await,
+                )),
+            };
+            Coordinator::new(api, self.options, out, cancel).run().await
+        }
+        .boxed()
+    }
+}
+
+struct Coordinator {
+    ctx: ReaderContext,
+    options: KinesisOptions,
+    display: String,
+    cells: BTreeMap<String, ShardCell>,
+    /// Fired when a listing shows a shard closed (see `fanout::subscribe_shard`).
+    closed: BTreeMap<String, CancellationToken>,
+    /// A source-wide note kept in the status (fan-out fallback, listing trouble).
+    note: Option<String>,
+    last_total: u64,
+    last_status_at: Instant,
+}
+
+impl Coordinator {
+    fn new(
+        api: Arc<dyn KinesisApi>,
+        options: KinesisOptions,
+        out: SourceSender,
+        cancel: CancellationToken,
+    ) -> Self {
+        let stream = StreamId::parse(&options.stream);
+        let display = stream.name().to_string();
+        Coordinator {
+            ctx: ReaderContext {
+                api,
+                stream,
+                out,
+                cancel,
+                tuning: options.tuning.clone(),
+            },
+            options,
+            display,
+            cells: BTreeMap::new(),
+            closed: BTreeMap::new(),
+            note: None,
+            last_total: 0,
+            last_status_at: Instant::now(),
+        }
+    }
+
+    async fn run(mut self) -> anyhow::Result<()> {
+        let Some(info) = self
+            .retry_startup("DescribeStreamSummary", |api, s| api.describe_stream(s))
+            .await?
+        else {
+            return Ok(());
+        };
+        tracing::info!(stream = %info.name, arn = %info.arn, status = %info.status, "Kinesis stream found");
+        let consumer_arn = match self.options.consumer.clone() {
+            None => None,
+            Some(name) => {
+                match fanout::ensure_consumer(
+                    &*self.ctx.api,
+                    &info.arn,
+                    &name,
+                    CONSUMER_ACTIVE_TIMEOUT,
+                )
+                .await
+                {
+                    Ok(c) => Some(c.arn),
+                    Err(e) => {
+                        self.note_fallback(&name, &e.to_string());
+                        None
+                    }
+                }
+            }
+        };
+        let Some(listing) = self
+            .retry_startup("ListShards", |api, s| api.list_shards(s))
+            .await?
+        else {
+            return Ok(());
+        };
+        let mut lineage = Lineage::new(self.options.from.clone(), listing);
+        let (tx, mut rx) = mpsc::unbounded_channel::<ReaderMsg>();
+        let readers_cancel = self.ctx.cancel.child_token();
+        let mut readers = JoinSet::new();
+        let mut reader_ctx = self.ctx.clone();
+        reader_ctx.cancel = readers_cancel.clone();
+        let mut start_ready =
+            |lineage: &mut Lineage,
+             cells: &mut BTreeMap<String, ShardCell>,
+             closed: &mut BTreeMap<String, CancellationToken>| {
+                for (shard, position) in lineage.take_ready() {
+                    let cell = new_cell();
+                    cells.insert(shard.id.clone(), cell.clone());
+                    let closed_token = CancellationToken::new();
+                    if shard.closed {
+                        closed_token.cancel();
+                    }
+                    closed.insert(shard.id.clone(), closed_token.clone());
+                    tracing::info!(shard = %shard.id, ?position, "reading shard");
+                    readers.spawn(read_shard(
+                        reader_ctx.clone(),
+                        shard,
+                        position,
+                        consumer_arn.clone(),
+                        cell,
+                        closed_token,
+                        tx.clone(),
+                    ));
+                }
+            };
+        // Shards skipped at start (closed before a `latest` start) show as finished.
+        for (id, phase) in lineage.ids() {
+            if phase == ShardPhase::Finished {
+                let cell = new_cell();
+                status::update(&cell, |r| {
+                    r.finished = true;
+                    r.state = "skipped (closed)".into();
+                });
+                self.cells.insert(id.to_string(), cell);
+            }
+        }
+        start_ready(&mut lineage, &mut self.cells, &mut self.closed);
+
+        let mut check = tokio::time::interval(
+            Duration::from_millis(100).min(self.options.tuning.status_interval),
+        );
+        let mut relist = tokio::time::interval(self.options.tuning.relist_interval);
+        relist.reset();
+        let mut last_status = Instant::now() - self.options.tuning.status_interval;
+        let result = loop {
+            tokio::select! {
+                _ = self.ctx.cancel.cancelled() => break Ok(()),
+                Some(msg) = rx.recv() => match msg {
+                    ReaderMsg::FellBack { shard, reason } => {
+                        let name = self.options.consumer.clone().unwrap_or_default();
+                        tracing::warn!(%shard, %reason, "enhanced fan-out failed; polling");
+                        self.note_fallback(&name, &reason);
+                    }
+                    ReaderMsg::Ended { shard, end } => match end {
+                        ReadEnd::Finished(children) => {
+                            tracing::info!(%shard, children = children.len(), "shard finished");
+                            lineage.finish(&shard);
+                            if children.is_empty() || lineage.add(children) > 0 {
+                                // Not every service names the children: list again to be sure.
+                                self.relist(&mut lineage).await;
+                            }
+                            start_ready(&mut lineage, &mut self.cells, &mut self.closed);
+                        }
+                        ReadEnd::Fatal(reason) => break Err(anyhow::anyhow!("Kinesis stream {}: {reason}", self.display)),
+                        ReadEnd::Cancelled | ReadEnd::FallBack { .. } | ReadEnd::DrainClosed(_) => {}
+                    },
+                },
+                _ = relist.tick() => {
+                    self.relist(&mut lineage).await;
+                    start_ready(&mut lineage, &mut self.cells, &mut self.closed);
+                }
+                _ = check.tick() => {
+                    let caught_up = self.all_caught_up(&lineage);
+                    if last_status.elapsed() >= self.options.tuning.status_interval {
+                        last_status = Instant::now();
+                        let idle = self.publish_status().await && caught_up;
+                        if idle && !self.send(SourceEvent::Watermark(reader::now_ms() / 1000)).await {
+                            break Ok(());
+                        }
+                    }
+                    if self.options.until_caught_up && caught_up {
+                        tracing::info!("every shard is at its tip");
+                        self.publish_status().await;
+                        self.send(SourceEvent::Finished).await;
+                        break Ok(());
+                    }
+                }
+            }
+        };
+        readers_cancel.cancel();
+        readers.shutdown().await;
+        result
+    }
+
+    /// Every started shard is at its tip (or finished and its children known), none waiting.
+    fn all_caught_up(&self, lineage: &Lineage) -> bool {
+        lineage.pending() == 0
+            && lineage.ids().all(|(id, phase)| match phase {
+                ShardPhase::Finished => true,
+                ShardPhase::Pending => false,
+                ShardPhase::Reading => self.cells.get(id).is_some_and(|c| {
+                    let r = status::read(c);
+                    // Finished but not yet handled here: its children may be unknown still.
+                    r.caught_up && !r.finished
+                }),
+            })
+    }
+
+    async fn relist(&mut self, lineage: &mut Lineage) {
+        match self.ctx.api.list_shards(&self.ctx.stream).await {
+            Ok(shards) => {
+                let added = lineage.add(shards);
+                if added > 0 {
+                    tracing::info!(added, "new shards listed");
+                }
+                for id in lineage.closed_while_reading() {
+                    if let Some(token) = self.closed.get(&id) {
+                        token.cancel();
+                    }
+                }
+            }
+            // The readers go on; the next listing may succeed.
+            Err(e) => tracing::warn!(error = %e, "ListShards failed"),
+        }
+    }
+
+    fn note_fallback(&mut self, consumer: &str, reason: &str) {
+        self.note = Some(format!(
+            "enhanced fan-out as consumer {consumer} unavailable ({reason}); polling GetRecords instead"
+        ));
+    }
+
+    /// Sends the status; returns whether no record arrived since the last one.
+    async fn publish_status(&mut self) -> bool {
+        let reports: BTreeMap<String, status::ShardReport> = self
+            .cells
+            .iter()
+            .map(|(id, c)| (id.clone(), status::read(c)))
+            .collect();
+        let total: u64 = reports.values().map(|r| r.records).sum();
+        let elapsed = self.last_status_at.elapsed().as_secs_f64().max(0.001);
+        let rate = (total - self.last_total) as f64 / elapsed;
+        let idle = total == self.last_total;
+        self.last_total = total;
+        self.last_status_at = Instant::now();
+        let status = status::summarize(&self.display, &reports, rate, self.note.as_deref());
+        self.send(SourceEvent::Status(status)).await;
+        idle
+    }
+
+    async fn send(&self, event: SourceEvent) -> bool {
+        tokio::select! {
+            _ = self.ctx.cancel.cancelled() => false,
+            sent = self.ctx.out.send(event) => sent.is_ok(),
+        }
+    }
+
+    /// Retries a startup call while it fails transiently (the endpoint may come up later),
+    /// showing why; fails at once on errors retrying cannot fix. `Ok(None)`: cancelled.
+    async fn retry_startup<T, F>(&mut self, call: &str, f: F) -> anyhow::Result<Option<T>>
+    where
+        F: for<'a> Fn(&'a dyn KinesisApi, &'a StreamId) -> BoxFuture<'a, Result<T, ApiError>>,
+    {
+        let mut backoff = Backoff::for_kinesis();
+        loop {
+            match f(&*self.ctx.api, &self.ctx.stream).await {
+                Ok(v) => return Ok(Some(v)),
+                Err(e) if e.is_transient() => {
+                    let delay = backoff.next_delay();
+                    tracing::warn!(call, error = %e, "retrying");
+                    let problem = format!("{call}: {e}; retrying in {}", format_delay(delay));
+                    let status = crate::snapshot::SourceStatus {
+                        name: format!("kinesis:{}", self.display),
+                        problem: Some(problem),
+                        ..Default::default()
+                    };
+                    self.send(SourceEvent::Status(status)).await;
+                    if !self.ctx.sleep(delay).await {
+                        return Ok(None);
+                    }
+                }
+                Err(e) => {
+                    return Err(e)
+                        .with_context(|| format!("Kinesis stream {}: {call}", self.display))
+                }
+            }
+        }
+    }
+}
+
+/// One shard's reader task: fan-out if a consumer is in use (falling back to polling), else polling.
+async fn read_shard(
+    ctx: ReaderContext,
+    shard: ShardInfo,
+    position: Position,
+    consumer_arn: Option<String>,
+    cell: ShardCell,
+    closed: CancellationToken,
+    tx: mpsc::UnboundedSender<ReaderMsg>,
+) {
+    let id = shard.id;
+    let end = match consumer_arn {
+        Some(arn) => match fanout::subscribe_shard(&ctx, &id, &cell, &arn, position, &closed).await
+        {
+            ReadEnd::FallBack { position, reason } => {
+                let _ = tx.send(ReaderMsg::FellBack {
+                    shard: id.clone(),
+                    reason,
+                });
+                poll::poll_shard(&ctx, &id, &cell, position).await
+            }
+            ReadEnd::DrainClosed(position) => {
+                tracing::info!(shard = %id, "shard closed: reading the rest by polling");
+                poll::poll_shard(&ctx, &id, &cell, position).await
+            }
+            end => end,
+        },
+        None => poll::poll_shard(&ctx, &id, &cell, position).await,
+    };
+    let _ = tx.send(ReaderMsg::Ended { shard: id, end });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_positions() {
+        let w = Duration::from_secs(300);
+        let now = 1_700_000_123_456;
+        assert_eq!(parse_from(Some("latest"), w, now), Ok(Position::Latest));
+        assert_eq!(
+            parse_from(Some("trim-horizon"), w, now),
+            Ok(Position::TrimHorizon)
+        );
+        assert_eq!(
+            parse_from(None, w, now),
+            Ok(Position::AtTimestamp(1_700_000_100_000))
+        );
+        assert_eq!(
+            parse_from(Some("window"), w, now),
+            Ok(Position::AtTimestamp(1_700_000_100_000))
+        );
+        assert_eq!(
+            parse_from(Some("2024-05-01T10:00:00+02:00"), w, now),
+            Ok(Position::AtTimestamp(1_714_550_400_000))
+        );
+        let err = parse_from(Some("yesterday"), w, now).unwrap_err();
+        assert!(err.contains("RFC 3339"), "{err}");
+    }
+}

@@ -1,0 +1,154 @@
+//! Reading one shard with GetRecords: adaptive pacing, backoff, iterator renewal.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::api::{ApiError, Position};
+use super::backoff::Backoff;
+use super::reader::{note_records, problem_text, ReadEnd, ReaderContext};
+use super::status::{update, ShardCell};
+
+/// Reads `shard` from `start` until it is closed and drained, or cancelled.
+pub async fn poll_shard(
+    ctx: &ReaderContext,
+    shard: &str,
+    cell: &ShardCell,
+    start: Position,
+) -> ReadEnd {
+    let origin: Arc<str> = Arc::from(shard);
+    // The last record handed over: an expired iterator is renewed right after it.
+    let mut last_sequence: Option<String> = None;
+    let mut iterator: Option<String> = None;
+    let mut backoff = Backoff::for_kinesis();
+    let mut renewals_in_a_row = 0u32;
+    update(cell, |r| r.state = "polling".into());
+    loop {
+        if ctx.cancel.is_cancelled() {
+            return ReadEnd::Cancelled;
+        }
+        let current = match iterator.take() {
+            Some(it) => it,
+            None => {
+                let position = match &last_sequence {
+                    Some(seq) => Position::AfterSequence(seq.clone()),
+                    None => start.clone(),
+                };
+                match ctx
+                    .api
+                    .get_shard_iterator(&ctx.stream, shard, &position)
+                    .await
+                {
+                    Ok(it) => it,
+                    Err(err) => {
+                        match retry_after(ctx, shard, cell, "GetShardIterator", err, &mut backoff)
+                            .await
+                        {
+                            Some(end) => return end,
+                            None => continue,
+                        }
+                    }
+                }
+            }
+        };
+        let called_at = Instant::now();
+        match ctx
+            .api
+            .get_records(&ctx.stream, &current, ctx.tuning.limit)
+            .await
+        {
+            Ok(page) => {
+                backoff.reset();
+                renewals_in_a_row = 0;
+                let count = page.records.len();
+                let bytes: usize = page.records.iter().map(|r| r.data.len()).sum();
+                note_records(cell, &page.records, page.millis_behind_latest, "polling");
+                if let Some(last) = page.records.last() {
+                    last_sequence = Some(last.sequence_number.clone());
+                }
+                // Count first, then send: `caught_up` must not be seen before the data is sent.
+                if count > 0 {
+                    update(cell, |r| r.caught_up = false);
+                    if !ctx.send_records(&origin, page.records).await {
+                        return ReadEnd::Cancelled;
+                    }
+                }
+                match page.next_iterator {
+                    None => {
+                        update(cell, |r| {
+                            r.finished = true;
+                            r.caught_up = true;
+                            r.state = "finished".into();
+                            r.lag_ms = None;
+                        });
+                        return ReadEnd::Finished(page.child_shards);
+                    }
+                    Some(next) => iterator = Some(next),
+                }
+                let wait = ctx
+                    .tuning
+                    .pace(count, bytes, page.millis_behind_latest)
+                    .saturating_sub(called_at.elapsed());
+                if !ctx.sleep(wait).await {
+                    return ReadEnd::Cancelled;
+                }
+            }
+            Err(ApiError::ExpiredIterator(reason)) => {
+                // Renew at once from the last record handed over (or the start): no gap, no
+                // duplicate. Several in a row means something else is wrong: slow down.
+                tracing::info!(shard, %reason, ?last_sequence, "shard iterator expired; renewing");
+                renewals_in_a_row += 1;
+                if renewals_in_a_row > 2 {
+                    let delay = backoff.next_delay();
+                    update(cell, |r| {
+                        r.problem = Some(format!(
+                            "iterators keep expiring on {shard}; retrying in {delay:?}"
+                        ))
+                    });
+                    if !ctx.sleep(delay).await {
+                        return ReadEnd::Cancelled;
+                    }
+                }
+            }
+            Err(err) => {
+                // The iterator stays valid for 5 minutes: retry it; if it expires meanwhile, the
+                // branch above renews it.
+                iterator = Some(current);
+                if let Some(end) =
+                    retry_after(ctx, shard, cell, "GetRecords", err, &mut backoff).await
+                {
+                    return end;
+                }
+            }
+        }
+    }
+}
+
+/// Shows the problem and waits out the backoff. `Some(end)`: give up (fatal or cancelled).
+pub async fn retry_after(
+    ctx: &ReaderContext,
+    shard: &str,
+    cell: &ShardCell,
+    call: &str,
+    err: ApiError,
+    backoff: &mut Backoff,
+) -> Option<ReadEnd> {
+    if let ApiError::Fatal(reason) | ApiError::Unsupported(reason) = &err {
+        update(cell, |r| {
+            r.problem = Some(format!("{call} on {shard}: {reason}"))
+        });
+        return Some(ReadEnd::Fatal(format!("{call} on {shard}: {reason}")));
+    }
+    let delay = backoff.next_delay();
+    let text = problem_text(shard, call, &err, delay);
+    tracing::warn!(shard, call, error = %err, ?delay, "retrying");
+    update(cell, |r| {
+        r.problem = Some(text);
+        r.caught_up = false;
+        r.state = "backing off".into();
+    });
+    if ctx.sleep(delay).await {
+        None
+    } else {
+        Some(ReadEnd::Cancelled)
+    }
+}

@@ -1,0 +1,138 @@
+//! Per-shard reader state, shared with the coordinator that turns it into [`SourceStatus`].
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use crate::snapshot::{PartStatus, SourceStatus};
+
+/// What one shard reader reports.
+#[derive(Debug, Clone, Default)]
+pub struct ShardReport {
+    /// `reading`, `caught up`, `finished`, `backing off`, `fan-out`…
+    pub state: String,
+    pub lag_ms: Option<u64>,
+    pub records: u64,
+    /// Arrival time at the stream of the newest record read (UTC epoch ms).
+    pub newest_arrival_ms: Option<i64>,
+    /// At the tip: the last read was empty with MillisBehindLatest 0.
+    pub caught_up: bool,
+    pub finished: bool,
+    /// A problem in effect (throttling, network), cleared by the next success.
+    pub problem: Option<String>,
+}
+
+/// Shared, cheap to update: one lock per shard, taken once per call.
+pub type ShardCell = Arc<Mutex<ShardReport>>;
+
+pub fn new_cell() -> ShardCell {
+    Arc::new(Mutex::new(ShardReport {
+        state: "starting".into(),
+        ..Default::default()
+    }))
+}
+
+pub fn update(cell: &ShardCell, f: impl FnOnce(&mut ShardReport)) {
+    let mut guard = cell.lock().unwrap_or_else(|p| p.into_inner());
+    f(&mut guard);
+}
+
+pub fn read(cell: &ShardCell) -> ShardReport {
+    cell.lock().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+/// Builds the source status from every shard's report.
+pub fn summarize(
+    stream: &str,
+    reports: &BTreeMap<String, ShardReport>,
+    records_per_sec: f64,
+    note: Option<&str>,
+) -> SourceStatus {
+    let active = reports.values().filter(|r| !r.finished);
+    let parts = active.clone().count();
+    let lag_ms = active.clone().filter_map(|r| r.lag_ms).max();
+    let problems: Vec<&str> = reports
+        .values()
+        .filter_map(|r| r.problem.as_deref())
+        .collect();
+    let problem = match (problems.first(), note) {
+        (Some(first), _) if problems.len() > 1 => Some(format!(
+            "{first} (+{} more shards with problems)",
+            problems.len() - 1
+        )),
+        (Some(first), _) => Some(first.to_string()),
+        (None, Some(note)) => Some(note.to_string()),
+        (None, None) => None,
+    };
+    let details = reports
+        .iter()
+        .map(|(id, r)| PartStatus {
+            name: id.clone(),
+            state: r.state.clone(),
+            lag_ms: if r.finished { None } else { r.lag_ms },
+            records: r.records,
+        })
+        .collect();
+    SourceStatus {
+        name: format!("kinesis:{stream}"),
+        parts,
+        lag_ms,
+        records_per_sec,
+        problem,
+        details,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_takes_the_worst_lag_and_names_problems() {
+        let mut reports = BTreeMap::new();
+        reports.insert(
+            "shardId-0".to_string(),
+            ShardReport {
+                state: "reading".into(),
+                lag_ms: Some(500),
+                records: 10,
+                ..Default::default()
+            },
+        );
+        reports.insert(
+            "shardId-1".to_string(),
+            ShardReport {
+                state: "backing off".into(),
+                lag_ms: Some(9000),
+                problem: Some("throttled on shardId-1; backing off 1.6s".into()),
+                ..Default::default()
+            },
+        );
+        reports.insert(
+            "shardId-2".to_string(),
+            ShardReport {
+                finished: true,
+                lag_ms: Some(99_999),
+                records: 3,
+                ..Default::default()
+            },
+        );
+        let s = summarize("web", &reports, 12.5, Some("fallback"));
+        assert_eq!(s.name, "kinesis:web");
+        assert_eq!(s.parts, 2);
+        assert_eq!(s.lag_ms, Some(9000));
+        assert_eq!(
+            s.problem.as_deref(),
+            Some("throttled on shardId-1; backing off 1.6s")
+        );
+        assert_eq!(s.details.len(), 3);
+        assert_eq!(s.details[2].lag_ms, None);
+        reports.get_mut("shardId-1").unwrap().problem = None;
+        assert_eq!(
+            summarize("web", &reports, 0.0, Some("fallback"))
+                .problem
+                .as_deref(),
+            Some("fallback")
+        );
+        assert_eq!(summarize("web", &reports, 0.0, None).problem, None);
+    }
+}
