@@ -24,6 +24,11 @@ use tokio_util::sync::CancellationToken;
 pub async fn prepare(settings: &Settings, config: &ConfigFile) -> Result<StartParts, StartError> {
     let alarms = alarm_rules(settings, config)?;
     let (table, metadata) = load_metadata(settings).await?;
+    let origins = settings
+        .files
+        .iter()
+        .map(|p| FileSource::origin_of(p))
+        .collect();
     let (sources, source_name) = open_sources(settings).await?;
     let alarms = (!alarms.is_empty()).then(|| {
         let actions = ActionRunner::new(&alarms);
@@ -37,6 +42,7 @@ pub async fn prepare(settings: &Settings, config: &ConfigFile) -> Result<StartPa
         sources,
         alarms,
         source_name,
+        origins,
         table,
         metadata,
     })

@@ -225,3 +225,49 @@ fn bad_start_up_input_exits_2_with_a_clear_message() {
         &["k.toml:2"],
     );
 }
+
+/// Two files covering the same hours, read at the same time: neither may make the other's lines
+/// late (windows close by the slower input), and the windows add up to the single-file reference.
+#[test]
+fn files_read_side_by_side_are_windowed_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(DATA).unwrap();
+    let (mut even, mut odd) = (String::new(), String::new());
+    for (i, line) in text.lines().enumerate() {
+        let half = if i % 2 == 0 { &mut even } else { &mut odd };
+        half.push_str(line);
+        half.push('\n');
+    }
+    let a = dir.path().join("even.log");
+    let b = dir.path().join("odd.log");
+    std::fs::write(&a, even).unwrap();
+    std::fs::write(&b, odd).unwrap();
+    let out = kinetop(&[
+        "--file",
+        a.to_str().unwrap(),
+        "--file",
+        b.to_str().unwrap(),
+        "--metadata",
+        METADATA,
+        "--headless",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = json_lines(&out.stdout);
+    let summary = got.last().unwrap();
+    assert_eq!(summary["late"], 0, "{summary}");
+    assert_eq!(summary["parsed"], 9_999);
+    let windows: Vec<Value> = got
+        .iter()
+        .filter(|v| v["type"] == "window")
+        .map(comparable)
+        .collect();
+    let expected: Vec<Value> = EXPECTED
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(windows, expected[..expected.len() - 1].to_vec());
+}

@@ -20,6 +20,10 @@ pub struct WindowConfig {
     pub top_k: usize,
     /// How many callers are reported for the `unknown` application (its drill-down lists them).
     pub top_k_unknown: usize,
+    /// Whether only [`Aggregator::advance`] moves the watermark. The pipeline sets this when it
+    /// reads several inputs at once (shards, files): one input running ahead in event time must
+    /// not make the others' events late, so it advances to the slowest active input's time.
+    pub external_watermark: bool,
 }
 
 impl Default for WindowConfig {
@@ -30,6 +34,7 @@ impl Default for WindowConfig {
             history: 48,
             top_k: 20,
             top_k_unknown: 200,
+            external_watermark: false,
         }
     }
 }
@@ -62,6 +67,8 @@ pub struct Aggregator {
     /// Final windows not yet collected by [`Aggregator::take_final`].
     pending: Vec<Arc<WindowSummary>>,
     watermark: Option<i64>,
+    /// Newest event time recorded (for display; with an external watermark it may run ahead).
+    newest: Option<i64>,
     /// After [`Aggregator::flush`]: windows starting before this are final whatever the watermark.
     flushed_until: i64,
     late: u64,
@@ -88,6 +95,7 @@ impl Aggregator {
             history: VecDeque::new(),
             pending: Vec::new(),
             watermark: None,
+            newest: None,
             flushed_until: i64::MIN,
             late: 0,
         }
@@ -101,7 +109,10 @@ impl Aggregator {
     /// Adds one hit; may make older windows final (collect them with [`Aggregator::take_final`]).
     #[inline]
     pub fn record(&mut self, hit: &Hit<'_>) -> Recorded {
-        if self.watermark.is_none_or(|w| hit.time > w) {
+        if self.newest.is_none_or(|n| hit.time > n) {
+            self.newest = Some(hit.time);
+        }
+        if !self.config.external_watermark && self.watermark.is_none_or(|w| hit.time > w) {
             self.set_watermark(hit.time);
         }
         let start = window_start(hit.time, self.config.width_secs);
@@ -146,9 +157,15 @@ impl Aggregator {
         self.late
     }
 
-    /// Newest event time seen or advanced to.
+    /// The event time windows are closed by: the newest event time seen (or, with an external
+    /// watermark, the time last advanced to).
     pub fn watermark(&self) -> Option<i64> {
         self.watermark
+    }
+
+    /// The newest event time recorded.
+    pub fn newest_event(&self) -> Option<i64> {
+        self.newest
     }
 
     /// The kept history (final windows, oldest first) followed by the open windows summarized now

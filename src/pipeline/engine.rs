@@ -71,6 +71,7 @@ pub struct Engine {
     last_publish: Option<Instant>,
     rate: RateMeter,
     format_spec: Option<String>,
+    clocks: OriginClocks,
 }
 
 impl Engine {
@@ -111,6 +112,14 @@ impl Engine {
             last_publish: None,
             rate: RateMeter::default(),
             format_spec: None,
+            clocks: OriginClocks::default(),
+        }
+    }
+
+    /// Inputs known before they deliver (the files named on the command line).
+    pub fn expect_origins(&mut self, origins: &[Arc<str>]) {
+        for origin in origins {
+            self.clocks.expect(origin);
         }
     }
 
@@ -142,6 +151,9 @@ impl Engine {
                     self.dirty = true;
                 }
                 Ok(StageMsg::Status(status)) => {
+                    for part in &status.details {
+                        self.clocks.expect(&part.name);
+                    }
                     self.sources.insert(status.name.clone(), status);
                     self.dirty = true;
                 }
@@ -163,6 +175,8 @@ impl Engine {
                 }
                 Err(RecvTimeoutError::Timeout) => {}
             }
+            // Inputs that went quiet stop holding the others back.
+            self.advance_to_slowest_origin();
             if let Some(end) = self.emit(&mut out)? {
                 return Ok(end);
             }
@@ -188,9 +202,21 @@ impl Engine {
                 a.record(hit);
             }
         });
+        if let Some(t) = batch.max_time {
+            self.clocks.saw(&batch.origin, t);
+        }
+        self.advance_to_slowest_origin();
         self.counters.late = self.aggregators[self.primary].late();
         self.rate.add(batch.parsed);
         self.dirty = true;
+    }
+
+    fn advance_to_slowest_origin(&mut self) {
+        if let Some(t) = self.clocks.watermark(Instant::now()) {
+            for a in &mut self.aggregators {
+                a.advance(t);
+            }
+        }
     }
 
     /// Writes windows that became final (and what they cause) to the outputs.
@@ -344,7 +370,7 @@ impl Engine {
             taken_at_ms: now_ms(),
             width_secs: selected.config().width_secs,
             windows: selected.windows(),
-            watermark: selected.watermark(),
+            watermark: selected.newest_event(),
             counters: self.counters,
             events_per_sec: self.rate.per_sec(),
             malformed: self.samples.iter().cloned().collect(),
@@ -433,5 +459,86 @@ impl RateMeter {
             .filter(|(t, _)| t.elapsed() <= Self::SPAN);
         let total: u64 = recent.map(|(_, n)| *n).sum();
         total as f64 / Self::SPAN.as_secs_f64()
+    }
+}
+
+/// Event time per input. Windows close by the slowest input still delivering (each input's newest
+/// event time, the lowest of those), so one shard or file read ahead in event time does not make
+/// every other input's lines late. An input silent for [`OriginClocks::IDLE`] no longer holds
+/// the others back (a finished file, a closed shard, a quiet log).
+#[derive(Debug, Default)]
+struct OriginClocks {
+    origins: std::collections::HashMap<Arc<str>, (i64, Instant)>,
+}
+
+impl OriginClocks {
+    const IDLE: Duration = Duration::from_secs(5);
+
+    /// An input that will deliver soon (a file being opened, a shard being read): it holds the
+    /// watermark back until its first lines, or until it has been idle too long.
+    fn expect(&mut self, origin: &str) {
+        if !self.origins.contains_key(origin) {
+            self.origins
+                .insert(Arc::from(origin), (i64::MIN, Instant::now()));
+        }
+    }
+
+    fn saw(&mut self, origin: &Arc<str>, newest: i64) {
+        let now = Instant::now();
+        match self.origins.get_mut(origin) {
+            Some((t, seen)) => {
+                *t = (*t).max(newest);
+                *seen = now;
+            }
+            None => {
+                self.origins.insert(origin.clone(), (newest, now));
+            }
+        }
+    }
+
+    /// The lowest newest-event-time among active inputs; the highest overall when all are idle.
+    fn watermark(&self, now: Instant) -> Option<i64> {
+        let active = self
+            .origins
+            .values()
+            .filter(|(_, seen)| now.duration_since(*seen) < Self::IDLE)
+            .map(|(t, _)| *t)
+            .min();
+        active
+            .or_else(|| self.origins.values().map(|(t, _)| *t).max())
+            .filter(|&t| t != i64::MIN)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_slowest_active_origin_sets_the_watermark() {
+        let mut clocks = OriginClocks::default();
+        let (a, b): (Arc<str>, Arc<str>) = ("shard-a".into(), "shard-b".into());
+        assert_eq!(clocks.watermark(Instant::now()), None);
+        clocks.saw(&a, 1_000);
+        clocks.saw(&b, 400);
+        clocks.saw(&a, 900);
+        assert_eq!(clocks.watermark(Instant::now()), Some(400));
+        clocks.saw(&b, 700);
+        assert_eq!(clocks.watermark(Instant::now()), Some(700));
+        // Once every input is quiet, time is the newest seen anywhere.
+        let later = Instant::now() + OriginClocks::IDLE + Duration::from_secs(1);
+        assert_eq!(clocks.watermark(later), Some(1_000));
+    }
+
+    #[test]
+    fn an_expected_origin_holds_time_until_it_delivers() {
+        let mut clocks = OriginClocks::default();
+        let (a, b): (Arc<str>, Arc<str>) = ("a.log".into(), "b.log".into());
+        clocks.expect("a.log");
+        clocks.expect("b.log");
+        clocks.saw(&a, 5_000);
+        assert_eq!(clocks.watermark(Instant::now()), None);
+        clocks.saw(&b, 100);
+        assert_eq!(clocks.watermark(Instant::now()), Some(100));
     }
 }

@@ -61,6 +61,8 @@ pub struct StartParts {
     /// Alarm rules to evaluate on the primary width, and the runner of their actions.
     pub alarms: Option<(AlarmEngine, Option<ActionRunner>)>,
     pub source_name: String,
+    /// The origins (`RawBatch::origin`) known before reading: windows wait for each of them.
+    pub origins: Vec<Arc<str>>,
     pub table: SharedTable,
     pub metadata: watch::Receiver<MetadataStatus>,
 }
@@ -124,6 +126,7 @@ pub fn start(
         lateness_secs: settings.lateness.as_secs() as i64,
         history: settings.history,
         top_k: settings.top_k,
+        external_watermark: true,
         ..WindowConfig::default()
     };
     let cancel = CancellationToken::new();
@@ -134,6 +137,7 @@ pub fn start(
         sources,
         alarms,
         source_name,
+        origins,
         table,
         metadata,
     } = parts;
@@ -187,6 +191,7 @@ pub fn start(
 
     let mut engine = Engine::new(&base, &widths, primary, source_name.clone());
     engine.set_format_spec(format.as_ref().map(|f| f.spec().to_string()));
+    engine.expect_origins(&origins);
     if let Some((alarms, actions)) = alarms {
         engine.set_alarms(alarms, actions);
     }

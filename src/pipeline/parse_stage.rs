@@ -49,6 +49,10 @@ pub struct HitRecord {
 /// Parsed lines of one raw batch, ready for the windows.
 #[derive(Debug)]
 pub struct ParsedBatch {
+    /// The input the lines came from (file, shard, `demo`): event time is tracked per origin.
+    pub origin: Arc<str>,
+    /// The newest event time among the hits.
+    pub max_time: Option<i64>,
     /// The metadata table the hits were enriched with (an `AppId` is only meaningful with it).
     pub table: Arc<MetadataTable>,
     arena: String,
@@ -103,6 +107,8 @@ impl LineParser {
 
     pub fn parse_batch(&mut self, batch: &RawBatch) -> ParsedBatch {
         let mut out = ParsedBatch {
+            origin: batch.origin.clone(),
+            max_time: None,
             table: self.table.current(),
             arena: String::new(),
             hits: Vec::new(),
@@ -243,8 +249,10 @@ fn push_hit(out: &mut ParsedBatch, line: &LogLine<'_>, app: AppId, received_secs
     let client = push_str(&mut out.arena, line.client);
     let method = push_str(&mut out.arena, method);
     let path = push_str(&mut out.arena, path);
+    let time = line.time.unwrap_or(received_secs);
+    out.max_time = Some(out.max_time.map_or(time, |t| t.max(time)));
     out.hits.push(HitRecord {
-        time: line.time.unwrap_or(received_secs),
+        time,
         app,
         status: line.status.unwrap_or(0),
         bytes: line.bytes.unwrap_or(0),

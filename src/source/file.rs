@@ -68,6 +68,15 @@ pub struct FileSource {
 }
 
 impl FileSource {
+    /// The `RawBatch::origin` of the batches read from `path`.
+    pub fn origin_of(path: &Path) -> Arc<str> {
+        if path == Path::new("-") {
+            Arc::from("stdin")
+        } else {
+            Arc::from(path.display().to_string())
+        }
+    }
+
     /// Checks that `path` can be read (`-` is standard input). Following, a file that does not
     /// exist yet is fine (it is waited for); anything else unreadable is an error naming the path.
     pub fn open(path: impl AsRef<Path>, follow: bool) -> Result<FileSource, FileOpenError> {
@@ -76,7 +85,7 @@ impl FileSource {
             return Ok(FileSource {
                 input: Input::Stdin,
                 follow,
-                origin: Arc::from("stdin"),
+                origin: Self::origin_of(path),
                 options: FileOptions::default(),
                 opened: None,
             });
@@ -98,7 +107,7 @@ impl FileSource {
         Ok(FileSource {
             input: Input::Path(path.to_path_buf()),
             follow,
-            origin: Arc::from(path.display().to_string()),
+            origin: Self::origin_of(path),
             options: FileOptions::default(),
             opened,
         })
