@@ -332,6 +332,10 @@ impl Coordinator {
                     }
                     if self.options.until_caught_up && caught_up {
                         tracing::info!("every shard is at its tip");
+                        // Every shard answered since: nothing is in effect any more.
+                        for cell in self.cells.values() {
+                            status::update(cell, |r| r.unreported_problem = None);
+                        }
                         self.publish_status().await;
                         self.send(SourceEvent::Finished).await;
                         break Ok(());
@@ -387,7 +391,7 @@ impl Coordinator {
         let reports: BTreeMap<String, status::ShardReport> = self
             .cells
             .iter()
-            .map(|(id, c)| (id.clone(), status::read(c)))
+            .map(|(id, c)| (id.clone(), status::take_for_status(c)))
             .collect();
         let total: u64 = reports.values().map(|r| r.records).sum();
         let elapsed = self.last_status_at.elapsed().as_secs_f64().max(0.001);

@@ -6,7 +6,7 @@ use std::time::Instant;
 use super::api::{ApiError, Position};
 use super::backoff::Backoff;
 use super::reader::{note_records, problem_text, ReadEnd, ReaderContext};
-use super::status::{update, ShardCell};
+use super::status::{set_problem, update, ShardCell};
 
 /// Reads `shard` from `start` until it is closed and drained, or cancelled.
 pub async fn poll_shard(
@@ -100,9 +100,10 @@ pub async fn poll_shard(
                 if renewals_in_a_row > 2 {
                     let delay = backoff.next_delay();
                     update(cell, |r| {
-                        r.problem = Some(format!(
-                            "iterators keep expiring on {shard}; retrying in {delay:?}"
-                        ))
+                        set_problem(
+                            r,
+                            format!("iterators keep expiring on {shard}; retrying in {delay:?}"),
+                        )
                     });
                     if !ctx.sleep(delay).await {
                         return ReadEnd::Cancelled;
@@ -134,7 +135,7 @@ pub async fn retry_after(
 ) -> Option<ReadEnd> {
     if let ApiError::Fatal(reason) | ApiError::Unsupported(reason) = &err {
         update(cell, |r| {
-            r.problem = Some(format!("{call} on {shard}: {reason}"))
+            set_problem(r, format!("{call} on {shard}: {reason}"))
         });
         return Some(ReadEnd::Fatal(format!("{call} on {shard}: {reason}")));
     }
@@ -142,7 +143,7 @@ pub async fn retry_after(
     let text = problem_text(shard, call, &err, delay);
     tracing::warn!(shard, call, error = %err, ?delay, "retrying");
     update(cell, |r| {
-        r.problem = Some(text);
+        set_problem(r, text);
         r.caught_up = false;
         r.state = "backing off".into();
     });

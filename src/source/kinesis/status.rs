@@ -19,6 +19,9 @@ pub struct ShardReport {
     pub finished: bool,
     /// A problem in effect (throttling, network), cleared by the next success.
     pub problem: Option<String>,
+    /// The last problem since the previous status, kept until that status is sent: a short
+    /// outage that cleared between two status updates is still shown once.
+    pub unreported_problem: Option<String>,
 }
 
 /// Shared, cheap to update: one lock per shard, taken once per call.
@@ -40,6 +43,20 @@ pub fn read(cell: &ShardCell) -> ShardReport {
     cell.lock().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
+/// Reads the report for a status update: its unreported problem counts as reported from now on.
+pub fn take_for_status(cell: &ShardCell) -> ShardReport {
+    let mut guard = cell.lock().unwrap_or_else(|p| p.into_inner());
+    let report = guard.clone();
+    guard.unreported_problem = None;
+    report
+}
+
+/// Shows a problem now and in the next status update, even if it clears before then.
+pub fn set_problem(report: &mut ShardReport, text: String) {
+    report.unreported_problem = Some(text.clone());
+    report.problem = Some(text);
+}
+
 /// Builds the source status from every shard's report.
 pub fn summarize(
     stream: &str,
@@ -52,7 +69,7 @@ pub fn summarize(
     let lag_ms = active.clone().filter_map(|r| r.lag_ms).max();
     let problems: Vec<&str> = reports
         .values()
-        .filter_map(|r| r.problem.as_deref())
+        .filter_map(|r| r.problem.as_deref().or(r.unreported_problem.as_deref()))
         .collect();
     let problem = match (problems.first(), note) {
         (Some(first), _) if problems.len() > 1 => Some(format!(
@@ -134,5 +151,20 @@ mod tests {
             Some("fallback")
         );
         assert_eq!(summarize("web", &reports, 0.0, None).problem, None);
+    }
+
+    #[test]
+    fn a_problem_that_cleared_between_updates_is_shown_once() {
+        let cell = new_cell();
+        update(&cell, |r| {
+            set_problem(r, "cannot reach Kinesis; retrying in 100ms".into())
+        });
+        update(&cell, |r| r.problem = None); // recovered before the next status update
+        let once: BTreeMap<String, ShardReport> =
+            [("s".to_string(), take_for_status(&cell))].into();
+        assert!(summarize("web", &once, 0.0, None).problem.is_some());
+        let then: BTreeMap<String, ShardReport> =
+            [("s".to_string(), take_for_status(&cell))].into();
+        assert_eq!(summarize("web", &then, 0.0, None).problem, None);
     }
 }
