@@ -389,6 +389,11 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Whether the source is the built-in demo (no file and no stream named).
+    pub fn is_demo(&self) -> bool {
+        self.files.is_empty() && self.kinesis.is_none()
+    }
+
     pub fn resolve(cli: &Cli, file: &ConfigFile, path: Option<&Path>) -> Result<Self, ConfigError> {
         let cfg_path = path.unwrap_or(Path::new("config.toml"));
         let dur = |name: &str, cli: Option<Duration>, file: &Option<String>, default: u64| match (

@@ -52,8 +52,7 @@ pub async fn prepare(settings: &Settings, config: &ConfigFile) -> Result<StartPa
 /// shipped defaults (`assets/config.toml`) in the TUI and for the demo; a headless run over files
 /// or a stream has no alarms unless a config asks for them, so scripted output stays as asked.
 fn alarm_rules(settings: &Settings, config: &ConfigFile) -> Result<Vec<AlarmRule>, StartError> {
-    let demo = settings.files.is_empty() && settings.kinesis.is_none();
-    if settings.config_path.is_none() && settings.headless && !demo {
+    if settings.config_path.is_none() && settings.headless && !settings.is_demo() {
         return Ok(Vec::new());
     }
     config::effective_alarm_rules(settings.config_path.as_deref(), config)
@@ -63,19 +62,16 @@ fn alarm_rules(settings: &Settings, config: &ConfigFile) -> Result<Vec<AlarmRule
 async fn load_metadata(
     settings: &Settings,
 ) -> Result<(SharedTable, watch::Receiver<MetadataStatus>), StartError> {
-    let demo = settings.files.is_empty() && settings.kinesis.is_none();
-    let origin = match &settings.metadata {
-        None if demo => Some(DEMO_METADATA_ORIGIN.to_string()),
-        other => other.clone(),
-    };
     if let Some(location) = &settings.metadata {
         return load_refreshed_metadata(settings, location).await;
     }
-    let table = match &settings.metadata {
-        // The demo's callers come with their own metadata, so its default run shows applications.
-        None if demo => MetadataTable::from_csv(DEMO_METADATA.as_bytes(), DEMO_METADATA_ORIGIN)
-            .map_err(|e| StartError(e.to_string()))?,
-        _ => MetadataTable::empty(),
+    // The demo's callers come with their own metadata, so its default run shows applications.
+    let (table, origin) = if settings.is_demo() {
+        let table = MetadataTable::from_csv(DEMO_METADATA.as_bytes(), DEMO_METADATA_ORIGIN)
+            .map_err(|e| StartError(e.to_string()))?;
+        (table, Some(DEMO_METADATA_ORIGIN.to_string()))
+    } else {
+        (MetadataTable::empty(), None)
     };
     let shared = SharedTable::new(table);
     let status = MetadataStatus {
@@ -128,16 +124,16 @@ fn demo_backfill(settings: &Settings) -> Duration {
 }
 
 async fn open_sources(settings: &Settings) -> Result<(Vec<Box<dyn Source>>, String), StartError> {
+    if settings.is_demo() {
+        let demo = DemoSource::new(DemoConfig::default(), demo_backfill(settings));
+        return Ok((vec![Box::new(demo)], "demo".to_string()));
+    }
     let mut sources: Vec<Box<dyn Source>> = Vec::new();
     let mut names = Vec::new();
     if settings.kinesis.is_some() {
         let source = KinesisSource::connect(settings).await.map_err(StartError)?;
         names.push(source.describe());
         sources.push(Box::new(source));
-    }
-    if settings.files.is_empty() && sources.is_empty() {
-        let demo = DemoSource::new(DemoConfig::default(), demo_backfill(settings));
-        return Ok((vec![Box::new(demo)], "demo".to_string()));
     }
     for path in &settings.files {
         let source =
