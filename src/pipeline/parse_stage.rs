@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::decode::{self, LineFormat};
 use crate::enrich::{AppId, MetadataTable, SharedTable};
-use crate::parse::{LogFormat, LogLine, ParseError, Preset};
+use crate::parse::{LogFormat, LogLine, Preset};
 use crate::sanitize;
 use crate::snapshot::MalformedSample;
 use crate::source::{Payload, RawBatch};
@@ -88,6 +88,11 @@ pub struct LineParser {
     format: Option<LogFormat>,
     combined: LogFormat,
     table: SharedTable,
+    /// Stream records are decoded with buffers kept from one record to the next: the decoder's
+    /// scratch space, and the decoded lines of the current record (text + `(range, format)`).
+    decoder: decode::Decoder,
+    decoded_text: Vec<u8>,
+    decoded_lines: Vec<(std::ops::Range<usize>, LineFormat)>,
 }
 
 impl LineParser {
@@ -97,6 +102,9 @@ impl LineParser {
             format,
             combined: LogFormat::preset(Preset::Combined),
             table,
+            decoder: decode::Decoder::new(),
+            decoded_text: Vec::new(),
+            decoded_lines: Vec::new(),
         }
     }
 
@@ -148,17 +156,22 @@ impl LineParser {
             Payload::Records(records) => {
                 for record in records {
                     let origin = Origin::Record(&batch.origin, &record.sequence_number);
-                    let mut decoded: Vec<(Vec<u8>, LineFormat)> = Vec::new();
-                    let result = decode::decode_record(&record.data, &mut |line, fmt| {
-                        decoded.push((line.to_vec(), fmt))
+                    let (text, spans) = (&mut self.decoded_text, &mut self.decoded_lines);
+                    text.clear();
+                    spans.clear();
+                    let result = self.decoder.decode(&record.data, &mut |line, fmt| {
+                        let start = text.len();
+                        text.extend_from_slice(line);
+                        spans.push((start..text.len(), fmt));
                     });
                     match result {
                         Ok(_) => {
                             if self.format.is_none() {
-                                let plain: Vec<&[u8]> = decoded
+                                let plain: Vec<&[u8]> = self
+                                    .decoded_lines
                                     .iter()
                                     .filter(|(_, f)| *f == LineFormat::Configured)
-                                    .map(|(l, _)| l.as_slice())
+                                    .map(|(r, _)| &self.decoded_text[r.clone()])
                                     .collect();
                                 if !plain.is_empty() {
                                     self.format = LogFormat::detect(plain);
@@ -167,8 +180,8 @@ impl LineParser {
                             let secs = record
                                 .arrival_ms
                                 .map_or(received_secs, |ms| ms.div_euclid(1000));
-                            for (line, fmt) in &decoded {
-                                let line = trim_cr(line);
+                            for (range, fmt) in &self.decoded_lines {
+                                let line = trim_cr(&self.decoded_text[range.clone()]);
                                 if !line.is_empty() {
                                     self.parse_one(line, *fmt, secs, &origin, &mut out);
                                 }
@@ -231,14 +244,10 @@ impl LineParser {
             }
             Err(e) => {
                 out.malformed += 1;
-                sample(out, origin, &reason(&e), line);
+                sample(out, origin, &e.to_string(), line);
             }
         }
     }
-}
-
-fn reason(e: &ParseError) -> String {
-    e.to_string()
 }
 
 fn push_hit(out: &mut ParsedBatch, line: &LogLine<'_>, app: AppId, received_secs: i64) {
@@ -313,6 +322,68 @@ fn trim_cr(line: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::encode;
+    use crate::enrich::MetadataTable;
+    use crate::source::StreamRecord;
+
+    const LINE: &str =
+        r#"10.1.2.3 - - [20/Jan/2017:10:05:00 +0000] "GET /a?x=1 HTTP/1.1" 200 512 "-" "curl/8""#;
+
+    fn record(data: Vec<u8>, seq: &str) -> StreamRecord {
+        StreamRecord {
+            data,
+            sequence_number: seq.into(),
+            arrival_ms: Some(1_484_906_700_000),
+        }
+    }
+
+    #[test]
+    fn stream_records_of_every_encoding_become_hits() {
+        let table =
+            MetadataTable::from_csv(b"host,application\n10.0.0.0/8,checkout\n", "m.csv").unwrap();
+        // No --format: detected from the plain lines of the first records.
+        let mut parser = LineParser::new(None, SharedTable::new(table));
+        let plain = format!("{LINE}\r\n{LINE}\n");
+        let agent = encode::agent_json_from_combined(LINE).unwrap();
+        let kpl = encode::kpl_aggregate(&[LINE.as_bytes(), agent.as_bytes()]);
+        let mut corrupt = kpl.clone();
+        let last = corrupt.len() - 1;
+        corrupt[last] ^= 0xff; // MD5 no longer matches
+        let batch = RawBatch {
+            origin: "shardId-000000000000".into(),
+            first_line: 0,
+            received_ms: 0,
+            payload: Payload::Records(vec![
+                record(plain.into_bytes(), "1"),
+                record(agent.into_bytes(), "2"),
+                record(kpl, "3"),
+                record(encode::cloudwatch_gzip(&[LINE, LINE, LINE]), "4"),
+                record(encode::cloudwatch_control_gzip(), "5"),
+                record(corrupt, "6"),
+            ]),
+        };
+        let out = parser.parse_batch(&batch);
+        assert!(
+            parser.format().is_some(),
+            "format detected from the plain lines"
+        );
+        assert_eq!(
+            (out.lines, out.parsed, out.malformed, out.bad_records),
+            (9, 8, 1, 1)
+        );
+        assert_eq!(out.samples.len(), 1);
+        assert_eq!(out.samples[0].origin, "shardId-000000000000 seq 6");
+        let mut paths = Vec::new();
+        out.for_each_hit(|h| {
+            assert_eq!(
+                (h.application, h.client, h.status, h.time),
+                ("checkout", "10.1.2.3", 200, 1_484_906_700)
+            );
+            paths.push(h.path.to_string());
+        });
+        assert_eq!(paths, vec!["/a"; 8]);
+        assert_eq!(out.max_time, Some(1_484_906_700));
+    }
 
     #[test]
     fn splits_lines_like_a_log_reader() {
