@@ -13,8 +13,8 @@ use super::parse_stage::ParsedBatch;
 use super::EngineCommand;
 use crate::actions::ActionRunner;
 use crate::core::alarms::{AlarmEngine, AlarmsView};
-use crate::core::{Aggregator, WindowConfig, WindowSummary};
-use crate::headless::JsonLinesWriter;
+use crate::core::{Aggregator, WindowConfig};
+use crate::headless::{is_broken_pipe, JsonLinesWriter};
 use crate::snapshot::{Counters, MalformedSample, MetadataStatus, Snapshot, SourceStatus};
 
 /// Malformed samples kept for the malformed view.
@@ -233,7 +233,7 @@ impl Engine {
         }
         for window in &finals {
             if let Some(json) = out.json.as_mut() {
-                if let Err(e) = write_window(json, window) {
+                if let Err(e) = json.write_window(window) {
                     return closed_or(e);
                 }
             }
@@ -385,15 +385,8 @@ impl Engine {
     }
 }
 
-fn write_window(
-    json: &mut JsonLinesWriter<Box<dyn Write + Send>>,
-    window: &WindowSummary,
-) -> std::io::Result<()> {
-    json.write_window(window)
-}
-
 fn closed_or(e: std::io::Error) -> std::io::Result<Option<EngineEnd>> {
-    if e.kind() == std::io::ErrorKind::BrokenPipe {
+    if is_broken_pipe(&e) {
         Ok(Some(EngineEnd::OutputClosed))
     } else {
         Err(e)
