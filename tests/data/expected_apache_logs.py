@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent reference for tests/headless_apache_logs.rs: computes, with Python's own regex,
+"""Independent reference for tests/integration/headless_apache_logs.rs: computes, with Python's own regex,
 datetime and ipaddress modules (no kinetop code), the per-(5-minute window, application) counts of
 ../shared/data/apache_logs under apache_logs_metadata.csv, and writes apache_logs.expected.jsonl.
 Run it again if the data or the metadata changes."""

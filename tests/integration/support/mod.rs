@@ -1,6 +1,5 @@
 //! Test harness: local AWS emulators on free loopback ports (installed on first use by
 //! `scripts/emulators.sh`), SDK clients for them, producers, and a collector of source events.
-#![allow(dead_code)] // each test binary uses a different part
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -367,13 +366,6 @@ pub struct Collected {
 }
 
 impl Collected {
-    pub fn data(&self) -> Vec<String> {
-        self.records
-            .iter()
-            .map(|(_, r)| String::from_utf8_lossy(&r.data).into_owned())
-            .collect()
-    }
-
     /// Fails if any (shard, sequence number) came twice.
     pub fn assert_no_duplicates(&self) {
         let mut seen = std::collections::HashSet::new();

@@ -10,7 +10,7 @@ const METADATA: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/data/apache_logs_metadata.csv"
 );
-const EXPECTED: &str = include_str!("data/apache_logs.expected.jsonl");
+const EXPECTED: &str = include_str!("../data/apache_logs.expected.jsonl");
 
 fn kinetop(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_kinetop"))

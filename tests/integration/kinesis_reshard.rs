@@ -1,7 +1,7 @@
 //! Resharding and enhanced fan-out against kinesis-local (the emulator that ends closed shards
 //! with ChildShards and supports UpdateShardCount and SubscribeToShard).
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! reads a multi-shard stream to its tip and prints exact counts; `--metadata s3://…` maps
 //! callers to applications; a missing metadata object is a start-up error (exit 2).
 
-mod support;
+use crate::support;
 
 use std::process::{Command, Output};
 use std::time::Duration;

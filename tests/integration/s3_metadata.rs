@@ -1,7 +1,7 @@
 //! The metadata object in S3 (moto): conditional GETs, changes picked up by the background
 //! refresh, and failures (missing key or bucket, S3 unreachable) told apart and survived.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! The polling consumer against kinesalite (the fastest emulator): many shards, many producers,
 //! throttling and expired iterators through the fault layer, and the endpoint going away.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! one multi-shard stream, read by the consumer and decoded: exact line counts, corrupt records
 //! counted, none fatal.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -1,0 +1,25 @@
+//! Every integration test in one binary. Each test binary links the whole AWS SDK, the TUI and
+//! the engine; nineteen separate binaries filled the CI machine's disk and spent most of the run
+//! linking. Each module below is one concern; `support` is the shared emulator harness.
+
+mod support;
+
+mod alarms_actions;
+mod alarms_config;
+mod alarms_demo;
+mod alarms_headless;
+mod decode_props;
+mod decode_roundtrip;
+mod headless_apache_logs;
+mod kinesis_binary;
+mod kinesis_encodings;
+mod kinesis_polling;
+mod kinesis_reshard;
+mod metadata_lpm_props;
+mod metadata_refresh;
+mod parse_apache_logs;
+mod parse_roundtrip;
+mod s3_metadata;
+mod source_file;
+mod tui_tmux;
+mod tui_views;
