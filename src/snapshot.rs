@@ -54,6 +54,9 @@ pub struct PartStatus {
     pub state: String,
     pub lag_ms: Option<u64>,
     pub records: u64,
+    /// This part's problem in effect, or one that cleared since the previous status: the
+    /// source's line names only the first of several.
+    pub problem: Option<String>,
 }
 
 /// The metadata table in use and its freshness, for the status bar and detail views.

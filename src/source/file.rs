@@ -422,6 +422,7 @@ impl<'a> Follower<'a> {
                 state: state.into(),
                 lag_ms: None,
                 records: self.reader.chunker.lines_done(),
+                problem: self.problem.clone(),
             }],
         })
     }

@@ -87,6 +87,7 @@ pub fn summarize(
             state: r.state.clone(),
             lag_ms: if r.finished { None } else { r.lag_ms },
             records: r.records,
+            problem: r.problem.clone().or_else(|| r.unreported_problem.clone()),
         })
         .collect();
     SourceStatus {

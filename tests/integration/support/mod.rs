@@ -396,10 +396,15 @@ impl Collected {
         self.statuses.last()
     }
 
+    /// Every problem shown: the source's line, and each shard's (the line names only the first
+    /// of several shards with problems).
     pub fn problems(&self) -> Vec<String> {
         self.statuses
             .iter()
-            .filter_map(|s| s.problem.clone())
+            .flat_map(|s| {
+                let shards = s.details.iter().filter_map(|d| d.problem.clone());
+                s.problem.clone().into_iter().chain(shards)
+            })
             .collect()
     }
 }
