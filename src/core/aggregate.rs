@@ -163,6 +163,14 @@ impl Aggregator {
         self.watermark
     }
 
+    /// The start of the newest window the watermark has closed, whether or not anything arrived
+    /// in it: windows without requests are never reported, but time passed them all the same.
+    pub fn newest_closed_start(&self) -> Option<i64> {
+        let w = self.config.width_secs;
+        let last_closing = self.watermark? - self.config.lateness_secs - w;
+        Some(window_start(last_closing, w))
+    }
+
     /// The newest event time recorded.
     pub fn newest_event(&self) -> Option<i64> {
         self.newest

@@ -13,7 +13,7 @@ use super::parse_stage::ParsedBatch;
 use super::EngineCommand;
 use crate::actions::ActionRunner;
 use crate::core::alarms::{AlarmEngine, AlarmsView};
-use crate::core::{Aggregator, WindowConfig};
+use crate::core::{Aggregator, WindowConfig, WindowSummary};
 use crate::headless::{is_broken_pipe, JsonLinesWriter};
 use crate::snapshot::{Counters, MalformedSample, MetadataStatus, Snapshot, SourceStatus};
 
@@ -23,6 +23,9 @@ const KEPT_SAMPLES: usize = 200;
 const ACTIONS_GRACE: Duration = Duration::from_secs(10);
 /// Snapshots are published at most this often (the UI draws at ≤ 10 fps).
 const SNAPSHOT_EVERY: Duration = Duration::from_millis(100);
+/// A source further behind than this still has data to deliver, so its silence does not move
+/// event time on (see [`OriginClocks::watermark`]).
+const BACKLOG_MS: u64 = 5_000;
 
 /// What stage 1 sends to the engine, in source order.
 #[derive(Debug)]
@@ -212,7 +215,12 @@ impl Engine {
     }
 
     fn advance_to_slowest_origin(&mut self) {
-        if let Some(t) = self.clocks.watermark(Instant::now()) {
+        // A source in trouble or behind has data still to come: its silence is not the traffic's.
+        let silence_is_real = !self
+            .sources
+            .values()
+            .any(|s| s.problem.is_some() || s.lag_ms.is_some_and(|lag| lag > BACKLOG_MS));
+        if let Some(t) = self.clocks.watermark(Instant::now(), silence_is_real) {
             for a in &mut self.aggregators {
                 a.advance(t);
             }
@@ -228,36 +236,25 @@ impl Engine {
                 a.take_final();
             }
         }
-        if finals.is_empty() {
-            return Ok(None);
-        }
         for window in &finals {
             if let Some(json) = out.json.as_mut() {
                 if let Err(e) = json.write_window(window) {
                     return closed_or(e);
                 }
             }
-            let Some(alarms) = self.alarms.as_mut() else {
-                continue;
-            };
-            // Alarm lines follow the window lines of the window that caused them.
-            for transition in alarms.evaluate(window) {
-                tracing::info!(
-                    alarm = %transition.alarm,
-                    application = %transition.application,
-                    state = transition.state.as_str(),
-                    "alarm state changed"
-                );
-                if let Some(actions) = self.actions.as_mut() {
-                    actions.on_transition(&transition);
-                }
-                if let Some(json) = out.json.as_mut() {
-                    if let Err(e) = json.write_value(&transition.to_json()) {
-                        return closed_or(e);
-                    }
-                }
+            if let Err(e) = self.evaluate_alarms(window, out) {
+                return closed_or(e);
             }
-            self.alarms_view = Arc::new(alarms.view());
+        }
+        // After the windows with data: the empty ones time has passed since.
+        let silent = self.silent_window_closed();
+        if let Some(window) = &silent {
+            if let Err(e) = self.evaluate_alarms(window, out) {
+                return closed_or(e);
+            }
+        }
+        if finals.is_empty() && silent.is_none() {
+            return Ok(None);
         }
         if let Some(json) = out.json.as_mut() {
             if let Err(e) = json.flush() {
@@ -265,6 +262,49 @@ impl Engine {
             }
         }
         Ok(None)
+    }
+
+    /// An empty window for the newest window the watermark closed, when it is newer than any
+    /// window the alarms have seen: with no traffic at all, no window is ever reported, yet
+    /// alarms must see the missing data. Only after real windows were evaluated, so the time
+    /// before the first request never counts as missing.
+    fn silent_window_closed(&self) -> Option<WindowSummary> {
+        let alarms = self.alarms.as_ref()?;
+        let last = alarms.last_window_start()?;
+        let start = self.aggregators[self.primary].newest_closed_start()?;
+        (start > last).then(|| WindowSummary {
+            start,
+            end: start + alarms.width_secs(),
+            is_final: true,
+            apps: Vec::new(),
+        })
+    }
+
+    /// Evaluates the alarms on a final window; alarm lines follow the window's own lines.
+    fn evaluate_alarms(
+        &mut self,
+        window: &WindowSummary,
+        out: &mut Outputs,
+    ) -> std::io::Result<()> {
+        let Some(alarms) = self.alarms.as_mut() else {
+            return Ok(());
+        };
+        for transition in alarms.evaluate(window) {
+            tracing::info!(
+                alarm = %transition.alarm,
+                application = %transition.application,
+                state = transition.state.as_str(),
+                "alarm state changed"
+            );
+            if let Some(actions) = self.actions.as_mut() {
+                actions.on_transition(&transition);
+            }
+            if let Some(json) = out.json.as_mut() {
+                json.write_value(&transition.to_json())?;
+            }
+        }
+        self.alarms_view = Arc::new(alarms.view());
+        Ok(())
     }
 
     fn finish(&mut self, out: &mut Outputs) -> std::io::Result<EngineEnd> {
@@ -489,17 +529,36 @@ impl OriginClocks {
         }
     }
 
-    /// The lowest newest-event-time among active inputs; the highest overall when all are idle.
-    fn watermark(&self, now: Instant) -> Option<i64> {
+    /// The lowest newest-event-time among active inputs. When all are idle: the highest, and,
+    /// if `follow_wall_clock`, moved on by the silence since anything last arrived. Then a
+    /// stream that stops altogether still closes its windows and its alarms see the missing
+    /// data, as CloudWatch evaluates on a schedule, not on arrival.
+    fn watermark(&self, now: Instant, follow_wall_clock: bool) -> Option<i64> {
         let active = self
             .origins
             .values()
             .filter(|(_, seen)| now.duration_since(*seen) < Self::IDLE)
             .map(|(t, _)| *t)
             .min();
-        active
-            .or_else(|| self.origins.values().map(|(t, _)| *t).max())
-            .filter(|&t| t != i64::MIN)
+        if active.is_some() {
+            return active.filter(|&t| t != i64::MIN);
+        }
+        let newest = self.origins.values().map(|(t, _)| *t).max()?;
+        if newest == i64::MIN {
+            return None;
+        }
+        let silence = self
+            .origins
+            .values()
+            .map(|(_, seen)| now.duration_since(*seen))
+            .min()
+            .unwrap_or_default();
+        let moved_on = if follow_wall_clock {
+            i64::try_from(silence.as_secs()).unwrap_or(i64::MAX)
+        } else {
+            0
+        };
+        Some(newest.saturating_add(moved_on))
     }
 }
 
@@ -511,16 +570,37 @@ mod tests {
     fn the_slowest_active_origin_sets_the_watermark() {
         let mut clocks = OriginClocks::default();
         let (a, b): (Arc<str>, Arc<str>) = ("shard-a".into(), "shard-b".into());
-        assert_eq!(clocks.watermark(Instant::now()), None);
+        assert_eq!(clocks.watermark(Instant::now(), true), None);
         clocks.saw(&a, 1_000);
         clocks.saw(&b, 400);
         clocks.saw(&a, 900);
-        assert_eq!(clocks.watermark(Instant::now()), Some(400));
+        assert_eq!(clocks.watermark(Instant::now(), true), Some(400));
         clocks.saw(&b, 700);
-        assert_eq!(clocks.watermark(Instant::now()), Some(700));
-        // Once every input is quiet, time is the newest seen anywhere.
-        let later = Instant::now() + OriginClocks::IDLE + Duration::from_secs(1);
-        assert_eq!(clocks.watermark(later), Some(1_000));
+        assert_eq!(clocks.watermark(Instant::now(), true), Some(700));
+        // Once every input is quiet, time is the newest seen anywhere (held while a source has
+        // data still to come).
+        let later = Instant::now() + OriginClocks::IDLE + Duration::from_millis(500);
+        assert_eq!(clocks.watermark(later, false), Some(1_000));
+    }
+
+    #[test]
+    fn silence_everywhere_moves_event_time_on_with_the_wall_clock() {
+        let mut clocks = OriginClocks::default();
+        let (a, b): (Arc<str>, Arc<str>) = ("shard-a".into(), "shard-b".into());
+        let start = Instant::now();
+        clocks.saw(&a, 1_000);
+        clocks.saw(&b, 400);
+        let quiet = |secs| start + Duration::from_secs(secs) + Duration::from_millis(300);
+        // Still within the idle allowance: the slowest input holds time.
+        assert_eq!(clocks.watermark(quiet(4), true), Some(400));
+        // Everything silent for 6 s, then 10 minutes: event time runs on from the newest seen.
+        assert_eq!(clocks.watermark(quiet(6), true), Some(1_006));
+        assert_eq!(clocks.watermark(quiet(600), true), Some(1_600));
+        assert_eq!(clocks.watermark(quiet(600), false), Some(1_000));
+        // Nothing ever delivered: no time at all.
+        let mut empty = OriginClocks::default();
+        empty.expect("a.log");
+        assert_eq!(empty.watermark(quiet(600), true), None);
     }
 
     #[test]
@@ -530,8 +610,8 @@ mod tests {
         clocks.expect("a.log");
         clocks.expect("b.log");
         clocks.saw(&a, 5_000);
-        assert_eq!(clocks.watermark(Instant::now()), None);
+        assert_eq!(clocks.watermark(Instant::now(), true), None);
         clocks.saw(&b, 100);
-        assert_eq!(clocks.watermark(Instant::now()), Some(100));
+        assert_eq!(clocks.watermark(Instant::now(), true), Some(100));
     }
 }

@@ -3,8 +3,11 @@
 //! alarm lines its evaluation caused (exactly the contract's fields, in order), then the summary.
 
 use std::fmt::Write as _;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 /// 10:00:00Z on 2017-01-20 as written in `%t`.
 fn stamp(minute: u32, second: u32) -> String {
@@ -172,10 +175,10 @@ evaluation-periods = 1
         window(5, 20),
         window(6, 20),
         alarm("unknown-5xx", "unknown", "ALARM", "OK", 6, "1", "0.05"),
-        // Minutes 7..=11 had no traffic: evaluated as missing datapoints when minute 12 arrives.
-        // The rate alarm (range 3) runs out of datapoints at 10:09, the 5xx one (range 5) at
-        // 10:11; then minute 12 decides both.
-        window(12, 0),
+        // Minutes 7..=11 had no traffic: missing datapoints. Minute 12's first line moves time
+        // to 10:12:00, which closes every window up to 10:10 (one minute of lateness): the rate
+        // alarm (range 3) runs out of datapoints at 10:09. The 5xx one (range 5) does at 10:11,
+        // evaluated when the end of input closes the rest; then minute 12 decides both.
         alarm(
             "unknown-rps",
             "unknown",
@@ -185,6 +188,7 @@ evaluation-periods = 1
             "null",
             "0.1",
         ),
+        window(12, 0),
         alarm(
             "unknown-5xx",
             "unknown",
@@ -213,6 +217,85 @@ evaluation-periods = 1
             "0.1",
         ),
         "summary lines=160 parsed=160 malformed=0".to_string(),
+    ];
+    assert_eq!(got, expected, "\n{}", got.join("\n"));
+}
+
+/// A followed log that stops altogether: no line ever arrives again, yet its windows close with
+/// the wall clock and an alarm on missing data fires (as CloudWatch evaluates on a schedule).
+#[test]
+fn a_log_that_goes_silent_raises_its_alarm_without_another_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("access.log");
+    let cfg_path = dir.path().join("kinetop.toml");
+    // Ten requests in the 2-second window [10:00:00, 10:00:02), then nothing.
+    let log: String = (0..10)
+        .map(|i| {
+            format!(
+                "10.0.0.1 - - [20/Jan/2017:10:00:0{} +0000] \"GET /cart HTTP/1.1\" 200 512 \"-\" \"t/1\" 900\n",
+                i / 5
+            )
+        })
+        .collect();
+    std::fs::write(&log_path, log).unwrap();
+    std::fs::write(
+        &cfg_path,
+        r#"
+[[alarm]]
+name = "unknown-silent"
+application = "unknown"
+metric = "requests"
+comparison = "<"
+threshold = 1
+evaluation-periods = 1
+treat-missing-data = "breaching"
+"#,
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kinetop"))
+        .arg("--file")
+        .arg(&log_path)
+        .args(["--follow", "--format", "combined_D", "--window", "2s"])
+        .args(["--lateness", "0s", "--headless", "--config"])
+        .arg(&cfg_path)
+        .env("HOME", dir.path())
+        .env("XDG_STATE_HOME", dir.path().join("state"))
+        .env("XDG_CACHE_HOME", dir.path().join("cache"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run kinetop");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // Silence is noticed after 5 s; then event time runs on with the wall clock. As in
+    // CloudWatch, the evaluation range is N + 2 windows and a real datapoint in it still decides
+    // (10:00:02 and :04 are missing, the OK datapoint of 10:00:00 holds); the window of 10:00:06
+    // is the first without it, closed at 10:00:08, about 7 s after the last line.
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let mut lines = Vec::new();
+    while !lines
+        .iter()
+        .any(|l: &String| l.contains(r#""state":"ALARM""#))
+    {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => lines.push(line),
+            Err(_) => break,
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let got = compact(&lines);
+    let expected = vec![
+        "window 10:00 unknown 10 0".to_string(),
+        r#"{"type":"alarm","alarm":"unknown-silent","application":"unknown","state":"OK","previous":"INSUFFICIENT_DATA","window_start":"2017-01-20T10:00:00Z","value":10,"threshold":1"#.to_string(),
+        r#"{"type":"alarm","alarm":"unknown-silent","application":"unknown","state":"ALARM","previous":"OK","window_start":"2017-01-20T10:00:06Z","value":null,"threshold":1"#.to_string(),
     ];
     assert_eq!(got, expected, "\n{}", got.join("\n"));
 }

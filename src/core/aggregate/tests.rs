@@ -118,6 +118,25 @@ fn advance_moves_the_watermark_forward_only() {
 }
 
 #[test]
+fn newest_closed_start_counts_windows_without_requests() {
+    let mut agg = Aggregator::new(WindowConfig {
+        external_watermark: true,
+        ..config(300, 60)
+    });
+    assert_eq!(agg.newest_closed_start(), None);
+    agg.record(&hit(10, "a", "h", "/"));
+    agg.advance(359);
+    // [0, 300) closes at 360: nothing is closed yet; the slot before it is.
+    assert_eq!(agg.newest_closed_start(), Some(-300));
+    agg.advance(360);
+    assert_eq!(agg.newest_closed_start(), Some(0));
+    // Silence: three empty windows later, the newest closed one is [900, 1200).
+    agg.advance(1_200 + 60 + 299);
+    assert_eq!(agg.newest_closed_start(), Some(900));
+    assert_eq!(starts(&agg.take_final()), vec![0]);
+}
+
+#[test]
 fn flush_finalizes_everything_in_order_and_seals_it() {
     let mut agg = Aggregator::new(config(60, 3600));
     for t in [1000, 10, 500] {
