@@ -241,3 +241,57 @@ async fn latest_skips_older_records_and_a_missing_consumer_falls_back_to_polling
         "{problem}"
     );
 }
+
+/// `--from latest`, and the first iterator expires before any record came: the renewal reads from
+/// the moment the shard was opened, so what arrived in between is not skipped by a new LATEST.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latest_renewed_before_the_first_record_skips_nothing() {
+    let emu = Emulator::kinesalite();
+    let client = kinesis_client(&emu.endpoint()).await;
+    let stream = unique("latest-renew");
+    create_stream(&client, &stream, 1).await;
+    put_records(&client, &stream, tagged("old", 50)).await;
+    // Older than the renewal's clock margin: still skipped.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+
+    let faulty = FaultyKinesis::new(sdk_api(&emu.endpoint()).await);
+    // The first GetRecords calls fail (network: the iterator is kept and retried with backoff,
+    // ~1.5 s or more in all), then the iterator has expired.
+    faulty.inject(Call::GetRecords, 1, 5, Fault::Network);
+    faulty.inject(Call::GetRecords, 6, 1, Fault::ExpireIterator);
+    let mut options = kinesis_options(&stream);
+    options.from = Position::Latest;
+    let mut running = Running::start(KinesisSource::new(faulty.clone() as Arc<_>, options));
+    let opened = tokio::time::timeout(Duration::from_secs(30), async {
+        while faulty.iterator_requests().is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(opened.is_ok(), "the shard was never opened");
+    // Written after the shard was opened at LATEST, before its first record was read.
+    let new = tagged("new", 100);
+    put_records(&client, &stream, new.clone()).await;
+    assert!(
+        faulty.injected(Call::GetRecords) < 6,
+        "the put came after the renewal: the test proves nothing"
+    );
+    assert!(
+        running
+            .wait_for(Duration::from_secs(30), |c| c.records.len() >= 100)
+            .await,
+        "records written before the renewal were skipped"
+    );
+    running.settle(Duration::from_millis(800)).await;
+    let (got, result) = running.stop().await;
+    result.unwrap();
+    got.assert_exactly(&new);
+    got.assert_no_duplicates();
+    let requests = faulty.iterator_requests();
+    assert_eq!(requests[0].1, Position::Latest);
+    assert!(
+        matches!(requests[1].1, Position::AtTimestamp(_)),
+        "renewed at {:?}",
+        requests[1].1
+    );
+}

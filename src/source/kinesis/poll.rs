@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use super::api::{ApiError, Position};
 use super::backoff::Backoff;
-use super::reader::{note_records, problem_text, ReadEnd, ReaderContext};
+use super::reader::{note_records, now_ms, pinned_latest, problem_text, ReadEnd, ReaderContext};
 use super::status::{set_problem, update, ShardCell};
 
 /// Reads `shard` from `start` until it is closed and drained, or cancelled.
@@ -13,7 +13,7 @@ pub async fn poll_shard(
     ctx: &ReaderContext,
     shard: &str,
     cell: &ShardCell,
-    start: Position,
+    mut start: Position,
 ) -> ReadEnd {
     let origin: Arc<str> = Arc::from(shard);
     // The last record handed over: an expired iterator is renewed right after it.
@@ -33,12 +33,16 @@ pub async fn poll_shard(
                     Some(seq) => Position::AfterSequence(seq.clone()),
                     None => start.clone(),
                 };
+                let opened_ms = now_ms();
                 match ctx
                     .api
                     .get_shard_iterator(&ctx.stream, shard, &position)
                     .await
                 {
-                    Ok(it) => it,
+                    Ok(it) => {
+                        start = pinned_latest(start, opened_ms);
+                        it
+                    }
                     Err(err) => {
                         match retry_after(ctx, shard, cell, "GetShardIterator", err, &mut backoff)
                             .await

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::api::{ApiError, KinesisApi, Record, ShardInfo, StreamId};
+use super::api::{ApiError, KinesisApi, Position, Record, ShardInfo, StreamId};
 use super::backoff::format_delay;
 use super::status::{update, ShardCell};
 use crate::source::{Payload, RawBatch, SourceEvent, SourceSender, StreamRecord};
@@ -137,6 +137,20 @@ impl ReaderContext {
     }
 }
 
+/// How far before the moment a shard was first opened at LATEST a renewal reads from (see
+/// [`pinned_latest`]): covers a local clock a little ahead of the service's.
+const LATEST_CLOCK_MARGIN_MS: i64 = 1_000;
+
+/// Where to reopen a shard first opened at LATEST, at `opened_ms`, if it must be reopened before
+/// any record came (an expired iterator, a lost subscription): from that moment, not from a new
+/// LATEST, which would skip what arrived in between. Any other position is kept.
+pub fn pinned_latest(position: Position, opened_ms: i64) -> Position {
+    match position {
+        Position::Latest => Position::AtTimestamp(opened_ms - LATEST_CLOCK_MARGIN_MS),
+        other => other,
+    }
+}
+
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -197,6 +211,21 @@ mod tests {
             t.pace(500, 10 * 1024 * 1024, Some(0)),
             Duration::from_secs(5)
         );
+    }
+
+    #[test]
+    fn latest_is_pinned_to_the_moment_the_shard_was_opened() {
+        assert_eq!(
+            pinned_latest(Position::Latest, 1_700_000_000_000),
+            Position::AtTimestamp(1_699_999_999_000)
+        );
+        for kept in [
+            Position::TrimHorizon,
+            Position::AtTimestamp(5),
+            Position::AfterSequence("42".into()),
+        ] {
+            assert_eq!(pinned_latest(kept.clone(), 1_700_000_000_000), kept);
+        }
     }
 
     #[test]
