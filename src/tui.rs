@@ -6,6 +6,7 @@
 //! something changed, at most [`MAX_FPS`] times a second.
 
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -50,6 +51,7 @@ impl TerminalGuard {
         install_panic_hook();
         // The guard exists before the first change, so a failure halfway is undone too.
         let guard = TerminalGuard;
+        TERMINAL_TAKEN.store(true, Ordering::SeqCst);
         enable_raw_mode()?;
         let mut out = io::stdout();
         // Mouse capture: a click selects a row, the wheel scrolls (Shift-drag still selects text
@@ -65,8 +67,17 @@ impl Drop for TerminalGuard {
     }
 }
 
-/// Best effort: every step is tried even if one fails.
+/// Whether the terminal is in kinetop's modes: restoring twice must be a no-op, since leaving
+/// the alternate screen again puts the cursor back where kinetop started, and whatever comes
+/// next (a panic message, the shell) would overwrite the screen.
+static TERMINAL_TAKEN: AtomicBool = AtomicBool::new(false);
+
+/// Best effort: every step is tried even if one fails. Only the first call after
+/// [`TerminalGuard::enter`] acts (the panic hook, then the guard's drop while unwinding).
 fn restore() {
+    if !TERMINAL_TAKEN.swap(false, Ordering::SeqCst) {
+        return;
+    }
     let mut out = io::stdout();
     let _ = execute!(out, DisableMouseCapture, LeaveAlternateScreen, cursor::Show);
     let _ = disable_raw_mode();
@@ -80,9 +91,27 @@ fn install_panic_hook() {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             restore();
+            tracing::error!(%info, "panic");
             previous(info);
         }));
     });
+}
+
+/// Debug builds only: with `KINETOP_DEBUG_PANIC_AFTER_FRAMES=N` the TUI panics after N frames,
+/// so a test can check through the real binary in a real terminal that a panic restores it.
+#[cfg(debug_assertions)]
+fn debug_panic_after_frames() {
+    use std::sync::atomic::AtomicU64;
+    static FRAMES: AtomicU64 = AtomicU64::new(0);
+    let Some(limit) = std::env::var("KINETOP_DEBUG_PANIC_AFTER_FRAMES")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    else {
+        return;
+    };
+    if FRAMES.fetch_add(1, Ordering::Relaxed) + 1 >= limit {
+        panic!("KINETOP_DEBUG_PANIC_AFTER_FRAMES={limit}: panicking as asked");
+    }
 }
 
 fn now_ms() -> i64 {
@@ -114,6 +143,8 @@ pub async fn run(mut handle: PipelineHandle, options: TuiOptions) -> anyhow::Res
             let due = last_frame.map_or(Instant::now(), |t| t + frame_interval);
             if due <= Instant::now() {
                 terminal.draw(|frame| view::draw(frame, &app, &theme))?;
+                #[cfg(debug_assertions)]
+                debug_panic_after_frames();
                 last_frame = Some(Instant::now());
                 dirty = false;
             }

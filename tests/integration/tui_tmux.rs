@@ -1,9 +1,12 @@
 //! Drives the real binary in a real terminal: a detached tmux session of fixed size runs
 //! `kinetop` on the demo; keys go in with `send-keys`, the screen comes out with `capture-pane`.
 //! Start → overview, Enter → application detail, `?` → help, Esc → back, `q` → quit with exit
-//! status 0 and a usable shell (canonical mode and echo back on).
+//! status 0 and a usable shell (canonical mode and echo back on). And a panic mid-run (a debug
+//! build's test hook) restores the terminal just the same, with the panic message readable.
 
+use std::path::Path;
 use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 const COLUMNS: u16 = 120;
@@ -15,7 +18,12 @@ struct Session {
 
 impl Session {
     fn start() -> Session {
-        let name = format!("kinetop-test-{}", std::process::id());
+        static SESSIONS: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "kinetop-test-{}-{}",
+            std::process::id(),
+            SESSIONS.fetch_add(1, Ordering::Relaxed)
+        );
         let ok = tmux(&[
             "new-session",
             "-d",
@@ -92,15 +100,8 @@ fn real_binary_in_tmux_start_drill_down_help_back_quit() {
     let wait = Duration::from_secs(30);
     let session = Session::start();
     session.wait_for("the shell prompt", wait, |s| s.contains("tmux-test$"));
-    let binary = env!("CARGO_BIN_EXE_kinetop");
-    // Logs go to a scratch state dir, never to the terminal.
     let state = tempfile::tempdir().unwrap();
-    let command = format!(
-        "XDG_STATE_HOME={} XDG_CACHE_HOME={} {binary} --no-bell; echo \"EXIT\"\"=$?\"; stty -a | grep -ow -- '-\\?icanon\\|-\\?echo'",
-        state.path().display(),
-        state.path().display()
-    );
-    session.send(&[&command, "Enter"]);
+    launch(&session, "", state.path());
 
     let overview = session.wait_for("the overview with applications", wait, |s| {
         s.contains("Applications") && s.contains("● LIVE") && s.contains("unknown")
@@ -125,9 +126,7 @@ fn real_binary_in_tmux_start_drill_down_help_back_quit() {
     });
 
     session.send(&["q"]);
-    let after = session.wait_for("the shell after quitting", wait, |s| {
-        s.contains("EXIT=") && s.trim_end().ends_with("tmux-test$")
-    });
+    let (after, modes) = after_exit(&session, wait);
     assert!(
         after.contains("EXIT=0"),
         "kinetop exited with an error:\n{after}"
@@ -136,18 +135,77 @@ fn real_binary_in_tmux_start_drill_down_help_back_quit() {
         !after.contains("Applications"),
         "the alternate screen was left:\n{after}"
     );
-    let modes: Vec<&str> = after
+    assert!(
+        modes.contains(&"icanon".to_string()) && modes.contains(&"echo".to_string()),
+        "terminal not restored: {modes:?}\n{after}"
+    );
+}
+
+#[test]
+fn a_panic_restores_the_terminal_and_leaves_its_message_readable() {
+    if !tmux_available() {
+        eprintln!("SKIPPED: tmux is not installed, the real-terminal test cannot run");
+        return;
+    }
+    let wait = Duration::from_secs(30);
+    let session = Session::start();
+    session.wait_for("the shell prompt", wait, |s| s.contains("tmux-test$"));
+    let state = tempfile::tempdir().unwrap();
+    // A few frames of the overview, then a panic in the middle of the UI loop.
+    launch(
+        &session,
+        "RUST_BACKTRACE=0 KINETOP_DEBUG_PANIC_AFTER_FRAMES=5",
+        state.path(),
+    );
+    let (after, modes) = after_exit(&session, wait);
+    assert!(
+        after.contains("EXIT=101"),
+        "exit status of a panic:\n{after}"
+    );
+    assert!(
+        after.contains("panicking as asked"),
+        "the panic message is on the restored screen:\n{after}"
+    );
+    assert!(
+        !after.contains("Applications"),
+        "the alternate screen was left:\n{after}"
+    );
+    assert!(
+        modes.contains(&"icanon".to_string()) && modes.contains(&"echo".to_string()),
+        "terminal not restored: {modes:?}\n{after}"
+    );
+    let log = std::fs::read_to_string(state.path().join("kinetop/kinetop.log")).unwrap_or_default();
+    assert!(
+        log.contains("panicking as asked"),
+        "the panic is logged too:\n{log}"
+    );
+}
+
+/// Runs kinetop on the demo in the session's shell, `env` (assignments) before it; logs go to a
+/// scratch state dir, never to the terminal. After it exits the shell prints `EXIT=<status>` and
+/// the terminal's canonical-mode and echo flags.
+fn launch(session: &Session, env: &str, state: &Path) {
+    let binary = env!("CARGO_BIN_EXE_kinetop");
+    let command = format!(
+        "{env} XDG_STATE_HOME={} XDG_CACHE_HOME={} {binary} --no-bell; echo \"EXIT\"\"=$?\"; stty -a | grep -ow -- '-\\?icanon\\|-\\?echo'",
+        state.display(),
+        state.display()
+    );
+    session.send(&[&command, "Enter"]);
+}
+
+/// Waits for kinetop's exit and the shell prompt; returns the screen and the terminal flags
+/// printed after the exit status.
+fn after_exit(session: &Session, wait: Duration) -> (String, Vec<String>) {
+    let after = session.wait_for("the shell after kinetop", wait, |s| {
+        s.contains("EXIT=") && s.trim_end().ends_with("tmux-test$")
+    });
+    let modes = after
         .lines()
         .skip_while(|l| !l.contains("EXIT="))
         .skip(1)
         .take_while(|l| !l.contains("tmux-test$"))
+        .map(str::to_string)
         .collect();
-    assert!(
-        modes.contains(&"icanon") && modes.contains(&"echo"),
-        "terminal not restored: {modes:?}\n{after}"
-    );
-    assert!(
-        after.trim_end().ends_with("tmux-test$"),
-        "a shell prompt is back:\n{after}"
-    );
+    (after, modes)
 }
