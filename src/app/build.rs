@@ -66,6 +66,7 @@ impl ViewModel {
         let body = match (&frame.view, index) {
             (View::Help, _) => Body::Help,
             (View::Malformed, _) => Body::Malformed(malformed(snapshot)),
+            (View::Sources, _) => Body::Sources(super::sources::sources_view(&snapshot.source)),
             (View::Alarms, _) => Body::Alarms(alarm_table(snapshot, ui, &filter)),
             (View::Overview, Some(i)) => Body::Overview(overview(snapshot, ui, i, &filter)),
             (View::App { app }, Some(i)) => Body::App(app_detail(snapshot, ui, i, app, &filter)),
@@ -203,6 +204,20 @@ fn fit(mut parts: Vec<(u8, Segment)>, columns: usize) -> Vec<Segment> {
             .sum::<usize>()
     };
     while width(&parts) > columns + 1 && parts.len() > 1 {
+        // Only the essentials left: shorten the longest (a problem's text) rather than lose
+        // the LIVE/PAUSED mark or the problem altogether.
+        if parts.iter().all(|(p, _)| *p == 0) {
+            let excess = width(&parts) - (columns + 1);
+            if let Some((_, longest)) = parts.iter_mut().max_by_key(|(_, s)| s.text.chars().count())
+            {
+                let len = longest.text.chars().count();
+                if len > excess + 8 {
+                    let kept: String = longest.text.chars().take(len - excess - 1).collect();
+                    longest.text = kept + "…";
+                    continue;
+                }
+            }
+        }
         let worst = parts
             .iter()
             .enumerate()
@@ -268,6 +283,7 @@ fn all_hints(ui: &UiState) -> Vec<(&'static str, &'static str)> {
         View::Host { .. } => vec![("L", "latency"), ("←→", "time"), ("Esc", "back")],
         View::Latency { .. } => vec![("←→", "time"), ("Esc", "back")],
         View::Malformed => vec![("↑↓", "scroll"), ("Esc", "back")],
+        View::Sources => vec![("↑↓", "move"), ("Esc", "back")],
         View::Alarms => vec![
             ("↑↓", "move"),
             ("A", "acknowledge"),

@@ -26,6 +26,7 @@ pub enum Action {
     Later,
     Live,
     Malformed,
+    Sources,
     Alarms,
     Acknowledge,
     Latency,
@@ -80,6 +81,7 @@ pub fn action(key: KeyEvent) -> Option<Action> {
         KeyCode::Right => Action::Later,
         KeyCode::End | KeyCode::Char('l') => Action::Live,
         KeyCode::Char('m') => Action::Malformed,
+        KeyCode::Char('i') => Action::Sources,
         KeyCode::Char('a') => Action::Alarms,
         KeyCode::Char('A') => Action::Acknowledge,
         KeyCode::Char('L') => Action::Latency,
@@ -133,6 +135,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("End  l", "back to the live window"),
     ("", ""),
     ("m", "malformed lines: counts and recent samples"),
+    ("i", "inputs: every shard or file with its lag and problem"),
     ("a", "alarm view: every rule × application, last datapoints"),
     (
         "A",

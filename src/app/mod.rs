@@ -8,6 +8,7 @@ pub mod fixtures;
 pub mod format;
 pub mod keymap;
 pub mod model;
+pub mod sources;
 pub mod state;
 
 use std::collections::HashSet;
@@ -191,6 +192,7 @@ impl App {
             }
             Action::Help => self.toggle(View::Help),
             Action::Malformed => self.toggle(View::Malformed),
+            Action::Sources => self.toggle(View::Sources),
             Action::Alarms => self.toggle(View::Alarms),
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),

@@ -62,6 +62,7 @@ pub enum Body {
     Host(HostDetail),
     Latency(LatencyView),
     Malformed(MalformedView),
+    Sources(SourcesView),
     Alarms(AlarmTable),
     Help,
 }
@@ -296,6 +297,22 @@ pub struct MalformedView {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+pub struct SourceRow {
+    /// part, state, lag, records, problem.
+    pub cells: [String; 5],
+    pub tone: Tone,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SourcesView {
+    pub summary: Vec<(String, String)>,
+    /// The source's own line (the status bar's).
+    pub problem: Option<String>,
+    /// Parts with a problem first.
+    pub rows: Vec<SourceRow>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct AlarmRow {
     pub key: AlarmKey,
     pub state: AlarmState,
@@ -317,6 +334,7 @@ impl ViewModel {
             Body::Overview(o) => o.rows.len(),
             Body::App(a) => a.callers.len(),
             Body::Malformed(m) => m.rows.len(),
+            Body::Sources(s) => s.rows.len(),
             Body::Alarms(a) => a.rows.len(),
             Body::Host(h) => h.paths.len(),
             _ => 0,

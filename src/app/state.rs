@@ -24,6 +24,8 @@ pub enum View {
         host: Option<Arc<str>>,
     },
     Malformed,
+    /// Every part of the source (shards, files): state, lag, records, problems.
+    Sources,
     Alarms,
     Help,
 }

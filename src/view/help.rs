@@ -18,26 +18,34 @@ pub fn draw(frame: &mut Frame, body: Rect, theme: &Theme) {
     let block = panel(" Keys · Esc or ? closes ", true, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let rows = HELP.iter().map(|(keys, what)| {
-        Row::new(vec![
-            Cell::from(Span::styled(*keys, theme.key())),
-            Cell::from(*what),
-        ])
-    });
+    // A short terminal (80×24) drops the blank separators and the footer's blank line, so every
+    // key still shows.
+    let compact = (inner.height as usize) < HELP.len() + 2;
+    let rows = HELP
+        .iter()
+        .filter(|(keys, _)| !compact || !keys.is_empty())
+        .map(|(keys, what)| {
+            Row::new(vec![
+                Cell::from(Span::styled(*keys, theme.key())),
+                Cell::from(*what),
+            ])
+        });
+    let foot_height = if compact { 1 } else { 2 };
     let [table, foot] =
-        ratatui::layout::Layout::vertical([Constraint::Min(1), Constraint::Length(2)]).areas(inner);
+        ratatui::layout::Layout::vertical([Constraint::Min(1), Constraint::Length(foot_height)])
+            .areas(inner);
     frame.render_widget(
         Table::new(rows, [Constraint::Length(16), Constraint::Min(20)]),
         table,
     );
-    frame.render_widget(
-        Paragraph::new(vec![
-            Line::from(""),
-            Line::from(Span::styled(
-                "Text from logs and metadata is shown with control characters escaped.",
-                theme.tone(Tone::Dim),
-            )),
-        ]),
-        foot,
-    );
+    let note = Line::from(Span::styled(
+        "Text from logs and metadata is shown with control characters escaped.",
+        theme.tone(Tone::Dim),
+    ));
+    let lines = if compact {
+        vec![note]
+    } else {
+        vec![Line::from(""), note]
+    };
+    frame.render_widget(Paragraph::new(lines), foot);
 }

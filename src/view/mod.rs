@@ -12,6 +12,7 @@ pub mod detail;
 pub mod help;
 pub mod malformed;
 pub mod overview;
+pub mod sources;
 pub mod status;
 pub mod theme;
 pub mod widgets;
@@ -74,6 +75,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         Body::Host(h) => detail::draw_host(frame, body, h, ui, theme),
         Body::Latency(l) => detail::draw_latency(frame, body, l, theme),
         Body::Malformed(m) => malformed::draw(frame, body, m, ui, theme),
+        Body::Sources(s) => sources::draw(frame, body, s, ui, theme),
         Body::Alarms(a) => alarms::draw_view(frame, body, a, ui, theme),
         Body::Help => help::draw(frame, body, theme),
     }
@@ -125,6 +127,7 @@ pub fn hit_test(app: &App, column: u16, row: u16) -> Option<Hit> {
         Body::App(a) => (detail::app_areas(body).rows, a.callers.len()),
         Body::Alarms(a) => (alarms::rows_area(body), a.rows.len()),
         Body::Malformed(m) => (malformed::rows_area(body), m.rows.len()),
+        Body::Sources(s) => (sources::rows_area(body), s.rows.len()),
         _ => return None,
     };
     if !inside(list) {

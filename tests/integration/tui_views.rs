@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use insta::assert_snapshot;
 use kinetop::app::{fixtures, App};
-use kinetop::snapshot::Snapshot;
+use kinetop::snapshot::{PartStatus, Snapshot, SourceStatus};
 use kinetop::view::{self, Theme};
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
@@ -167,6 +167,66 @@ fn malformed_view() {
     assert_snapshot!("malformed_120x36", s.render());
     let mut s = small();
     assert_snapshot!("malformed_80x24", s.keys("m").render());
+}
+
+/// A 4-shard stream with one shard throttled and one behind: `i` lists every shard, trouble
+/// first; control characters in a problem are escaped.
+#[test]
+fn inputs_view_lists_every_shard_trouble_first() {
+    let part = |name: &str, state: &str, lag: Option<u64>, records: u64, problem: Option<&str>| {
+        PartStatus {
+            name: name.into(),
+            state: state.into(),
+            lag_ms: lag,
+            records,
+            problem: problem.map(str::to_string),
+        }
+    };
+    let mut snapshot = fixtures::snapshot();
+    snapshot.source = SourceStatus {
+        name: "kinesis:web-logs".into(),
+        parts: 4,
+        lag_ms: Some(95_000),
+        records_per_sec: 1_840.0,
+        problem: Some(
+            "throttled on shardId-000000000002; backing off 1.6s (+1 more shards with problems)"
+                .into(),
+        ),
+        details: vec![
+            part("shardId-000000000000", "caught up", Some(0), 120_400, None),
+            part("shardId-000000000001", "finished", None, 88_000, None),
+            part(
+                "shardId-000000000002",
+                "backing off",
+                Some(4_000),
+                97_310,
+                Some("throttled on shardId-000000000002; backing off 1.6s"),
+            ),
+            part(
+                "shardId-000000000003",
+                "polling",
+                Some(95_000),
+                40_022,
+                None,
+            ),
+            part(
+                "shardId-000000000004",
+                "polling",
+                Some(2_000),
+                10,
+                Some("GetRecords: cannot reach Kinesis (\x1b]0;pwned\x07)"),
+            ),
+        ],
+    };
+    let mut s = Screen::new(120, 36, snapshot.clone());
+    let screen = s.keys("i").render();
+    assert!(!screen.contains('\x1b'), "raw escape on screen");
+    assert_snapshot!("inputs_120x36", screen);
+    let mut s = Screen::new(80, 24, snapshot);
+    assert_snapshot!("inputs_80x24", s.keys("i").render());
+    // `i` again (or Esc) goes back.
+    let back = s.keys("i").render();
+    assert!(back.contains("Applications"), "{back}");
 }
 
 #[test]
