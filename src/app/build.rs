@@ -396,8 +396,16 @@ fn overview(snapshot: &Snapshot, ui: &UiState, index: usize, filter: &str) -> Ov
     );
 
     // The chart: the busiest applications of the window on screen, over the kept history.
-    let chart_slots = slots(snapshot, chart_end(snapshot, index), CHART_WINDOWS);
-    let mut busiest: Vec<&AppWindow> = window.apps.iter().collect();
+    let end = chart_end(snapshot, index);
+    let chart_slots = slots(snapshot, end, CHART_WINDOWS);
+    // A window without traffic (a silent source) has no busiest applications: take the last
+    // window plotted instead.
+    let busiest_of = if window.apps.is_empty() {
+        &snapshot.windows[end]
+    } else {
+        window
+    };
+    let mut busiest: Vec<&AppWindow> = busiest_of.apps.iter().collect();
     busiest.sort_by(|a, b| {
         b.requests
             .cmp(&a.requests)

@@ -409,8 +409,8 @@ impl Engine {
             seq: self.seq,
             taken_at_ms: now_ms(),
             width_secs: selected.config().width_secs,
-            windows: selected.windows(),
-            watermark: selected.newest_event(),
+            windows: windows_until_now(selected),
+            watermark: selected.newest_event().max(selected.watermark()),
             counters: self.counters,
             events_per_sec: self.rate.per_sec(),
             malformed: self.samples.iter().cloned().collect(),
@@ -423,6 +423,26 @@ impl Engine {
         self.dirty = false;
         self.last_publish = Some(Instant::now());
     }
+}
+
+/// The aggregator's windows, and, when time has moved past the newest of them without a single
+/// request (a silent source, see [`OriginClocks::watermark`]), an empty open window for now:
+/// the screen shows that nothing is arriving instead of the last window that had traffic.
+fn windows_until_now(aggregator: &Aggregator) -> Vec<Arc<WindowSummary>> {
+    let mut windows = aggregator.windows();
+    let width = aggregator.config().width_secs;
+    if let (Some(now), Some(newest)) = (aggregator.watermark(), windows.last()) {
+        let start = crate::core::aggregate::window_start(now, width);
+        if start >= newest.end {
+            windows.push(Arc::new(WindowSummary {
+                start,
+                end: start + width,
+                is_final: false,
+                apps: Vec::new(),
+            }));
+        }
+    }
+    windows
 }
 
 fn closed_or(e: std::io::Error) -> std::io::Result<Option<EngineEnd>> {
@@ -601,6 +621,35 @@ mod tests {
         let mut empty = OriginClocks::default();
         empty.expect("a.log");
         assert_eq!(empty.watermark(quiet(600), true), None);
+    }
+
+    #[test]
+    fn silence_past_the_newest_window_shows_an_empty_window_for_now() {
+        let mut aggregator = Aggregator::new(WindowConfig {
+            width_secs: 300,
+            lateness_secs: 60,
+            external_watermark: true,
+            ..WindowConfig::default()
+        });
+        aggregator.record(&crate::core::Hit {
+            time: 10,
+            application: "checkout",
+            client: "10.0.0.1",
+            method: "GET",
+            path: "/",
+            status: 200,
+            bytes: 1,
+            latency_us: None,
+        });
+        aggregator.advance(299);
+        let starts = |w: &[Arc<WindowSummary>]| w.iter().map(|w| w.start).collect::<Vec<_>>();
+        assert_eq!(starts(&windows_until_now(&aggregator)), [0]);
+        // Time moved on by the wall clock into the next window, and nothing arrived.
+        aggregator.advance(1_000);
+        let windows = windows_until_now(&aggregator);
+        assert_eq!(starts(&windows), [0, 900]);
+        let now = windows.last().unwrap();
+        assert!(now.apps.is_empty() && !now.is_final && now.end == 1_200);
     }
 
     #[test]

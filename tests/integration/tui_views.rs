@@ -229,6 +229,33 @@ fn inputs_view_lists_every_shard_trouble_first() {
     assert!(back.contains("Applications"), "{back}");
 }
 
+/// Traffic stopped: time moved past the last window with requests. The overview shows the
+/// empty window of now, every application at 0 with its sparkline falling, and the chart of
+/// the last windows that had traffic.
+#[test]
+fn a_silent_source_shows_an_empty_window_for_now() {
+    let mut snapshot = fixtures::snapshot();
+    let last = snapshot.windows.last().unwrap().clone();
+    let width = last.end - last.start;
+    snapshot
+        .windows
+        .push(Arc::new(kinetop::core::WindowSummary {
+            start: last.end + width,
+            end: last.end + 2 * width,
+            is_final: false,
+            apps: Vec::new(),
+        }));
+    snapshot.watermark = Some(last.end + width + 40);
+    snapshot.events_per_sec = 0.0;
+    let mut s = Screen::new(120, 36, snapshot);
+    let screen = s.text();
+    assert!(
+        screen.contains("checkout"),
+        "applications stay listed:\n{screen}"
+    );
+    assert_snapshot!("silent_source_120x36", s.render());
+}
+
 #[test]
 fn filter_prompt_and_kept_filter() {
     let mut s = big();
