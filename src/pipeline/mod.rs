@@ -28,6 +28,13 @@ use crate::snapshot::{MetadataStatus, Snapshot, SourceStatus};
 use crate::source::{Source, SourceEvent};
 use engine::{Engine, Outputs, StageMsg};
 
+/// Source events (a file chunk of 512 KiB, a GetRecords page of up to 10 MB) waiting for the
+/// parse stage. Reading is much faster than parsing, so a short queue keeps both cores busy;
+/// each slot is memory an ops host pays for.
+const SOURCE_QUEUE: usize = 8;
+/// Parsed batches waiting for the windows stage.
+const STAGE_QUEUE: usize = 4;
+
 /// Requests from the UI to the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EngineCommand {
@@ -130,8 +137,8 @@ pub fn start(
         ..WindowConfig::default()
     };
     let cancel = CancellationToken::new();
-    let (source_tx, mut source_rx) = mpsc::channel::<SourceEvent>(64);
-    let (stage_tx, stage_rx) = crossbeam_channel::bounded::<StageMsg>(16);
+    let (source_tx, mut source_rx) = mpsc::channel::<SourceEvent>(SOURCE_QUEUE);
+    let (stage_tx, stage_rx) = crossbeam_channel::bounded::<StageMsg>(STAGE_QUEUE);
 
     let StartParts {
         sources,
