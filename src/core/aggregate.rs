@@ -167,7 +167,10 @@ impl Aggregator {
     /// in it: windows without requests are never reported, but time passed them all the same.
     pub fn newest_closed_start(&self) -> Option<i64> {
         let w = self.config.width_secs;
-        let last_closing = self.watermark? - self.config.lateness_secs - w;
+        let last_closing = self
+            .watermark?
+            .saturating_sub(self.config.lateness_secs)
+            .saturating_sub(w);
         Some(window_start(last_closing, w))
     }
 

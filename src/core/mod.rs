@@ -159,6 +159,17 @@ pub struct WindowSummary {
 }
 
 impl WindowSummary {
+    /// A window in which nothing arrived: never reported by the aggregator, but time passed it
+    /// (alarms evaluate it as missing data; the screen shows it as now).
+    pub fn empty(start: i64, width_secs: i64, is_final: bool) -> Self {
+        WindowSummary {
+            start,
+            end: start.saturating_add(width_secs),
+            is_final,
+            apps: Vec::new(),
+        }
+    }
+
     pub fn app(&self, name: &str) -> Option<&AppWindow> {
         self.apps
             .binary_search_by(|a| a.application.as_ref().cmp(name))

@@ -272,12 +272,7 @@ impl Engine {
         let alarms = self.alarms.as_ref()?;
         let last = alarms.last_window_start()?;
         let start = self.aggregators[self.primary].newest_closed_start()?;
-        (start > last).then(|| WindowSummary {
-            start,
-            end: start + alarms.width_secs(),
-            is_final: true,
-            apps: Vec::new(),
-        })
+        (start > last).then(|| WindowSummary::empty(start, alarms.width_secs(), true))
     }
 
     /// Evaluates the alarms on a final window; alarm lines follow the window's own lines.
@@ -434,12 +429,7 @@ fn windows_until_now(aggregator: &Aggregator) -> Vec<Arc<WindowSummary>> {
     if let (Some(now), Some(newest)) = (aggregator.watermark(), windows.last()) {
         let start = crate::core::aggregate::window_start(now, width);
         if start >= newest.end {
-            windows.push(Arc::new(WindowSummary {
-                start,
-                end: start + width,
-                is_final: false,
-                apps: Vec::new(),
-            }));
+            windows.push(Arc::new(WindowSummary::empty(start, width, false)));
         }
     }
     windows
