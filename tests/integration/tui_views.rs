@@ -237,14 +237,8 @@ fn a_silent_source_shows_an_empty_window_for_now() {
     let mut snapshot = fixtures::snapshot();
     let last = snapshot.windows.last().unwrap().clone();
     let width = last.end - last.start;
-    snapshot
-        .windows
-        .push(Arc::new(kinetop::core::WindowSummary {
-            start: last.end + width,
-            end: last.end + 2 * width,
-            is_final: false,
-            apps: Vec::new(),
-        }));
+    let now = kinetop::core::WindowSummary::empty(last.end + width, width, false);
+    snapshot.windows.push(Arc::new(now));
     snapshot.watermark = Some(last.end + width + 40);
     snapshot.events_per_sec = 0.0;
     let mut s = Screen::new(120, 36, snapshot);
