@@ -10,7 +10,7 @@ use crate::app::model::{AlarmLine, AlarmPanel, AlarmTable, Tone};
 use crate::app::state::UiState;
 use crate::core::alarms::AlarmState;
 
-use super::widgets::{list_title, message, panel, scrolled_table, List};
+use super::widgets::{list_title, message, panel, scrolled_table, table_rows, List};
 use super::Theme;
 
 fn state_style(state: AlarmState, acked: bool, theme: &Theme) -> Style {
@@ -91,12 +91,7 @@ const WIDTHS: [Constraint; 7] = [
 
 /// The data rows of the alarm view (for mouse clicks).
 pub fn rows_area(body: Rect) -> Rect {
-    Rect::new(
-        body.x + 1,
-        body.y + 2,
-        body.width.saturating_sub(2),
-        body.height.saturating_sub(3),
-    )
+    table_rows(body)
 }
 
 /// Every rule × application with its state and its last datapoints.

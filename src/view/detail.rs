@@ -20,7 +20,7 @@ use crate::app::model::{AppDetail, HostDetail, LatencyView, Mark, Tone};
 use crate::app::state::UiState;
 
 use super::widgets::{
-    draw_chart, draw_histogram, list_title, message, panel, scrolled_table, List,
+    draw_chart, draw_histogram, list_title, message, panel, scrolled_table, table_rows, List,
 };
 use super::Theme;
 
@@ -59,12 +59,7 @@ pub fn app_areas(body: Rect) -> AppAreas {
     AppAreas {
         info,
         callers,
-        rows: Rect::new(
-            callers.x + 1,
-            callers.y + 2,
-            callers.width.saturating_sub(2),
-            callers.height.saturating_sub(3),
-        ),
+        rows: table_rows(callers),
         codes,
         paths,
         latency,

@@ -8,7 +8,7 @@ use ratatui::Frame;
 use crate::app::model::{MalformedView, Tone};
 use crate::app::state::UiState;
 
-use super::widgets::{message, panel, scrolled_table, List};
+use super::widgets::{key_values, message, panel, scrolled_table, table_rows, List};
 use super::Theme;
 
 fn split(body: Rect) -> [Rect; 3] {
@@ -23,26 +23,17 @@ fn split(body: Rect) -> [Rect; 3] {
 /// The sample rows (for mouse clicks).
 pub fn rows_area(body: Rect) -> Rect {
     let [_, list, _] = split(body);
-    Rect::new(
-        list.x + 1,
-        list.y + 2,
-        list.width.saturating_sub(2),
-        list.height.saturating_sub(3),
-    )
+    table_rows(list)
 }
 
 pub fn draw(frame: &mut Frame, body: Rect, m: &MalformedView, ui: &UiState, theme: &Theme) {
     let [summary, list, full] = split(body);
-    let mut spans = Vec::new();
-    for (i, (k, v)) in m.summary.iter().enumerate() {
-        if i > 0 {
-            spans.push(Span::raw("   "));
-        }
-        spans.push(Span::styled(format!("{k} "), theme.tone(Tone::Dim)));
-        spans.push(Span::styled(v.as_str(), theme.tone(Tone::Accent)));
-    }
     frame.render_widget(
-        Paragraph::new(Line::from(spans)).block(panel(" Malformed lines ", false, theme)),
+        Paragraph::new(key_values(&m.summary, theme)).block(panel(
+            " Malformed lines ",
+            false,
+            theme,
+        )),
         summary,
     );
     let block = panel(

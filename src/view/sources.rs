@@ -8,7 +8,7 @@ use ratatui::Frame;
 use crate::app::model::{SourcesView, Tone};
 use crate::app::state::UiState;
 
-use super::widgets::{message, panel, scrolled_table, List};
+use super::widgets::{key_values, message, panel, scrolled_table, table_rows, List};
 use super::Theme;
 
 fn split(body: Rect) -> [Rect; 2] {
@@ -18,30 +18,17 @@ fn split(body: Rect) -> [Rect; 2] {
 /// The part rows (for mouse clicks).
 pub fn rows_area(body: Rect) -> Rect {
     let [_, list] = split(body);
-    Rect::new(
-        list.x + 1,
-        list.y + 2,
-        list.width.saturating_sub(2),
-        list.height.saturating_sub(3),
-    )
+    table_rows(list)
 }
 
 pub fn draw(frame: &mut Frame, body: Rect, s: &SourcesView, ui: &UiState, theme: &Theme) {
     let [summary, list] = split(body);
-    let mut spans = Vec::new();
-    for (i, (k, v)) in s.summary.iter().enumerate() {
-        if i > 0 {
-            spans.push(Span::raw("   "));
-        }
-        spans.push(Span::styled(format!("{k} "), theme.tone(Tone::Dim)));
-        spans.push(Span::styled(v.as_str(), theme.tone(Tone::Accent)));
-    }
     let problem = match &s.problem {
         Some(p) => Line::from(Span::styled(format!("⚠ {p}"), theme.tone(Tone::Bad))),
         None => Line::from(Span::styled("no problems", theme.tone(Tone::Good))),
     };
     frame.render_widget(
-        Paragraph::new(vec![Line::from(spans), problem])
+        Paragraph::new(vec![key_values(&s.summary, theme), problem])
             .wrap(Wrap { trim: true })
             .block(panel(" Inputs ", false, theme)),
         summary,

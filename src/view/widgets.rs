@@ -7,7 +7,7 @@ use ratatui::widgets::{
 };
 use ratatui::Frame;
 
-use crate::app::model::{safe, Chart, Histogram};
+use crate::app::model::{safe, Chart, Histogram, Tone};
 
 use super::{scroll_offset, Theme};
 
@@ -17,6 +17,30 @@ pub fn panel<'a>(title: impl Into<Line<'a>>, focused: bool, theme: &Theme) -> Bl
         .border_type(BorderType::Rounded)
         .border_style(theme.border(focused))
         .title(title)
+}
+
+/// Where the rows of a [`scrolled_table`] drawn in `area` land: inside the border, below the
+/// header (for mouse clicks).
+pub fn table_rows(area: Rect) -> Rect {
+    Rect::new(
+        area.x + 1,
+        area.y + 2,
+        area.width.saturating_sub(2),
+        area.height.saturating_sub(3),
+    )
+}
+
+/// `key value   key value …`: keys dim, values accented.
+pub fn key_values<'a>(pairs: &'a [(String, String)], theme: &Theme) -> Line<'a> {
+    let mut spans = Vec::new();
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw("   "));
+        }
+        spans.push(Span::styled(format!("{k} "), theme.tone(Tone::Dim)));
+        spans.push(Span::styled(v.as_str(), theme.tone(Tone::Accent)));
+    }
+    Line::from(spans)
 }
 
 /// A list title with the filter in effect, if any.
