@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use kinetop::app::model::ViewModel;
-use kinetop::app::{fixtures, App};
-use kinetop::view::{self, Theme};
+use kinetop::ui::app::model::ViewModel;
+use kinetop::ui::app::{fixtures, App};
+use kinetop::ui::view::{self, Theme};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 

@@ -33,7 +33,7 @@ fn run(cli: Cli) -> Result<ExitCode, StartError> {
         .thread_name("kinetop-io")
         .build()
         .map_err(|e| StartError(format!("cannot start the runtime: {e}")))?;
-    let parts = runtime.block_on(kinetop::startup::prepare(&settings, &config_file))?;
+    let parts = runtime.block_on(kinetop::pipeline::startup::prepare(&settings, &config_file))?;
 
     if settings.headless {
         let stdout: Box<dyn std::io::Write + Send> = Box::new(std::io::stdout());
@@ -54,10 +54,10 @@ fn run(cli: Cli) -> Result<ExitCode, StartError> {
 
     let mut running = pipeline::start(&settings, parts, runtime.handle(), None)?;
     let handle = running.handle.take().expect("TUI mode has a handle");
-    let options = kinetop::tui::TuiOptions {
+    let options = kinetop::ui::terminal::TuiOptions {
         bell: settings.bell,
     };
-    let result = runtime.block_on(kinetop::tui::run(handle, options));
+    let result = runtime.block_on(kinetop::ui::terminal::run(handle, options));
     running.cancel.cancel();
     runtime.shutdown_background();
     match result {

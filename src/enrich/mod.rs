@@ -4,6 +4,7 @@
 //! (see [`SharedTable`]), so lookups never take a lock per line.
 
 mod load;
+pub mod metadata;
 #[cfg(test)]
 mod tests;
 

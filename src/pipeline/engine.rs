@@ -11,11 +11,13 @@ use tokio::sync::{mpsc, watch};
 
 use super::parse_stage::ParsedBatch;
 use super::EngineCommand;
-use crate::actions::ActionRunner;
 use crate::core::alarms::{AlarmEngine, AlarmsView};
 use crate::core::{Aggregator, WindowConfig, WindowSummary};
-use crate::headless::{is_broken_pipe, JsonLinesWriter};
-use crate::snapshot::{Counters, MalformedSample, MetadataStatus, Snapshot, SourceStatus};
+use crate::output::actions::ActionRunner;
+use crate::output::jsonl::{is_broken_pipe, JsonLinesWriter};
+use crate::pipeline::snapshot::{
+    Counters, MalformedSample, MetadataStatus, Snapshot, SourceStatus,
+};
 
 /// Malformed samples kept for the malformed view.
 const KEPT_SAMPLES: usize = 200;

@@ -6,6 +6,8 @@
 
 mod engine;
 mod parse_stage;
+pub mod snapshot;
+pub mod startup;
 
 pub use engine::{merge_statuses, now_ms, EngineEnd};
 pub use parse_stage::{LineParser, ParsedBatch};
@@ -17,14 +19,14 @@ use std::thread::JoinHandle;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-use crate::actions::ActionRunner;
 use crate::config::Settings;
 use crate::core::alarms::AlarmEngine;
 use crate::core::WindowConfig;
 use crate::enrich::SharedTable;
-use crate::headless::JsonLinesWriter;
+use crate::output::actions::ActionRunner;
+use crate::output::jsonl::JsonLinesWriter;
 use crate::parse::LogFormat;
-use crate::snapshot::{MetadataStatus, Snapshot, SourceStatus};
+use crate::pipeline::snapshot::{MetadataStatus, Snapshot, SourceStatus};
 use crate::source::{Source, SourceEvent};
 use engine::{Engine, Outputs, StageMsg};
 

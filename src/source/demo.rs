@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 pub use generator::{DemoConfig, DemoGenerator, Incident, ERROR_APP, FLOOD_APP, SLOW_APP};
 
 use super::{Payload, RawBatch, Source, SourceEvent, SourceSender};
-use crate::snapshot::SourceStatus;
+use crate::pipeline::snapshot::SourceStatus;
 
 /// The demo's host metadata (`assets/demo-metadata.csv`): used when the demo runs without
 /// `--metadata`, so its callers have names.

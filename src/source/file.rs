@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use self::chunker::{LineChunker, Lines};
 use super::{Payload, RawBatch, Source, SourceEvent, SourceSender};
-use crate::snapshot::{PartStatus, SourceStatus};
+use crate::pipeline::snapshot::{PartStatus, SourceStatus};
 
 /// How a [`FileSource`] reads.
 #[derive(Debug, Clone, PartialEq, Eq)]

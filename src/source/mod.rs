@@ -13,7 +13,7 @@ use futures::future::BoxFuture;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::snapshot::SourceStatus;
+use crate::pipeline::snapshot::SourceStatus;
 
 /// What a batch carries.
 #[derive(Debug, Clone, PartialEq, Eq)]

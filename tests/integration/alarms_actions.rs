@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kinetop::actions::{ActionOptions, ActionRunner, ActionStats};
 use kinetop::core::alarms::{
     ActionCommand, AlarmAction, AlarmRule, AlarmState, AlarmTransition, Comparison, Metric,
 };
+use kinetop::output::actions::{ActionOptions, ActionRunner, ActionStats};
 
 const GRACE: Duration = Duration::from_secs(20);
 

@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use kinetop::enrich::metadata::{self, Clock, LocalFileFetcher, MetadataFetcher};
 use kinetop::enrich::{AppId, MetadataTable, SharedTable};
-use kinetop::metadata::{self, Clock, LocalFileFetcher, MetadataFetcher};
-use kinetop::snapshot::MetadataStatus;
+use kinetop::pipeline::snapshot::MetadataStatus;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 

@@ -6,10 +6,10 @@ use crate::support;
 use std::time::Duration;
 
 use aws_sdk_s3::primitives::ByteStream;
+use kinetop::enrich::metadata::s3::{S3Error, S3Fetch, S3Location, S3MetadataFetcher};
+use kinetop::enrich::metadata::{self, MetadataFetcher, MetadataLocation};
 use kinetop::enrich::{MetadataTable, SharedTable};
-use kinetop::metadata::{self, MetadataFetcher, MetadataLocation};
-use kinetop::s3_metadata::{S3Error, S3Fetch, S3Location, S3MetadataFetcher};
-use kinetop::snapshot::MetadataStatus;
+use kinetop::pipeline::snapshot::MetadataStatus;
 use support::*;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use insta::assert_snapshot;
-use kinetop::app::{fixtures, App};
-use kinetop::snapshot::{PartStatus, Snapshot, SourceStatus};
-use kinetop::view::{self, Theme};
+use kinetop::pipeline::snapshot::{PartStatus, Snapshot, SourceStatus};
+use kinetop::ui::app::{fixtures, App};
+use kinetop::ui::view::{self, Theme};
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 use ratatui::Terminal;

@@ -425,7 +425,7 @@ impl Coordinator {
                     let delay = backoff.next_delay();
                     tracing::warn!(call, error = %e, "retrying");
                     let problem = format!("{call}: {e}; retrying in {}", format_delay(delay));
-                    let status = crate::snapshot::SourceStatus {
+                    let status = crate::pipeline::snapshot::SourceStatus {
                         name: format!("kinesis:{}", self.display),
                         problem: Some(problem),
                         ..Default::default()

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use crate::snapshot::{PartStatus, SourceStatus};
+use crate::pipeline::snapshot::{PartStatus, SourceStatus};
 
 /// What one shard reader reports.
 #[derive(Debug, Clone, Default)]

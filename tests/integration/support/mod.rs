@@ -13,7 +13,7 @@ use aws_config::SdkConfig;
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use kinetop::aws::AwsOptions;
-use kinetop::snapshot::SourceStatus;
+use kinetop::pipeline::snapshot::SourceStatus;
 use kinetop::source::kinesis::sdk::SdkKinesis;
 use kinetop::source::kinesis::{KinesisOptions, KinesisSource};
 use kinetop::source::{Payload, Source, SourceEvent, StreamRecord};

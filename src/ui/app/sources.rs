@@ -3,7 +3,7 @@
 
 use super::format;
 use super::model::{safe, SourceRow, SourcesView, Tone};
-use crate::snapshot::{PartStatus, SourceStatus};
+use crate::pipeline::snapshot::{PartStatus, SourceStatus};
 
 /// Lag above this is shown as a warning, as in the status bar.
 const LAG_WARNING_MS: u64 = 60_000;

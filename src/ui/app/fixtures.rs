@@ -9,7 +9,9 @@ use crate::core::{
     AppWindow, CallerSummary, Counted, LatencySummary, StatusClasses, WindowSummary,
 };
 use crate::enrich::MetadataTable;
-use crate::snapshot::{Counters, MalformedSample, MetadataStatus, Snapshot, SourceStatus};
+use crate::pipeline::snapshot::{
+    Counters, MalformedSample, MetadataStatus, Snapshot, SourceStatus,
+};
 
 /// 2017-01-20T10:00:00Z: the first window of the fixture.
 pub const START: i64 = 1_484_906_400;

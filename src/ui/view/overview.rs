@@ -15,8 +15,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row};
 use ratatui::Frame;
 
-use crate::app::model::{AppRow, Mark, Overview};
-use crate::app::state::{Panel, UiState};
+use crate::ui::app::model::{AppRow, Mark, Overview};
+use crate::ui::app::state::{Panel, UiState};
 
 use super::widgets::{draw_chart, list_title, message, panel, scrolled_table, List};
 use super::Theme;
@@ -151,16 +151,16 @@ fn row<'a>(r: &AppRow, columns: &[usize], theme: &Theme) -> Row<'a> {
     let row_style = if r.unknown {
         theme.unknown()
     } else if r.requests == 0 {
-        theme.tone(crate::app::model::Tone::Dim)
+        theme.tone(crate::ui::app::model::Tone::Dim)
     } else {
         Style::new()
     };
     // Colour only what deserves a look: a few 4xx are normal, 5xx less so.
     let err_style = |share: f64, warn: f64, bad: f64| {
         if share >= bad {
-            theme.tone(crate::app::model::Tone::Bad)
+            theme.tone(crate::ui::app::model::Tone::Bad)
         } else if share >= warn {
-            theme.tone(crate::app::model::Tone::Warn)
+            theme.tone(crate::ui::app::model::Tone::Warn)
         } else {
             Style::new()
         }

@@ -5,8 +5,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
-use crate::app::keymap::HELP;
-use crate::app::model::Tone;
+use crate::ui::app::keymap::HELP;
+use crate::ui::app::model::Tone;
 
 use super::widgets::panel;
 use super::Theme;

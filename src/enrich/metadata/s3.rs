@@ -8,7 +8,7 @@ use aws_sdk_s3::operation::get_object::GetObjectError;
 use futures::future::BoxFuture;
 use futures::FutureExt;
 
-use crate::metadata::{Fetched, MetadataFetcher, MetadataLocation};
+use crate::enrich::metadata::{Fetched, MetadataFetcher, MetadataLocation};
 
 /// `s3://BUCKET/KEY`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +83,7 @@ impl S3MetadataFetcher {
     }
 
     /// The fetcher for an `s3://` metadata location (`None` for a local one), ready for
-    /// [`crate::metadata::fetcher_for`]. The client comes from [`crate::aws::s3_client`].
+    /// [`crate::enrich::metadata::fetcher_for`]. The client comes from [`crate::aws::s3_client`].
     pub fn for_location(
         location: &MetadataLocation,
         client: &aws_sdk_s3::Client,

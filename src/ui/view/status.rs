@@ -6,8 +6,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use crate::app::model::{safe, Segment};
-use crate::app::App;
+use crate::ui::app::model::{safe, Segment};
+use crate::ui::app::App;
 
 use super::Theme;
 
@@ -41,7 +41,7 @@ pub fn draw_hints(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         spans.push(Span::styled(*key, theme.key()));
         spans.push(Span::styled(
             format!(" {what}"),
-            theme.tone(crate::app::model::Tone::Dim),
+            theme.tone(crate::ui::app::model::Tone::Dim),
         ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);

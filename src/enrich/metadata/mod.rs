@@ -8,6 +8,7 @@
 
 mod local;
 mod refresh;
+pub mod s3;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -20,7 +21,7 @@ use md5::{Digest, Md5};
 use tokio::sync::mpsc;
 
 use crate::enrich::{MetadataError, MetadataTable};
-use crate::snapshot::MetadataStatus;
+use crate::pipeline::snapshot::MetadataStatus;
 
 pub use local::{LocalFileFetcher, MAX_METADATA_BYTES};
 pub use refresh::{spawn_refresh, MetadataRefresher, RefreshOutcome};

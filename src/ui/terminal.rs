@@ -20,9 +20,9 @@ use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 use tokio::time::{sleep_until, Instant};
 
-use crate::app::{App, Outcome};
 use crate::pipeline::{EngineCommand, PipelineHandle};
-use crate::view::{self, Theme};
+use crate::ui::app::{App, Outcome};
+use crate::ui::view::{self, Theme};
 
 /// Upper bound of the redraw rate.
 pub const MAX_FPS: u64 = 10;

@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use crate::core::{
     AppWindow, CallerSummary, Counted, LatencySummary, StatusClasses, WindowSummary,
 };
-use crate::snapshot::Counters;
+use crate::pipeline::snapshot::Counters;
 
 /// Entries of `top_paths` and `top_callers` in a window line (lines stay short).
 pub const TOP_IN_LINE: usize = 5;

@@ -1,4 +1,4 @@
-//! Drawing: everything comes from the view model ([`crate::app::model`]) and the UI state; nothing
+//! Drawing: everything comes from the view model ([`crate::ui::app::model`]) and the UI state; nothing
 //! is computed here beyond layout and formatting the rows that are on screen.
 //!
 //! ```text
@@ -22,8 +22,8 @@ use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::app::model::Body;
-use crate::app::App;
+use crate::ui::app::model::Body;
+use crate::ui::app::App;
 
 pub use theme::Theme;
 

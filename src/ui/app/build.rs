@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::core::alarms::AlarmState;
 use crate::core::{AppWindow, CallerSummary, Counted, WindowSummary};
 use crate::enrich::UNKNOWN;
-use crate::snapshot::Snapshot;
+use crate::pipeline::snapshot::Snapshot;
 
 use super::format;
 use super::model::*;
@@ -874,7 +874,7 @@ fn malformed(snapshot: &Snapshot) -> MalformedView {
             .map(|m| MalformedRow {
                 origin: safe(&m.origin),
                 reason: safe(&m.reason),
-                text: crate::sanitize::for_display(&m.text, 4 * MAX_TEXT).into_owned(),
+                text: crate::ui::sanitize::for_display(&m.text, 4 * MAX_TEXT).into_owned(),
             })
             .collect(),
     }

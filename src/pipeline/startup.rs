@@ -3,17 +3,17 @@
 
 use tokio::sync::watch;
 
-use crate::actions::ActionRunner;
 use crate::config::{self, ConfigFile, Settings};
 use crate::core::alarms::{AlarmEngine, AlarmRule};
 use crate::enrich::{MetadataTable, SharedTable};
+use crate::output::actions::ActionRunner;
+use crate::pipeline::snapshot::MetadataStatus;
 use crate::pipeline::{now_ms, StartError, StartParts};
-use crate::snapshot::MetadataStatus;
 use std::time::Duration;
 
 use crate::aws::AwsOptions;
-use crate::metadata::{self, MetadataLocation};
-use crate::s3_metadata::S3MetadataFetcher;
+use crate::enrich::metadata::s3::S3MetadataFetcher;
+use crate::enrich::metadata::{self, MetadataLocation};
 use crate::source::demo::{DemoConfig, DemoSource, DEMO_METADATA, DEMO_METADATA_ORIGIN};
 use crate::source::file::FileSource;
 use crate::source::kinesis::KinesisSource;

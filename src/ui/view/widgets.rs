@@ -7,7 +7,7 @@ use ratatui::widgets::{
 };
 use ratatui::Frame;
 
-use crate::app::model::{safe, Chart, Histogram, Tone};
+use crate::ui::app::model::{safe, Chart, Histogram, Tone};
 
 use super::{scroll_offset, Theme};
 
@@ -60,7 +60,7 @@ pub fn message(frame: &mut Frame, area: Rect, text: &str, theme: &Theme) {
     let width = area.width - 2;
     let lines = (text.chars().count() as u16).div_ceil(width).max(1);
     let y = area.y + area.height.saturating_sub(lines) / 2;
-    let style = theme.tone(crate::app::model::Tone::Dim);
+    let style = theme.tone(crate::ui::app::model::Tone::Dim);
     frame.render_widget(
         Paragraph::new(Span::styled(text.to_string(), style))
             .alignment(Alignment::Center)
@@ -118,9 +118,9 @@ pub fn scrolled_table<'a>(
         // A position hint instead of a scrollbar: `41–60/1,000`.
         let text = format!(
             " {}–{}/{} ",
-            crate::app::format::grouped(offset as u64 + 1),
-            crate::app::format::grouped((offset + visible).min(len) as u64),
-            crate::app::format::grouped(len as u64)
+            crate::ui::app::format::grouped(offset as u64 + 1),
+            crate::ui::app::format::grouped((offset + visible).min(len) as u64),
+            crate::ui::app::format::grouped(len as u64)
         );
         let width = text.chars().count() as u16;
         if area.width > width + 4 {
@@ -214,7 +214,7 @@ pub fn draw_histogram(frame: &mut Frame, area: Rect, histogram: Option<&Histogra
     let count_width = h
         .bars
         .iter()
-        .map(|(_, n)| crate::app::format::count(*n).len())
+        .map(|(_, n)| crate::ui::app::format::count(*n).len())
         .max()
         .unwrap_or(0);
     let bar_width = (inner.width as usize).saturating_sub(label_width + count_width + 2);
@@ -234,10 +234,10 @@ pub fn draw_histogram(frame: &mut Frame, area: Rect, histogram: Option<&Histogra
             Line::from(vec![
                 Span::styled(
                     format!("{label:>label_width$} "),
-                    theme.tone(crate::app::model::Tone::Dim),
+                    theme.tone(crate::ui::app::model::Tone::Dim),
                 ),
                 Span::styled(bar(n, max, bar_width), theme.bar()),
-                Span::raw(format!(" {}", crate::app::format::count(n))),
+                Span::raw(format!(" {}", crate::ui::app::format::count(n))),
             ])
         })
         .collect();

@@ -377,7 +377,7 @@ async fn read_some(mut stderr: tokio::process::ChildStderr) -> String {
         .read_to_end(&mut kept)
         .await;
     let _ = tokio::io::copy(&mut stderr, &mut tokio::io::sink()).await;
-    crate::sanitize::bytes_for_display(&kept, STDERR_KEPT)
+    crate::ui::sanitize::bytes_for_display(&kept, STDERR_KEPT)
 }
 
 /// SIGKILL to the whole process group of a command started with `process_group(0)`.

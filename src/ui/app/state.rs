@@ -1,5 +1,5 @@
 //! UI state: the stack of views (drill-down), selection, sort, filter, pause, time travel and
-//! acknowledgements. Pure data; [`crate::app::App`] changes it in response to keys and snapshots.
+//! acknowledgements. Pure data; [`crate::ui::app::App`] changes it in response to keys and snapshots.
 
 use std::collections::HashSet;
 use std::sync::Arc;

@@ -179,7 +179,7 @@ impl ConfigFile {
 }
 
 /// The example config shipped in `assets/config.toml`, with the default alarm rules.
-pub const EXAMPLE_CONFIG: &str = include_str!("../assets/config.toml");
+pub const EXAMPLE_CONFIG: &str = include_str!("../../assets/config.toml");
 
 /// The alarm rules of the shipped example config (used when no config file is in use).
 pub fn default_alarm_rules() -> Vec<AlarmRule> {

@@ -5,8 +5,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Wrap};
 use ratatui::Frame;
 
-use crate::app::model::{MalformedView, Tone};
-use crate::app::state::UiState;
+use crate::ui::app::model::{MalformedView, Tone};
+use crate::ui::app::state::UiState;
 
 use super::widgets::{key_values, message, panel, scrolled_table, table_rows, List};
 use super::Theme;

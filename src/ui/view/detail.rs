@@ -16,8 +16,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
-use crate::app::model::{AppDetail, HostDetail, LatencyView, Mark, Tone};
-use crate::app::state::UiState;
+use crate::ui::app::model::{AppDetail, HostDetail, LatencyView, Mark, Tone};
+use crate::ui::app::state::UiState;
 
 use super::widgets::{
     draw_chart, draw_histogram, list_title, message, panel, scrolled_table, table_rows, List,

@@ -6,9 +6,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row};
 use ratatui::Frame;
 
-use crate::app::model::{AlarmLine, AlarmPanel, AlarmTable, Tone};
-use crate::app::state::UiState;
 use crate::core::alarms::AlarmState;
+use crate::ui::app::model::{AlarmLine, AlarmPanel, AlarmTable, Tone};
+use crate::ui::app::state::UiState;
 
 use super::widgets::{list_title, message, panel, scrolled_table, table_rows, List};
 use super::Theme;

@@ -1,7 +1,7 @@
 //! UI state: selection, drill-down stack, filters, sort, time travel. Pure; no terminal.
 //!
 //! [`App`] takes snapshots, keys, mouse events and resizes, updates the [`UiState`] and rebuilds the
-//! [`ViewModel`] the views draw from. The event loop in `crate::tui` only moves events in and frames out.
+//! [`ViewModel`] the views draw from. The event loop in `crate::ui::terminal` only moves events in and frames out.
 
 pub mod build;
 pub mod fixtures;
@@ -17,7 +17,7 @@ use std::sync::Arc;
 use crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 
 use crate::core::alarms::AlarmState;
-use crate::snapshot::Snapshot;
+use crate::pipeline::snapshot::Snapshot;
 
 use keymap::{Action, FilterKey};
 use model::{Body, ViewModel};
@@ -379,14 +379,14 @@ impl App {
             MouseEventKind::ScrollDown => self.act(Action::Down),
             MouseEventKind::ScrollUp => self.act(Action::Up),
             MouseEventKind::Down(MouseButton::Left) => {
-                let hit = crate::view::hit_test(self, mouse.column, mouse.row);
+                let hit = crate::ui::view::hit_test(self, mouse.column, mouse.row);
                 match hit {
-                    Some(crate::view::Hit::Row(index)) => {
+                    Some(crate::ui::view::Hit::Row(index)) => {
                         let frame = self.ui.top_mut();
                         frame.panel = Panel::Table;
                         frame.selected = index;
                     }
-                    Some(crate::view::Hit::Alarm(index)) => {
+                    Some(crate::ui::view::Hit::Alarm(index)) => {
                         let frame = self.ui.top_mut();
                         frame.panel = Panel::Alarms;
                         frame.alarm_selected = index;

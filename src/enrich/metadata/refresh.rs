@@ -12,7 +12,7 @@ use super::{
     content_digest, loaded_status, ChangeHints, Clock, Fetched, LoadedMetadata, MetadataFetcher,
 };
 use crate::enrich::{MetadataTable, SharedTable};
-use crate::snapshot::MetadataStatus;
+use crate::pipeline::snapshot::MetadataStatus;
 
 /// What one check did.
 #[derive(Debug, Clone, PartialEq, Eq)]

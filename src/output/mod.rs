@@ -1,0 +1,4 @@
+//! What leaves kinetop besides the screen: the JSON Lines contract and alarm actions.
+
+pub mod actions;
+pub mod jsonl;
