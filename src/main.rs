@@ -20,19 +20,17 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, StartError> {
-    let (config_path, config_file) = config::load(&cli).map_err(|e| StartError(e.to_string()))?;
-    let settings = Settings::resolve(&cli, &config_file, config_path.as_deref())
-        .map_err(|e| StartError(e.to_string()))?;
+    let (config_path, config_file) = config::load(&cli)?;
+    let settings = Settings::resolve(&cli, &config_file, config_path.as_deref())?;
     let _log_guard = kinetop::logging::init();
     tracing::info!(?settings, "starting");
-    pipeline::compile_format(&settings)?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .thread_name("kinetop-io")
         .build()
-        .map_err(|e| StartError(format!("cannot start the runtime: {e}")))?;
+        .map_err(StartError::io("cannot start the runtime"))?;
     let parts = runtime.block_on(kinetop::pipeline::startup::prepare(&settings, &config_file))?;
 
     if settings.headless {
@@ -48,7 +46,7 @@ fn run(cli: Cli) -> Result<ExitCode, StartError> {
         runtime.shutdown_background();
         return match end {
             Ok(EngineEnd::Finished(_)) | Ok(EngineEnd::OutputClosed) => Ok(ExitCode::SUCCESS),
-            Err(e) => Err(StartError(format!("writing output: {e}"))),
+            Err(e) => Err(StartError::io("writing output")(e)),
         };
     }
 

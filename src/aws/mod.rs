@@ -9,9 +9,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
-use crate::config::Settings;
-
-/// The AWS part of the settings.
+/// Where and as whom to call AWS: the AWS part of the settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AwsOptions {
     pub region: Option<String>,
@@ -19,17 +17,6 @@ pub struct AwsOptions {
     /// Kinesis endpoint.
     pub endpoint_url: Option<String>,
     pub s3_endpoint_url: Option<String>,
-}
-
-impl AwsOptions {
-    pub fn from_settings(s: &Settings) -> Self {
-        AwsOptions {
-            region: s.region.clone(),
-            profile: s.profile.clone(),
-            endpoint_url: s.endpoint_url.clone(),
-            s3_endpoint_url: s.s3_endpoint_url.clone(),
-        }
-    }
 }
 
 /// Region default when an endpoint URL is given but no region is configured anywhere: an

@@ -5,11 +5,13 @@
 //! working while the order of lines is kept exactly.
 
 mod engine;
+mod error;
 mod parse_stage;
 pub mod snapshot;
 pub mod startup;
 
 pub use engine::{merge_statuses, now_ms, EngineEnd};
+pub use error::StartError;
 pub use parse_stage::{LineParser, ParsedBatch};
 
 use std::io::Write;
@@ -25,7 +27,6 @@ use crate::core::WindowConfig;
 use crate::enrich::SharedTable;
 use crate::output::actions::ActionRunner;
 use crate::output::jsonl::JsonLinesWriter;
-use crate::parse::LogFormat;
 use crate::pipeline::snapshot::{MetadataStatus, Snapshot, SourceStatus};
 use crate::source::{Source, SourceEvent};
 use engine::{Engine, Outputs, StageMsg};
@@ -57,12 +58,6 @@ pub struct PipelineHandle {
 
 /// The widths the TUI keeps windows for (the `w` key cycles through them).
 pub const TUI_WIDTHS: [i64; 5] = [10, 60, 300, 900, 3600];
-
-/// A problem that stops kinetop before it starts: bad format, unreadable file, bad metadata…
-/// Shown as one line on standard error; exit code 2.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct StartError(pub String);
 
 /// Everything `start` needs besides the settings.
 pub struct StartParts {
@@ -96,16 +91,6 @@ impl Running {
     }
 }
 
-/// Compiles `--format`, if given.
-pub fn compile_format(settings: &Settings) -> Result<Option<LogFormat>, StartError> {
-    settings
-        .format
-        .as_deref()
-        .map(LogFormat::new)
-        .transpose()
-        .map_err(|e| StartError(format!("--format: {e}")))
-}
-
 /// The window widths to keep: the configured one, plus the cycle set in the TUI.
 pub fn kept_widths(settings: &Settings) -> (Vec<i64>, i64) {
     let primary = settings.window.as_secs() as i64;
@@ -128,7 +113,7 @@ pub fn start(
     runtime: &tokio::runtime::Handle,
     stdout: Option<Box<dyn Write + Send>>,
 ) -> Result<Running, StartError> {
-    let format = compile_format(settings)?;
+    let format = settings.format.clone();
     let (widths, primary) = kept_widths(settings);
     let base = WindowConfig {
         width_secs: primary,
@@ -196,7 +181,7 @@ pub fn start(
             }
             let _ = stage_tx.send(StageMsg::AllFinished);
         })
-        .map_err(|e| StartError(format!("cannot start a thread: {e}")))?;
+        .map_err(StartError::io("cannot start a thread"))?;
 
     let mut engine = Engine::new(&base, &widths, primary, source_name.clone());
     engine.set_format_spec(format.as_ref().map(|f| f.spec().to_string()));
@@ -236,7 +221,7 @@ pub fn start(
     let engine = std::thread::Builder::new()
         .name("kinetop-windows".into())
         .spawn(move || engine.run(stage_rx, outputs))
-        .map_err(|e| StartError(format!("cannot start a thread: {e}")))?;
+        .map_err(StartError::io("cannot start a thread"))?;
     Ok(Running {
         cancel,
         engine,

@@ -11,12 +11,11 @@ use crate::pipeline::snapshot::MetadataStatus;
 use crate::pipeline::{now_ms, StartError, StartParts};
 use std::time::Duration;
 
-use crate::aws::AwsOptions;
 use crate::enrich::metadata::s3::S3MetadataFetcher;
 use crate::enrich::metadata::{self, MetadataLocation};
 use crate::source::demo::{DemoConfig, DemoSource, DEMO_METADATA, DEMO_METADATA_ORIGIN};
 use crate::source::file::FileSource;
-use crate::source::kinesis::KinesisSource;
+use crate::source::kinesis::{KinesisOptions, KinesisSource, Tuning};
 use crate::source::Source;
 use tokio_util::sync::CancellationToken;
 
@@ -55,8 +54,10 @@ fn alarm_rules(settings: &Settings, config: &ConfigFile) -> Result<Vec<AlarmRule
     if settings.config_path.is_none() && settings.headless && !settings.is_demo() {
         return Ok(Vec::new());
     }
-    config::effective_alarm_rules(settings.config_path.as_deref(), config)
-        .map_err(|e| StartError(e.to_string()))
+    Ok(config::effective_alarm_rules(
+        settings.config_path.as_deref(),
+        config,
+    )?)
 }
 
 async fn load_metadata(
@@ -67,8 +68,7 @@ async fn load_metadata(
     }
     // The demo's callers come with their own metadata, so its default run shows applications.
     let (table, origin) = if settings.is_demo() {
-        let table = MetadataTable::from_csv(DEMO_METADATA.as_bytes(), DEMO_METADATA_ORIGIN)
-            .map_err(|e| StartError(e.to_string()))?;
+        let table = MetadataTable::from_csv(DEMO_METADATA.as_bytes(), DEMO_METADATA_ORIGIN)?;
         (table, Some(DEMO_METADATA_ORIGIN.to_string()))
     } else {
         (MetadataTable::empty(), None)
@@ -90,21 +90,18 @@ async fn load_metadata(
 /// `--metadata-refresh` in the background (a local file also as soon as it changes).
 async fn load_refreshed_metadata(
     settings: &Settings,
-    location: &str,
+    location: &MetadataLocation,
 ) -> Result<(SharedTable, watch::Receiver<MetadataStatus>), StartError> {
-    let location = MetadataLocation::parse(location).map_err(|e| StartError(e.to_string()))?;
-    let s3 = match &location {
+    let s3 = match location {
         MetadataLocation::S3 { .. } => {
-            let client = crate::aws::s3_client(&AwsOptions::from_settings(settings)).await;
-            S3MetadataFetcher::for_location(&location, &client)
+            let client = crate::aws::s3_client(&settings.aws).await;
+            S3MetadataFetcher::for_location(location, &client)
         }
         MetadataLocation::Local(_) => None,
     };
-    let fetcher = metadata::fetcher_for(&location, s3).map_err(|e| StartError(e.to_string()))?;
+    let fetcher = metadata::fetcher_for(location, s3)?;
     let clock = metadata::system_clock();
-    let loaded = metadata::load(&*fetcher, &clock)
-        .await
-        .map_err(|e| StartError(e.to_string()))?;
+    let loaded = metadata::load(&*fetcher, &clock).await?;
     let shared = SharedTable::new(MetadataTable::empty());
     // Runs for the life of the process.
     let (status, _task) = metadata::spawn_refresh(
@@ -130,14 +127,22 @@ async fn open_sources(settings: &Settings) -> Result<(Vec<Box<dyn Source>>, Stri
     }
     let mut sources: Vec<Box<dyn Source>> = Vec::new();
     let mut names = Vec::new();
-    if settings.kinesis.is_some() {
-        let source = KinesisSource::connect(settings).await.map_err(StartError)?;
+    if let Some(stream) = &settings.kinesis {
+        let options = KinesisOptions {
+            stream: stream.clone(),
+            from: settings.from.position(settings.window, now_ms()),
+            consumer: settings.consumer.clone(),
+            until_caught_up: settings.until_caught_up,
+            tuning: Tuning::default(),
+        };
+        let source = KinesisSource::connect(&settings.aws, options)
+            .await
+            .map_err(StartError::Kinesis)?;
         names.push(source.describe());
         sources.push(Box::new(source));
     }
     for path in &settings.files {
-        let source =
-            FileSource::open(path, settings.follow).map_err(|e| StartError(e.to_string()))?;
+        let source = FileSource::open(path, settings.follow)?;
         names.push(source.describe());
         sources.push(Box::new(source));
     }

@@ -37,7 +37,6 @@ use self::shards::{Lineage, ShardPhase};
 use self::status::{new_cell, ShardCell};
 use super::{Source, SourceEvent, SourceSender};
 use crate::aws::AwsOptions;
-use crate::config::Settings;
 
 /// How long to wait for a newly registered fan-out consumer to become ACTIVE.
 const CONSUMER_ACTIVE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -56,23 +55,59 @@ pub struct KinesisOptions {
     pub tuning: Tuning,
 }
 
-/// Resolves `--from`: `latest`, `trim-horizon`, an RFC 3339 time, or `window` (the default:
-/// the start of the current window, so its numbers are complete from the first screen).
-pub fn parse_from(text: Option<&str>, window: Duration, now_ms: i64) -> Result<Position, String> {
-    let text = text.map(str::trim).unwrap_or("window");
-    match text.to_ascii_lowercase().as_str() {
-        "latest" => Ok(Position::Latest),
-        "trim-horizon" | "trim_horizon" | "earliest" => Ok(Position::TrimHorizon),
-        "window" => {
-            let width = (window.as_millis() as i64).max(1);
-            Ok(Position::AtTimestamp(now_ms - now_ms.rem_euclid(width)))
+/// `--from`, as typed: where the shards open at start begin. Resolved against the clock when the
+/// source starts ([`StartFrom::position`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StartFrom {
+    Latest,
+    TrimHorizon,
+    /// An instant, UTC epoch milliseconds.
+    Time(i64),
+    /// The start of the current window, so its numbers are complete from the first screen.
+    #[default]
+    CurrentWindow,
+}
+
+impl std::str::FromStr for StartFrom {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        match text.to_ascii_lowercase().as_str() {
+            "latest" => Ok(StartFrom::Latest),
+            "trim-horizon" | "trim_horizon" | "earliest" => Ok(StartFrom::TrimHorizon),
+            "window" => Ok(StartFrom::CurrentWindow),
+            _ => time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+                .map(|t| StartFrom::Time((t.unix_timestamp_nanos() / 1_000_000) as i64))
+                .map_err(|e| {
+                    format!(
+                        "{text:?}: expected latest, trim-horizon, window or an RFC 3339 time ({e})"
+                    )
+                }),
         }
-        _ => time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-            .map(|t| Position::AtTimestamp((t.unix_timestamp_nanos() / 1_000_000) as i64))
-            .map_err(|e| {
-                format!("--from {text:?}: expected latest, trim-horizon, window or an RFC 3339 time ({e})")
-            }),
     }
+}
+
+impl StartFrom {
+    /// The shard iterator position at wall-clock `now_ms`, with windows `window` wide.
+    pub fn position(self, window: Duration, now_ms: i64) -> Position {
+        match self {
+            StartFrom::Latest => Position::Latest,
+            StartFrom::TrimHorizon => Position::TrimHorizon,
+            StartFrom::Time(ms) => Position::AtTimestamp(ms),
+            StartFrom::CurrentWindow => {
+                let width = (window.as_millis() as i64).max(1);
+                Position::AtTimestamp(now_ms - now_ms.rem_euclid(width))
+            }
+        }
+    }
+}
+
+/// Resolves `--from` text (default `window`) at `now_ms`; see [`StartFrom`].
+pub fn parse_from(text: Option<&str>, window: Duration, now_ms: i64) -> Result<Position, String> {
+    let from = text.map_or(Ok(StartFrom::default()), str::parse::<StartFrom>);
+    from.map(|f| f.position(window, now_ms))
+        .map_err(|e| format!("--from {e}"))
 }
 
 enum ApiHandle {
@@ -96,38 +131,22 @@ impl KinesisSource {
         }
     }
 
-    /// From the resolved settings (`--kinesis`, `--from`, `--consumer`, `--region`, …). The SDK
-    /// client is created when the source starts.
-    pub fn from_settings(settings: &Settings) -> Result<Self, String> {
-        let stream = settings
-            .kinesis
-            .clone()
-            .ok_or("no --kinesis stream given")?;
-        let from = parse_from(settings.from.as_deref(), settings.window, reader::now_ms())?;
-        Ok(KinesisSource {
-            api: ApiHandle::FromAws(AwsOptions::from_settings(settings)),
-            options: KinesisOptions {
-                stream,
-                from,
-                consumer: settings.consumer.clone(),
-                until_caught_up: settings.until_caught_up,
-                tuning: Tuning::default(),
-            },
-        })
+    /// Reads with an SDK client for `aws`, created when the source starts.
+    pub fn with_aws(aws: AwsOptions, options: KinesisOptions) -> Self {
+        KinesisSource {
+            api: ApiHandle::FromAws(aws),
+            options,
+        }
     }
 
-    /// Like [`KinesisSource::from_settings`], and checks the stream now, so that a stream that
-    /// does not exist or may not be read is a start-up error. An unreachable endpoint is not:
-    /// the source retries it, showing why, until it answers.
-    pub async fn connect(settings: &Settings) -> Result<Self, String> {
-        let mut source = KinesisSource::from_settings(settings)?;
-        let ApiHandle::FromAws(opts) = &source.api else {
-            unreachable!("from_settings defers the client")
-        };
+    /// Like [`KinesisSource::with_aws`], and checks the stream now, so that a stream that does
+    /// not exist or may not be read is a start-up error. An unreachable endpoint is not: the
+    /// source retries it, showing why, until it answers.
+    pub async fn connect(aws: &AwsOptions, options: KinesisOptions) -> Result<Self, String> {
         let api: Arc<dyn KinesisApi> =
-            Arc::new(sdk::SdkKinesis::new(crate::aws::kinesis_client(opts).await));
+            Arc::new(sdk::SdkKinesis::new(crate::aws::kinesis_client(aws).await));
+        let source = KinesisSource::new(api.clone(), options);
         source.check(&*api).await?;
-        source.api = ApiHandle::Ready(api);
         Ok(source)
     }
 

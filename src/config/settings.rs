@@ -1,0 +1,163 @@
+//! The command line merged with the config file and defaults into typed [`Settings`], checked
+//! once at start. Precedence: command line > config file > built-in defaults.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::file::{ConfigError, ConfigFile};
+use crate::aws::AwsOptions;
+use crate::cli::{parse_duration, Cli};
+use crate::enrich::metadata::MetadataLocation;
+use crate::parse::LogFormat;
+use crate::source::kinesis::StartFrom;
+
+/// Everything the pipeline needs, resolved from the command line, the config file and defaults.
+/// Values are parsed here, once: a format is compiled, a location and a start position typed.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub files: Vec<PathBuf>,
+    pub follow: bool,
+    /// The log format; `None`: detected from the first lines.
+    pub format: Option<LogFormat>,
+    pub metadata: Option<MetadataLocation>,
+    pub metadata_refresh: Duration,
+    pub window: Duration,
+    pub lateness: Duration,
+    pub history: usize,
+    pub top_k: usize,
+    pub headless: bool,
+    pub bell: bool,
+    /// Stream name or ARN.
+    pub kinesis: Option<String>,
+    pub aws: AwsOptions,
+    /// Where the stream's shards open at start begin (`--from`).
+    pub from: StartFrom,
+    pub consumer: Option<String>,
+    pub until_caught_up: bool,
+    /// The config file in use, if any.
+    pub config_path: Option<PathBuf>,
+}
+
+/// A setting that cannot be used: names the flag, or the config file and line it came from.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("{flag}: {reason}")]
+    Flag { flag: &'static str, reason: String },
+    #[error(transparent)]
+    File(#[from] ConfigError),
+}
+
+/// Where a value came from, for messages.
+#[derive(Clone, Copy)]
+enum Origin<'a> {
+    Flag(&'static str),
+    File {
+        path: &'a Path,
+        file: &'a ConfigFile,
+        key: &'static str,
+    },
+}
+
+impl Origin<'_> {
+    fn error(self, reason: impl std::fmt::Display) -> SettingsError {
+        match self {
+            Origin::Flag(flag) => SettingsError::Flag {
+                flag,
+                reason: reason.to_string(),
+            },
+            Origin::File { path, file, key } => {
+                ConfigError::new(path, file.line_of_key(key), format!("{key}: {reason}")).into()
+            }
+        }
+    }
+}
+
+impl Settings {
+    /// Whether the source is the built-in demo (no file and no stream named).
+    pub fn is_demo(&self) -> bool {
+        self.files.is_empty() && self.kinesis.is_none()
+    }
+
+    pub fn resolve(
+        cli: &Cli,
+        file: &ConfigFile,
+        path: Option<&Path>,
+    ) -> Result<Self, SettingsError> {
+        let cfg_path = path.unwrap_or(Path::new("config.toml"));
+        let in_file = |key: &'static str| Origin::File {
+            path: cfg_path,
+            file,
+            key,
+        };
+        let dur = |key: &'static str,
+                   cli: Option<Duration>,
+                   text: &Option<String>,
+                   default: u64|
+         -> Result<Duration, SettingsError> {
+            match (cli, text) {
+                (Some(d), _) => Ok(d),
+                (None, Some(text)) => parse_duration(text).map_err(|e| in_file(key).error(e)),
+                (None, None) => Ok(Duration::from_secs(default)),
+            }
+        };
+        let window = dur("window", cli.window, &file.window, 300)?;
+        if window.as_secs() == 0 || window.subsec_nanos() != 0 {
+            let origin = if cli.window.is_some() {
+                Origin::Flag("--window")
+            } else {
+                in_file("window")
+            };
+            return Err(origin.error(format!(
+                "window must be a whole number of seconds > 0, not {window:?}"
+            )));
+        }
+        let format = match (&cli.format, &file.format) {
+            (Some(text), _) => Some((text, Origin::Flag("--format"))),
+            (None, Some(text)) => Some((text, in_file("format"))),
+            (None, None) => None,
+        }
+        .map(|(text, origin)| LogFormat::new(text).map_err(|e| origin.error(e)))
+        .transpose()?;
+        let metadata = match (&cli.metadata, &file.metadata) {
+            (Some(text), _) => Some((text, Origin::Flag("--metadata"))),
+            (None, Some(text)) => Some((text, in_file("metadata"))),
+            (None, None) => None,
+        }
+        .map(|(text, origin)| MetadataLocation::parse(text).map_err(|e| origin.error(e)))
+        .transpose()?;
+        let from = match &cli.from {
+            Some(text) => text.parse().map_err(|e| Origin::Flag("--from").error(e))?,
+            None => StartFrom::default(),
+        };
+        let or_file = |cli: &Option<String>, file: &Option<String>| cli.clone().or(file.clone());
+        Ok(Settings {
+            files: cli.files.clone(),
+            follow: cli.follow,
+            format,
+            metadata,
+            metadata_refresh: dur(
+                "metadata-refresh",
+                cli.metadata_refresh,
+                &file.metadata_refresh,
+                60,
+            )?,
+            window,
+            lateness: dur("lateness", cli.lateness, &file.lateness, 60)?,
+            history: file.history.unwrap_or(48).clamp(2, 10_000),
+            top_k: file.top_k.unwrap_or(20).clamp(1, 1000),
+            headless: cli.headless,
+            bell: !(cli.no_bell || file.no_bell.unwrap_or(false)),
+            kinesis: cli.kinesis.clone(),
+            aws: AwsOptions {
+                region: or_file(&cli.region, &file.region),
+                profile: or_file(&cli.profile, &file.profile),
+                endpoint_url: or_file(&cli.endpoint_url, &file.endpoint_url),
+                s3_endpoint_url: or_file(&cli.s3_endpoint_url, &file.s3_endpoint_url),
+            },
+            from,
+            consumer: cli.consumer.clone(),
+            until_caught_up: cli.until_caught_up,
+            config_path: path.map(Path::to_path_buf),
+        })
+    }
+}
