@@ -28,7 +28,7 @@ use crate::pipeline::snapshot::{PartStatus, SourceStatus};
 pub struct FileOptions {
     /// Bytes per read; a batch holds about this much.
     pub chunk_size: usize,
-    /// Lines longer than this are cut to it (the rest of the line is dropped).
+    /// Lines longer than this are handed on in pieces of this size, each counted as a line.
     pub max_line: usize,
     /// How often a followed file is checked for growth, rotation or reappearance.
     pub poll_interval: Duration,
@@ -244,8 +244,9 @@ impl Reader<'_> {
                 return Ok(total);
             }
             total += n as u64;
-            let lines = self.chunker.take_lines();
-            self.send(lines)?;
+            while let Some(lines) = self.chunker.take_lines() {
+                self.send(Some(lines))?;
+            }
         }
     }
 
