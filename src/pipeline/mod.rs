@@ -7,6 +7,7 @@
 mod engine;
 mod error;
 mod parse_stage;
+pub mod signals;
 pub mod snapshot;
 pub mod startup;
 
@@ -15,8 +16,9 @@ pub use error::StartError;
 pub use parse_stage::{LineParser, ParsedBatch};
 
 use std::io::Write;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -77,7 +79,31 @@ pub struct Running {
     engine: JoinHandle<std::io::Result<EngineEnd>>,
     stage1: JoinHandle<()>,
     pub handle: Option<PipelineHandle>,
+    failures: SourceFailures,
 }
+
+/// Sources that stopped for good (a stream deleted mid-run): their messages, in order.
+#[derive(Debug, Clone, Default)]
+pub struct SourceFailures(Arc<Mutex<Vec<String>>>);
+
+impl SourceFailures {
+    fn push(&self, message: String) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(message);
+    }
+
+    /// The failures so far (and forgets them).
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+/// How long [`Running::join`] waits for the parse stage once the windows are written: it
+/// may be held by a source blocked in a read that nothing can interrupt (a FIFO, a hung
+/// network file system); the process ends without it.
+const STAGE1_EXIT_WAIT: Duration = Duration::from_millis(200);
 
 impl Running {
     /// Waits for the engine to end (headless: end of input or cancellation).
@@ -86,8 +112,19 @@ impl Running {
             .engine
             .join()
             .unwrap_or_else(|_| Err(std::io::Error::other("engine thread panicked")));
-        let _ = self.stage1.join();
+        let deadline = Instant::now() + STAGE1_EXIT_WAIT;
+        while !self.stage1.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if self.stage1.is_finished() {
+            let _ = self.stage1.join();
+        }
         end
+    }
+
+    /// Where sources that fail for good are recorded (read it after [`Running::join`]).
+    pub fn source_failures(&self) -> SourceFailures {
+        self.failures.clone()
     }
 }
 
@@ -124,7 +161,7 @@ pub fn start(
         ..WindowConfig::default()
     };
     let cancel = CancellationToken::new();
-    let (source_tx, mut source_rx) = mpsc::channel::<SourceEvent>(SOURCE_QUEUE);
+    let (source_tx, source_rx) = mpsc::channel::<SourceEvent>(SOURCE_QUEUE);
     let (stage_tx, stage_rx) = crossbeam_channel::bounded::<StageMsg>(STAGE_QUEUE);
 
     let StartParts {
@@ -137,17 +174,21 @@ pub fn start(
     } = parts;
     let initial_metadata = metadata.borrow().clone();
     let source_count = sources.len();
+    let failures = SourceFailures::default();
     for source in sources {
         let tx = source_tx.clone();
         let cancel = cancel.clone();
+        let failures = failures.clone();
         runtime.spawn(async move {
             let name = source.describe();
             let status_tx = tx.clone();
             if let Err(e) = source.run(tx, cancel).await {
                 tracing::error!(source = %name, "source failed: {e:#}");
+                let problem = format!("{name}: {e:#}");
+                failures.push(problem.clone());
                 let status = SourceStatus {
                     name: name.clone(),
-                    problem: Some(format!("{name}: {e:#}")),
+                    problem: Some(problem),
                     ..SourceStatus::default()
                 };
                 let _ = status_tx.send(SourceEvent::Status(status)).await;
@@ -158,11 +199,17 @@ pub fn start(
     drop(source_tx);
 
     let mut parser = LineParser::new(format.clone(), table);
+    let mut input = StageInput {
+        rx: source_rx,
+        cancel: cancel.clone(),
+        runtime: runtime.clone(),
+        drain_left: SOURCE_QUEUE + 1,
+    };
     let stage1 = std::thread::Builder::new()
         .name("kinetop-parse".into())
         .spawn(move || {
             let mut finished = 0;
-            while let Some(event) = source_rx.blocking_recv() {
+            while let Some(event) = input.next() {
                 let msg = match event {
                     SourceEvent::Batch(batch) => StageMsg::Batch(parser.parse_batch(&batch)),
                     SourceEvent::Watermark(t) => StageMsg::Watermark(t),
@@ -227,7 +274,40 @@ pub fn start(
         engine,
         stage1,
         handle,
+        failures,
     })
+}
+
+/// What the parse stage reads: the sources' events until they all finish or the run is
+/// cancelled. Cancelled, what was already read is handed on, then the stage ends at once, even
+/// while a source is blocked in a read that nothing interrupts (a FIFO without a writer).
+struct StageInput {
+    rx: mpsc::Receiver<SourceEvent>,
+    cancel: CancellationToken,
+    runtime: tokio::runtime::Handle,
+    /// Events still taken after cancellation: the queue's worth, so a fast source that has not
+    /// seen the cancellation yet cannot keep the stage going.
+    drain_left: usize,
+}
+
+impl StageInput {
+    fn next(&mut self) -> Option<SourceEvent> {
+        if !self.cancel.is_cancelled() {
+            let (rx, cancel) = (&mut self.rx, &self.cancel);
+            let event = self.runtime.block_on(async {
+                tokio::select! {
+                    biased;
+                    _ = cancel.cancelled() => None,
+                    event = rx.recv() => Some(event),
+                }
+            });
+            if let Some(event) = event {
+                return event;
+            }
+        }
+        self.drain_left = self.drain_left.checked_sub(1)?;
+        self.rx.try_recv().ok()
+    }
 }
 
 fn empty_snapshot(source_name: &str, metadata: MetadataStatus, width: i64) -> Snapshot {

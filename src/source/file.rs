@@ -94,6 +94,18 @@ impl FileSource {
             path: path.to_path_buf(),
             error,
         };
+        if is_fifo(path) {
+            // Opening a FIFO for reading waits for a writer: done by the reader thread, so that
+            // start-up (and a signal meanwhile) is not held up. Checked for access now.
+            check_fifo_readable(path).map_err(fail)?;
+            return Ok(FileSource {
+                input: Input::Path(path.to_path_buf()),
+                follow,
+                origin: Self::origin_of(path),
+                options: FileOptions::default(),
+                opened: None,
+            });
+        }
         let opened = match File::open(path) {
             Ok(file) => {
                 if file.metadata().map_err(fail)?.is_dir() {
@@ -143,9 +155,15 @@ impl FileSource {
             Input::Path(path) if !self.follow => {
                 let mut file = match self.opened.take() {
                     Some(file) => file,
-                    None => File::open(path)
-                        .with_context(|| format!("cannot read {}", path.display()))?,
+                    None => {
+                        if is_fifo(path) {
+                            tracing::info!(path = %path.display(), "FIFO: waiting for a writer");
+                        }
+                        File::open(path)
+                            .with_context(|| format!("cannot read {}", path.display()))?
+                    }
                 };
+                tracing::info!(path = %path.display(), "reading");
                 reader
                     .read_to_end(&mut file)
                     .with_context(|| format!("reading {}", path.display()))?;
@@ -437,6 +455,33 @@ impl<'a> Follower<'a> {
             slept += step;
         }
     }
+}
+
+#[cfg(unix)]
+fn is_fifo(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo())
+}
+
+#[cfg(not(unix))]
+fn is_fifo(_path: &Path) -> bool {
+    false
+}
+
+/// Opens the FIFO without waiting for a writer (`O_NONBLOCK`), to see that it may be read.
+#[cfg(unix)]
+fn check_fifo_readable(path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map(drop)
+}
+
+#[cfg(not(unix))]
+fn check_fifo_readable(_path: &Path) -> io::Result<()> {
+    Ok(())
 }
 
 fn wall_clock_ms() -> i64 {

@@ -1,6 +1,8 @@
 //! Test harness: local AWS emulators on free loopback ports (installed on first use by
 //! `scripts/emulators.sh`), SDK clients for them, producers, and a collector of source events.
 
+pub mod binary;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
