@@ -11,6 +11,7 @@ mod alarms_headless;
 mod decode_props;
 mod decode_roundtrip;
 mod faults_signals;
+mod faults_startup;
 mod headless_apache_logs;
 mod kinesis_binary;
 mod kinesis_encodings;

@@ -14,6 +14,7 @@ type Lines = Arc<Mutex<Vec<(Instant, String)>>>;
 
 pub struct Kinetop {
     child: Child,
+    started: Instant,
     stdout: Lines,
     stderr: Lines,
     readers: Vec<JoinHandle<()>>,
@@ -88,6 +89,7 @@ impl Kinetop {
         ];
         Kinetop {
             child,
+            started: Instant::now(),
             stdout,
             stderr,
             readers,
@@ -126,6 +128,12 @@ impl Kinetop {
             libc::kill(self.pid(), signal);
         }
         self.wait_from(Instant::now(), bound)
+    }
+
+    /// Waits (at most `bound`, then kills) for the end.
+    pub fn wait(self, bound: Duration) -> Ended {
+        let since = self.started;
+        self.wait_from(since, bound)
     }
 
     fn wait_from(mut self, since: Instant, bound: Duration) -> Ended {

@@ -1,0 +1,49 @@
+//! What cannot work is said at once: exit 2 and one line on standard error naming the cause and
+//! the value (the flag, the file and line).
+
+use std::time::Duration;
+
+use crate::support::binary::Kinetop;
+
+const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/apache_logs");
+
+/// Runs to the end (bounded) and checks exit 2 with one line mentioning every `must`.
+fn exits_2(args: &[&str], must: &[&str]) -> String {
+    let ended = Kinetop::start(args).wait(Duration::from_secs(30));
+    let stderr = ended.stderr_text();
+    assert_eq!(ended.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(ended.stdout.is_empty(), "{args:?}: nothing on stdout");
+    assert_eq!(ended.stderr.len(), 1, "{args:?}: one line: {stderr}");
+    for m in must {
+        assert!(
+            stderr.contains(m),
+            "{args:?}: {stderr:?} should mention {m:?}"
+        );
+    }
+    stderr
+}
+
+#[test]
+fn metadata_names_and_contacts_with_control_characters_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hosts.csv");
+    std::fs::write(
+        &path,
+        b"host,application,contact\n10.0.0.1,checkout,ops@example.com\n10.0.0.2,pay\x07ments,x\n",
+    )
+    .unwrap();
+    let meta = path.to_str().unwrap();
+    exits_2(
+        &["--file", SAMPLE, "--headless", "--metadata", meta],
+        &["hosts.csv:3:", "pay\\u{7}ments", "control character"],
+    );
+    std::fs::write(
+        &path,
+        b"host,application,contact\n10.0.0.1,checkout,\"ops\x1b[2J@example.com\"\n",
+    )
+    .unwrap();
+    exits_2(
+        &["--file", SAMPLE, "--headless", "--metadata", meta],
+        &["hosts.csv:2:", "contact", "control character (U+001B)"],
+    );
+}
