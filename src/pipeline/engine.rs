@@ -287,7 +287,9 @@ impl Engine {
             return Ok(());
         };
         for transition in alarms.evaluate(window) {
-            tracing::info!(
+            // Debug: a `*` rule over many applications changes thousands of states at once;
+            // transitions are in the JSON Lines and the alarm view.
+            tracing::debug!(
                 alarm = %transition.alarm,
                 application = %transition.application,
                 state = transition.state.as_str(),
