@@ -2,6 +2,10 @@
 //! the AWS CLI does: the standard credential chain (environment, profile, SSO, container,
 //! instance), `--region` / `--profile` overrides, and endpoint URLs for emulators and VPC endpoints.
 
+mod endpoint;
+
+pub use endpoint::check_endpoint_url;
+
 use std::time::Duration;
 
 use aws_config::meta::region::RegionProviderChain;

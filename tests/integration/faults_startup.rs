@@ -47,3 +47,60 @@ fn metadata_names_and_contacts_with_control_characters_are_refused() {
         &["hosts.csv:2:", "contact", "control character (U+001B)"],
     );
 }
+
+#[test]
+fn endpoints_that_can_never_work_are_named_with_their_flag() {
+    let kinesis = |url: &str, must: &[&str]| {
+        let args = ["--kinesis", "web", "--endpoint-url", url, "--headless"];
+        let mut with_flag = vec!["--endpoint-url"];
+        with_flag.extend_from_slice(must);
+        exits_2(&args, &with_flag);
+    };
+    kinesis("notaurl", &["\"notaurl\" is not a URL"]);
+    kinesis("ftp://127.0.0.1:4567", &["must be http or https, not ftp"]);
+    kinesis("http://[::1", &["\"http://[::1\" is not a URL", "IPv6"]);
+    kinesis("http://127.0.0.1:99999", &["99999", "bad port"]);
+    exits_2(
+        &[
+            "--file",
+            SAMPLE,
+            "--headless",
+            "--metadata",
+            "s3://bucket/hosts.csv",
+            "--s3-endpoint-url",
+            "localhost:9000",
+        ],
+        &["--s3-endpoint-url", "localhost:9000", "not localhost"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("kinetop.toml");
+    std::fs::write(
+        &config,
+        "window = \"1m\"\nendpoint-url = \"http://127.0.0.1:70000\"\n",
+    )
+    .unwrap();
+    exits_2(
+        &[
+            "--kinesis",
+            "web",
+            "--config",
+            config.to_str().unwrap(),
+            "--headless",
+        ],
+        &["kinetop.toml:2:", "endpoint-url", "bad port"],
+    );
+}
+
+#[test]
+fn a_start_time_in_the_future_is_refused() {
+    exits_2(
+        &[
+            "--kinesis",
+            "web",
+            "--from",
+            "2999-01-01T00:00:00Z",
+            "--headless",
+        ],
+        &["--from", "2999-01-01T00:00:00Z is in the future"],
+    );
+}

@@ -89,6 +89,19 @@ impl std::str::FromStr for StartFrom {
 }
 
 impl StartFrom {
+    /// A time in the future has nothing to read yet: an error at start rather than a stream
+    /// that stays silent.
+    pub fn check_not_future(self, now_ms: i64) -> Result<(), String> {
+        match self {
+            StartFrom::Time(ms) if ms > now_ms => Err(format!(
+                "{} is in the future (now {}): nothing has arrived there yet",
+                rfc3339_ms(ms),
+                rfc3339_ms(now_ms)
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// The shard iterator position at wall-clock `now_ms`, with windows `window` wide.
     pub fn position(self, window: Duration, now_ms: i64) -> Position {
         match self {
@@ -101,6 +114,16 @@ impl StartFrom {
             }
         }
     }
+}
+
+fn rfc3339_ms(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| format!("{ms} ms"))
 }
 
 /// Resolves `--from` text (default `window`) at `now_ms`; see [`StartFrom`].
@@ -522,5 +545,20 @@ mod tests {
         );
         let err = parse_from(Some("yesterday"), w, now).unwrap_err();
         assert!(err.contains("RFC 3339"), "{err}");
+    }
+
+    #[test]
+    fn a_start_time_in_the_future_is_refused() {
+        let now = 1_700_000_000_000;
+        assert_eq!(StartFrom::Time(now).check_not_future(now), Ok(()));
+        assert_eq!(StartFrom::Time(now - 1).check_not_future(now), Ok(()));
+        assert_eq!(StartFrom::Latest.check_not_future(now), Ok(()));
+        let err = StartFrom::Time(now + 3_600_000)
+            .check_not_future(now)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            "2023-11-14T23:13:20Z is in the future (now 2023-11-14T22:13:20Z): nothing has arrived there yet"
+        );
     }
 }
