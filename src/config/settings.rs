@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::file::{ConfigError, ConfigFile};
-use crate::aws::{check_endpoint_url, AwsOptions};
+use crate::aws::{check_endpoint_url, AwsOptions, AwsTimeouts};
 use crate::cli::{parse_duration, Cli};
 use crate::enrich::metadata::MetadataLocation;
 use crate::parse::LogFormat;
@@ -144,6 +144,14 @@ impl Settings {
             check_endpoint_url(url).map_err(|e| origin.error(e))?;
             Ok::<_, SettingsError>(Some(url.clone()))
         };
+        let positive = |key: &'static str, text: &Option<String>| match text {
+            None => Ok(None),
+            Some(text) => match parse_duration(text) {
+                Ok(d) if d.is_zero() => Err(in_file(key).error("must be more than 0")),
+                Ok(d) => Ok(Some(d)),
+                Err(e) => Err(in_file(key).error(e)),
+            },
+        };
         let endpoint_url = endpoint(
             "--endpoint-url",
             "endpoint-url",
@@ -175,6 +183,12 @@ impl Settings {
             bell: !(cli.no_bell || file.no_bell.unwrap_or(false)),
             kinesis: cli.kinesis.clone(),
             aws: AwsOptions {
+                timeouts: AwsTimeouts {
+                    connect: positive("aws-connect-timeout", &file.aws_connect_timeout)?
+                        .unwrap_or(AwsTimeouts::DEFAULT_CONNECT),
+                    operation: positive("aws-operation-timeout", &file.aws_operation_timeout)?
+                        .unwrap_or(AwsTimeouts::DEFAULT_OPERATION),
+                },
                 region: or_file(&cli.region, &file.region),
                 profile: or_file(&cli.profile, &file.profile),
                 endpoint_url,

@@ -133,7 +133,10 @@ async fn open_sources(settings: &Settings) -> Result<(Vec<Box<dyn Source>>, Stri
             from: settings.from.position(settings.window, now_ms()),
             consumer: settings.consumer.clone(),
             until_caught_up: settings.until_caught_up,
-            tuning: Tuning::default(),
+            tuning: Tuning {
+                subscription_silence: settings.aws.timeouts.subscription_silence(),
+                ..Tuning::default()
+            },
         };
         let source = KinesisSource::connect(&settings.aws, options)
             .await

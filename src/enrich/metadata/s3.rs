@@ -120,10 +120,28 @@ impl S3MetadataFetcher {
         };
         let etag = out.e_tag().map(str::to_string);
         let last_modified_ms = out.last_modified().and_then(|t| t.to_millis().ok());
-        let body = out.body.collect().await.map_err(|e| S3Error::Unreachable {
-            location: self.location.to_string(),
-            detail: format!("reading the body: {e}"),
-        })?;
+        // The operation timeout ends with the answer's headers; the body has its own.
+        let limit = self
+            .client
+            .config()
+            .timeout_config()
+            .and_then(|t| t.operation_timeout())
+            .unwrap_or(crate::aws::AwsTimeouts::DEFAULT_OPERATION);
+        let body = match tokio::time::timeout(limit, out.body.collect()).await {
+            Ok(Ok(body)) => body,
+            Ok(Err(e)) => {
+                return Err(S3Error::Unreachable {
+                    location: self.location.to_string(),
+                    detail: format!("reading the body: {e}"),
+                })
+            }
+            Err(_) => {
+                return Err(S3Error::Unreachable {
+                    location: self.location.to_string(),
+                    detail: format!("no answer: the body did not come within {limit:?}"),
+                })
+            }
+        };
         Ok(S3Fetch::Changed {
             body: body.into_bytes().to_vec(),
             etag,

@@ -115,7 +115,12 @@ pub async fn subscribe_shard(
                     quiet_in_use_until = Some(Instant::now() + Duration::from_secs(10));
                     break;
                 }
-                event = subscription.next_event() => event,
+                event = tokio::time::timeout(ctx.tuning.subscription_silence, subscription.next_event()) => {
+                    event.unwrap_or_else(|_| Err(ApiError::Network(format!(
+                        "no event on the subscription for {} s",
+                        ctx.tuning.subscription_silence.as_secs()
+                    ))))
+                }
             };
             match event {
                 Ok(Some(mut event)) => {

@@ -27,6 +27,9 @@ pub struct Tuning {
     pub relist_interval: Duration,
     /// Enhanced fan-out subscriptions end after 5 minutes; renew a little before.
     pub subscription_renewal: Duration,
+    /// An open subscription without any event for this long is taken for dead and renewed
+    /// (see [`crate::aws::AwsTimeouts::subscription_silence`]).
+    pub subscription_silence: Duration,
     /// How often the status is published.
     pub status_interval: Duration,
 }
@@ -41,6 +44,7 @@ impl Default for Tuning {
             bytes_per_sec: 2.0 * 1024.0 * 1024.0,
             relist_interval: Duration::from_secs(10),
             subscription_renewal: Duration::from_secs(290),
+            subscription_silence: crate::aws::AwsTimeouts::default().subscription_silence(),
             status_interval: Duration::from_secs(1),
         }
     }

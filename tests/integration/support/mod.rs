@@ -250,6 +250,7 @@ pub fn options(endpoint: &str) -> AwsOptions {
         profile: None,
         endpoint_url: Some(endpoint.to_string()),
         s3_endpoint_url: Some(endpoint.to_string()),
+        ..AwsOptions::default()
     }
 }
 
