@@ -69,12 +69,9 @@ fn run(cli: Cli) -> Result<ExitCode, StartError> {
         runtime.shutdown_background();
         return match end {
             Ok(EngineEnd::Finished(_)) | Ok(EngineEnd::OutputClosed) => {
-                // What was read is written; a source that failed for good still fails the run.
-                let failures = failures.take();
-                for failure in &failures {
-                    eprintln!("kinetop: {failure}");
-                }
-                Ok(if failures.is_empty() {
+                // What was read is written; a source that failed for good (said on standard
+                // error by the run's fault log) still fails the run.
+                Ok(if failures.take().is_empty() {
                     ExitCode::SUCCESS
                 } else {
                     ExitCode::FAILURE

@@ -2,9 +2,13 @@
 //! the AWS CLI does: the standard credential chain (environment, profile, SSO, container,
 //! instance), `--region` / `--profile` overrides, and endpoint URLs for emulators and VPC endpoints.
 
+pub mod backoff;
 mod endpoint;
+pub mod retry;
+mod transport;
 
 pub use endpoint::check_endpoint_url;
+pub use transport::{endpoint_label, one_line, transport_failure, TransportFailure};
 
 use std::time::Duration;
 

@@ -1,4 +1,5 @@
 //! What leaves kinetop besides the screen: the JSON Lines contract and alarm actions.
 
 pub mod actions;
+pub mod fault_log;
 pub mod jsonl;

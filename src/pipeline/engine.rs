@@ -14,6 +14,7 @@ use super::EngineCommand;
 use crate::core::alarms::{AlarmEngine, AlarmsView};
 use crate::core::{Aggregator, WindowConfig, WindowSummary};
 use crate::output::actions::ActionRunner;
+use crate::output::fault_log::FaultLog;
 use crate::output::jsonl::{is_broken_pipe, JsonLinesWriter};
 use crate::pipeline::snapshot::{
     Counters, MalformedSample, MetadataStatus, Snapshot, SourceStatus,
@@ -77,6 +78,8 @@ pub struct Engine {
     rate: RateMeter,
     format_spec: Option<String>,
     clocks: OriginClocks,
+    /// Headless: sources' troubles said on standard error.
+    fault_log: Option<FaultLog>,
 }
 
 impl Engine {
@@ -118,7 +121,13 @@ impl Engine {
             rate: RateMeter::default(),
             format_spec: None,
             clocks: OriginClocks::default(),
+            fault_log: None,
         }
+    }
+
+    /// Says the sources' troubles (and the metadata's) on standard error (headless).
+    pub fn set_fault_log(&mut self, log: FaultLog) {
+        self.fault_log = Some(log);
     }
 
     /// Inputs known before they deliver (the files named on the command line).
@@ -156,6 +165,9 @@ impl Engine {
                     self.dirty = true;
                 }
                 Ok(StageMsg::Status(status)) => {
+                    if let Some(log) = self.fault_log.as_mut() {
+                        log.observe(&status, Instant::now());
+                    }
                     for part in &status.details {
                         self.clocks.expect(&part.name);
                     }
@@ -187,6 +199,9 @@ impl Engine {
             }
             self.handle_commands(&mut out);
             self.publish(&mut out, false);
+            if let Some(log) = self.fault_log.as_mut() {
+                log.tick(Instant::now());
+            }
         }
     }
 
@@ -307,6 +322,9 @@ impl Engine {
     }
 
     fn finish(&mut self, out: &mut Outputs) -> std::io::Result<EngineEnd> {
+        if let Some(log) = self.fault_log.as_mut() {
+            log.flush(Instant::now());
+        }
         if let Some(actions) = self.actions.take() {
             // Commands started by the last windows get a moment to complete before exit.
             let stats = actions.finish_blocking(ACTIONS_GRACE);

@@ -28,6 +28,7 @@ use crate::core::alarms::AlarmEngine;
 use crate::core::WindowConfig;
 use crate::enrich::SharedTable;
 use crate::output::actions::ActionRunner;
+use crate::output::fault_log::FaultLog;
 use crate::output::jsonl::JsonLinesWriter;
 use crate::pipeline::snapshot::{MetadataStatus, Snapshot, SourceStatus};
 use crate::source::{Source, SourceEvent};
@@ -237,6 +238,9 @@ pub fn start(
         engine.set_alarms(alarms, actions);
     }
     let (handle, outputs) = if settings.headless {
+        let mut faults = FaultLog::to_stderr();
+        faults.watch_metadata(metadata.clone());
+        engine.set_fault_log(faults);
         let json = stdout.map(JsonLinesWriter::new);
         let outputs = Outputs {
             json,

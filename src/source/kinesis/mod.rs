@@ -9,7 +9,7 @@
 //! - `poll` / `fanout`: the two ways of reading a shard; `backoff`, `reader`: what they share.
 
 pub mod api;
-pub mod backoff;
+pub use crate::aws::backoff;
 pub mod fanout;
 pub mod faults;
 pub mod poll;
@@ -30,12 +30,13 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use self::api::{ApiError, KinesisApi, Position, ShardInfo, StreamId};
-use self::backoff::{format_delay, Backoff};
+use self::backoff::Backoff;
 pub use self::reader::Tuning;
 use self::reader::{ReadEnd, ReaderContext, ReaderMsg};
 use self::shards::{Lineage, ShardPhase};
 use self::status::{new_cell, ShardCell};
 use super::{Source, SourceEvent, SourceSender};
+use crate::aws::retry::Retries;
 use crate::aws::AwsOptions;
 
 /// How long to wait for a newly registered fan-out consumer to become ACTIVE.
@@ -143,6 +144,9 @@ enum ApiHandle {
 pub struct KinesisSource {
     api: ApiHandle,
     options: KinesisOptions,
+    /// The check at start failed in a way worth retrying: the source reports it and retries
+    /// as soon as it runs, instead of waiting for a second failure to say anything.
+    first_failure: Option<ApiError>,
 }
 
 impl KinesisSource {
@@ -151,6 +155,7 @@ impl KinesisSource {
         KinesisSource {
             api: ApiHandle::Ready(api),
             options,
+            first_failure: None,
         }
     }
 
@@ -159,6 +164,7 @@ impl KinesisSource {
         KinesisSource {
             api: ApiHandle::FromAws(aws),
             options,
+            first_failure: None,
         }
     }
 
@@ -166,22 +172,30 @@ impl KinesisSource {
     /// not exist or may not be read is a start-up error. An unreachable endpoint is not: the
     /// source retries it, showing why, until it answers.
     pub async fn connect(aws: &AwsOptions, options: KinesisOptions) -> Result<Self, String> {
-        let api: Arc<dyn KinesisApi> =
-            Arc::new(sdk::SdkKinesis::new(crate::aws::kinesis_client(aws).await));
-        let source = KinesisSource::new(api.clone(), options);
+        let api: Arc<dyn KinesisApi> = Arc::new(sdk::SdkKinesis::new(
+            crate::aws::kinesis_client(aws).await,
+            aws.endpoint_url.as_deref(),
+        ));
+        let mut source = KinesisSource::new(api.clone(), options);
         source.check(&*api).await?;
         Ok(source)
     }
 
     /// With a given API: fails if the stream is missing or unreadable (see [`Self::connect`]).
-    pub async fn check(&self, api: &dyn KinesisApi) -> Result<(), String> {
+    /// A failure worth retrying is kept, for the source to report and retry when it runs.
+    pub async fn check(&mut self, api: &dyn KinesisApi) -> Result<(), String> {
         let stream = StreamId::parse(&self.options.stream);
         match api.describe_stream(&stream).await {
             Ok(_) => Ok(()),
             Err(e) if e.is_transient() => {
                 tracing::warn!(error = %e, "Kinesis not reachable at start; retrying in the source");
+                self.first_failure = Some(e);
                 Ok(())
             }
+            Err(ApiError::NotFound(detail)) => Err(format!(
+                "Kinesis stream {}: not found ({detail})",
+                stream.name()
+            )),
             Err(e) => Err(format!("Kinesis stream {}: {e}", stream.name())),
         }
     }
@@ -206,9 +220,12 @@ impl Source for KinesisSource {
                 ApiHandle::Ready(api) => api,
                 ApiHandle::FromAws(opts) => Arc::new(sdk::SdkKinesis::new(
                     crate::aws::kinesis_client(&opts).await,
+                    opts.endpoint_url.as_deref(),
                 )),
             };
-            Coordinator::new(api, self.options, out, cancel).run().await
+            let mut coordinator = Coordinator::new(api, self.options, out, cancel);
+            coordinator.first_failure = self.first_failure;
+            coordinator.run().await
         }
         .boxed()
     }
@@ -225,6 +242,8 @@ struct Coordinator {
     note: Option<String>,
     last_total: u64,
     last_status_at: Instant,
+    /// See [`KinesisSource::first_failure`].
+    first_failure: Option<ApiError>,
 }
 
 impl Coordinator {
@@ -251,6 +270,7 @@ impl Coordinator {
             note: None,
             last_total: 0,
             last_status_at: Instant::now(),
+            first_failure: None,
         }
     }
 
@@ -459,14 +479,20 @@ impl Coordinator {
     where
         F: for<'a> Fn(&'a dyn KinesisApi, &'a StreamId) -> BoxFuture<'a, Result<T, ApiError>>,
     {
-        let mut backoff = Backoff::for_kinesis();
+        let mut retries = Retries::new(Backoff::for_kinesis());
+        let mut earlier = self.first_failure.take();
         loop {
-            match f(&*self.ctx.api, &self.ctx.stream).await {
+            let result = match earlier.take() {
+                Some(failure) => Err(failure),
+                None => f(&*self.ctx.api, &self.ctx.stream).await,
+            };
+            match result {
                 Ok(v) => return Ok(Some(v)),
                 Err(e) if e.is_transient() => {
-                    let delay = backoff.next_delay();
+                    let delay = retries.failed();
                     tracing::warn!(call, error = %e, "retrying");
-                    let problem = format!("{call}: {e}; retrying in {}", format_delay(delay));
+                    let what = format!("kinesis: {}", reader::what_failed(None, call, &e));
+                    let problem = retries.text(&what, delay, Instant::now());
                     let status = crate::pipeline::snapshot::SourceStatus {
                         name: format!("kinesis:{}", self.display),
                         problem: Some(problem),

@@ -121,6 +121,35 @@ impl Kinetop {
         }
     }
 
+    /// The standard error lines so far, with how long after the start each came.
+    pub fn stderr_so_far(&self) -> Vec<(Duration, String)> {
+        let lines = self.stderr.lock().unwrap();
+        lines
+            .iter()
+            .map(|(t, l)| (t.duration_since(self.started), l.clone()))
+            .collect()
+    }
+
+    /// Waits until a standard error line satisfies `check`; returns it and when it came.
+    pub fn wait_for_stderr(
+        &self,
+        timeout: Duration,
+        check: impl Fn(&str) -> bool,
+    ) -> (Duration, String) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(found) = self.stderr_so_far().into_iter().find(|(_, l)| check(l)) {
+                return found;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no such line on stderr after {timeout:?}: {:?}",
+                self.stderr_so_far()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Sends `signal` and waits (at most `bound`, then kills) for the end.
     pub fn signal_and_wait(self, signal: i32, bound: Duration) -> Ended {
         // SAFETY: kill(2) on the pid of our own child; no memory is involved.

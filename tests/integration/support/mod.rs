@@ -2,6 +2,7 @@
 //! `scripts/emulators.sh`), SDK clients for them, producers, and a collector of source events.
 
 pub mod binary;
+pub mod loopback;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -499,5 +500,8 @@ pub fn kinesis_options(stream: &str) -> KinesisOptions {
 }
 
 pub async fn sdk_api(endpoint: &str) -> Arc<SdkKinesis> {
-    Arc::new(SdkKinesis::new(kinesis_client(endpoint).await))
+    Arc::new(SdkKinesis::new(
+        kinesis_client(endpoint).await,
+        Some(endpoint),
+    ))
 }
