@@ -42,7 +42,11 @@ where
             } else if io_kind(err) == Some(io::ErrorKind::ConnectionRefused) {
                 transient(format!("connection refused by {endpoint}"))
             } else if failure.is_other() && chain.contains("credential") {
-                Some(TransportFailure::NoCredentials(one_line(&chain, 400)))
+                // Past the SDK's own framing: the provider chain's account of what it tried.
+                let why = chain
+                    .split_once("other: ")
+                    .map_or(chain.as_str(), |(_, why)| why);
+                Some(TransportFailure::NoCredentials(one_line(why, 400)))
             } else {
                 transient(format!(
                     "cannot reach {endpoint} ({})",

@@ -104,3 +104,56 @@ fn a_start_time_in_the_future_is_refused() {
         &["--from", "2999-01-01T00:00:00Z is in the future"],
     );
 }
+
+#[test]
+fn missing_credentials_are_a_start_up_error() {
+    let endpoint = format!(
+        "http://127.0.0.1:{}",
+        crate::support::loopback::closed_port()
+    );
+    let home = tempfile::tempdir().unwrap();
+    let none = home.path().join("none");
+    let ended = Kinetop::start_with(
+        &[
+            "--kinesis",
+            "web",
+            "--endpoint-url",
+            &endpoint,
+            "--headless",
+        ],
+        &[
+            // No key in the environment (these override the harness's test credentials).
+            ("AWS_ACCESS_KEY_ID", ""),
+            ("AWS_SECRET_ACCESS_KEY", ""),
+            ("AWS_CONFIG_FILE", none.to_str().unwrap()),
+        ],
+    )
+    .wait(Duration::from_secs(30));
+    let stderr = ended.stderr_text();
+    assert_eq!(ended.status.code(), Some(2), "{stderr}");
+    assert_eq!(ended.stderr.len(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("kinetop: Kinesis stream web: missing AWS credentials ("),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn access_denied_is_a_start_up_error() {
+    let denied = crate::support::loopback::CannedServer::start(
+        400,
+        "application/x-amz-json-1.1",
+        r#"{"__type":"AccessDeniedException","message":"User: arn:aws:iam::123456789012:user/ops is not authorized to perform: kinesis:DescribeStreamSummary"}"#,
+    );
+    let endpoint = denied.endpoint();
+    exits_2(
+        &[
+            "--kinesis",
+            "web",
+            "--endpoint-url",
+            &endpoint,
+            "--headless",
+        ],
+        &["Kinesis stream web", "access denied", "not authorized"],
+    );
+}

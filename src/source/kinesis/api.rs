@@ -112,7 +112,7 @@ pub enum ApiError {
     #[error("{0}")]
     Network(String),
     /// No credentials could be found to sign with: retrying will not make them appear.
-    #[error("no AWS credentials ({0})")]
+    #[error("missing AWS credentials ({0})")]
     NoCredentials(String),
     #[error("not found: {0}")]
     NotFound(String),

@@ -85,8 +85,8 @@ where
         "UnknownOperationException" | "InvalidAction" | "NotImplemented" => {
             ApiError::Unsupported(detail)
         }
-        "AccessDeniedException"
-        | "InvalidArgumentException"
+        "AccessDeniedException" => ApiError::Fatal(format!("access denied ({detail})")),
+        "InvalidArgumentException"
         | "ValidationException"
         | "UnrecognizedClientException"
         | "InvalidSignatureException"
