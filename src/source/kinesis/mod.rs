@@ -356,6 +356,8 @@ impl Coordinator {
         let mut relist = tokio::time::interval(self.options.tuning.relist_interval);
         relist.reset();
         let mut last_status = Instant::now() - self.options.tuning.status_interval;
+        // Logged once, the first time: the run has read what was there when it started.
+        let mut reached_tip = false;
         let result = loop {
             tokio::select! {
                 _ = self.ctx.cancel.cancelled() => break Ok(()),
@@ -376,6 +378,15 @@ impl Coordinator {
                             start_ready(&mut lineage, &mut self.cells, &mut self.closed);
                         }
                         ReadEnd::Fatal(reason) => break Err(anyhow::anyhow!("Kinesis stream {}: {reason}", self.display)),
+                        ReadEnd::StreamDeleted(detail) => {
+                            tracing::error!(stream = %self.display, %detail, "stream deleted");
+                            self.publish_status().await;
+                            break Err(anyhow::anyhow!(
+                                "stream {} was deleted: reading stopped after {} records ({detail})",
+                                self.display,
+                                self.last_total
+                            ));
+                        }
                         ReadEnd::Cancelled | ReadEnd::FallBack { .. } | ReadEnd::DrainClosed(_) => {}
                     },
                 },
@@ -385,6 +396,11 @@ impl Coordinator {
                 }
                 _ = check.tick() => {
                     let caught_up = self.all_caught_up(&lineage);
+                    if caught_up && !reached_tip {
+                        reached_tip = true;
+                        let records: u64 = self.cells.values().map(|c| status::read(c).records).sum();
+                        tracing::info!(records, "every shard is at its tip");
+                    }
                     if last_status.elapsed() >= self.options.tuning.status_interval {
                         last_status = Instant::now();
                         let idle = self.publish_status().await && caught_up;
@@ -393,7 +409,6 @@ impl Coordinator {
                         }
                     }
                     if self.options.until_caught_up && caught_up {
-                        tracing::info!("every shard is at its tip");
                         // Every shard answered since: nothing is in effect any more.
                         for cell in self.cells.values() {
                             status::update(cell, |r| r.unreported_problem = None);

@@ -141,6 +141,11 @@ pub async fn retry_after(
         update(cell, |r| set_problem(r, text.clone()));
         return Some(ReadEnd::Fatal(text));
     }
+    if let ApiError::NotFound(detail) = &err {
+        if let Some(end) = shard_not_found(ctx, shard, cell, detail).await {
+            return Some(end);
+        }
+    }
     let delay = retries.failed();
     let text = retries.text(&what_failed(Some(shard), call, &err), delay, Instant::now());
     tracing::warn!(shard, call, error = %err, ?delay, "retrying");
@@ -154,4 +159,37 @@ pub async fn retry_after(
     } else {
         Some(ReadEnd::Cancelled)
     }
+}
+
+/// A call on `shard` found nothing: is the stream gone (deleted, being deleted), or only the
+/// shard (past the retention period)? `None`: the stream could not be asked; retry as usual.
+async fn shard_not_found(
+    ctx: &ReaderContext,
+    shard: &str,
+    cell: &ShardCell,
+    detail: &str,
+) -> Option<ReadEnd> {
+    let deleted = match ctx.api.describe_stream(&ctx.stream).await {
+        Err(ApiError::NotFound(_)) => true,
+        Ok(info) if info.status == "DELETING" => true,
+        Ok(_) => false,
+        Err(_) => return None,
+    };
+    if deleted {
+        update(cell, |r| {
+            set_problem(r, "the stream was deleted".to_string());
+            r.state = "stream deleted".into();
+        });
+        return Some(ReadEnd::StreamDeleted(detail.to_string()));
+    }
+    // The stream is there, the shard is not (trimmed after the retention period): nothing
+    // more to read from it.
+    tracing::warn!(shard, %detail, "shard no longer exists; done with it");
+    update(cell, |r| {
+        r.finished = true;
+        r.caught_up = true;
+        r.lag_ms = None;
+        r.state = "gone (past retention)".into();
+    });
+    Some(ReadEnd::Finished(Vec::new()))
 }

@@ -81,6 +81,8 @@ pub enum ReadEnd {
     DrainClosed(super::api::Position),
     /// Retrying cannot help (access denied, invalid argument).
     Fatal(String),
+    /// The stream itself is gone (deleted, or being deleted): nothing more will come.
+    StreamDeleted(String),
 }
 
 /// Messages from readers to the coordinator.
