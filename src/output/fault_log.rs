@@ -44,8 +44,6 @@ pub struct FaultLog {
 impl FaultLog {
     /// At most one line per source this often.
     pub const MIN_GAP: Duration = Duration::from_secs(10);
-    /// The metadata's name among the sources.
-    const METADATA: &'static str = "metadata";
 
     pub fn new(out: Box<dyn Write + Send>) -> Self {
         FaultLog {
@@ -70,6 +68,13 @@ impl FaultLog {
         self.observe_problem(&status.name, status.problem.as_deref(), now);
     }
 
+    /// The metadata file's state: `error` as the refresher or loader says it (starting with
+    /// the path or `s3://` URL).
+    pub fn observe_metadata(&mut self, origin: &str, error: Option<&str>, now: Instant) {
+        let problem = error.map(|e| format!("metadata {e}"));
+        self.observe_problem(&format!("metadata {origin}"), problem.as_deref(), now);
+    }
+
     fn observe_problem(&mut self, source: &str, problem: Option<&str>, now: Instant) {
         let said = self.sources.entry(source.to_string()).or_default();
         match problem {
@@ -87,8 +92,11 @@ impl FaultLog {
     pub fn tick(&mut self, now: Instant) {
         if let Some(metadata) = self.metadata.as_mut() {
             if metadata.has_changed().unwrap_or(false) {
-                let error = metadata.borrow_and_update().error.clone();
-                self.observe_problem(Self::METADATA, error.as_deref(), now);
+                let status = metadata.borrow_and_update();
+                let origin = status.origin.clone().unwrap_or_default();
+                let error = status.error.clone();
+                drop(status);
+                self.observe_metadata(&origin, error.as_deref(), now);
             }
         }
         let due: Vec<String> = self
@@ -281,12 +289,18 @@ mod tests {
         let t0 = Instant::now();
         log.tick(t0);
         assert!(out.lines().is_empty());
-        tx.send_modify(|s| s.error = Some("metadata s3://b/hosts.csv: access denied".into()));
+        tx.send_modify(|s| {
+            s.origin = Some("s3://b/hosts.csv".into());
+            s.error = Some("s3://b/hosts.csv: access denied".into());
+        });
         log.tick(t0 + Duration::from_millis(100));
         assert_eq!(out.lines(), ["metadata s3://b/hosts.csv: access denied"]);
         tx.send_modify(|s| s.error = None);
         log.flush(t0 + Duration::from_secs(30));
-        assert_eq!(out.lines()[1], "metadata: recovered after 30 s");
+        assert_eq!(
+            out.lines()[1],
+            "metadata s3://b/hosts.csv: recovered after 30 s"
+        );
     }
 
     #[test]

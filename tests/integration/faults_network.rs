@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use crate::support::binary::Kinetop;
 use crate::support::loopback::{closed_port, HungServer};
+use crate::support::{s3_client, Emulator};
+
+const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/apache_logs");
 
 /// A config file with short AWS timeouts, so that a hang is noticed in a second.
 fn short_timeouts(dir: &tempfile::TempDir) -> String {
@@ -73,4 +76,91 @@ fn a_closed_port_is_said_as_refused_and_retried() {
     let ended = run.signal_and_wait(libc::SIGTERM, Duration::from_secs(10));
     assert!(ended.took < Duration::from_secs(1), "took {:?}", ended.took);
     assert_eq!(ended.summary()["source"], "kinesis:web");
+}
+
+#[test]
+fn s3_metadata_that_never_answers_at_start_is_said_and_sigint_ends_the_wait() {
+    let hung = HungServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = short_timeouts(&dir);
+    let endpoint = hung.endpoint();
+    let run = Kinetop::start(&[
+        "--file",
+        SAMPLE,
+        "--metadata",
+        "s3://ops/hosts.csv",
+        "--s3-endpoint-url",
+        &endpoint,
+        "--config",
+        &config,
+        "--headless",
+    ]);
+    let expected = format!("metadata s3://ops/hosts.csv: no answer from {endpoint}: retrying in ");
+    let (when, _) = run.wait_for_stderr(Duration::from_secs(15), |l| l.starts_with(&expected));
+    assert!(when < Duration::from_secs(10), "said after {when:?}");
+    let ended = run.signal_and_wait(libc::SIGINT, Duration::from_secs(10));
+    assert!(ended.took < Duration::from_secs(1), "took {:?}", ended.took);
+    assert_eq!(ended.status.code(), Some(130), "{}", ended.stderr_text());
+    assert!(ended.stdout.is_empty());
+    assert!(
+        ended
+            .stderr_text()
+            .ends_with("kinetop: stopped by a signal before the input was opened"),
+        "{}",
+        ended.stderr_text()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_metadata_coming_up_after_the_start_is_loaded_and_the_run_goes_on() {
+    let mut moto = Emulator::moto();
+    moto.stop();
+    let endpoint = moto.endpoint();
+    let run = Kinetop::start(&[
+        "--file",
+        SAMPLE,
+        "--metadata",
+        "s3://ops/hosts.csv",
+        "--s3-endpoint-url",
+        &endpoint,
+        "--headless",
+    ]);
+    let refused = format!("metadata s3://ops/hosts.csv: connection refused by {endpoint}: ");
+    let run = tokio::task::spawn_blocking(move || {
+        run.wait_for_stderr(Duration::from_secs(15), |l| l.starts_with(&refused));
+        run
+    })
+    .await
+    .unwrap();
+    moto.restart();
+    let client = s3_client(&endpoint).await;
+    client.create_bucket().bucket("ops").send().await.unwrap();
+    client
+        .put_object()
+        .bucket("ops")
+        .key("hosts.csv")
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(
+            b"host,application\n83.149.9.216,kibana-demo\n",
+        ))
+        .send()
+        .await
+        .unwrap();
+    let ended = tokio::task::spawn_blocking(move || run.wait(Duration::from_secs(90)))
+        .await
+        .unwrap();
+    assert!(ended.status.success(), "{}", ended.stderr_text());
+    assert!(
+        ended.stderr[1].starts_with("metadata s3://ops/hosts.csv: recovered after "),
+        "{:?}",
+        ended.stderr
+    );
+    // Loaded before the first line: the caller is mapped.
+    let apps: Vec<String> = ended
+        .json()
+        .iter()
+        .filter(|l| l["type"] == "window")
+        .map(|l| l["application"].as_str().unwrap().to_string())
+        .collect();
+    assert!(apps.iter().any(|a| a == "kibana-demo"), "{apps:?}");
+    assert_eq!(ended.summary()["lines"], 10_000);
 }
