@@ -88,6 +88,7 @@ fn run(cli: Cli) -> Result<ExitCode, StartError> {
     };
     let result = runtime.block_on(kinetop::ui::terminal::run(handle, options));
     running.cancel.cancel();
+    running.stop_actions();
     runtime.shutdown_background();
     match result {
         Ok(()) => Ok(ExitCode::SUCCESS),

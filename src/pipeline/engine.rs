@@ -325,13 +325,20 @@ impl Engine {
         if let Some(log) = self.fault_log.as_mut() {
             log.flush(Instant::now());
         }
-        if let Some(actions) = self.actions.take() {
-            // Commands started by the last windows get a moment to complete before exit.
-            let stats = actions.finish_blocking(ACTIONS_GRACE);
+        // Commands started by the last windows get a moment to complete before exit (none
+        // when a signal stopped the run; see `ActionRunner::finish`).
+        let actions = self
+            .actions
+            .take()
+            .map(|actions| actions.finish_blocking(ACTIONS_GRACE));
+        if let Some(stats) = actions {
             tracing::info!(?stats, "alarm actions finished");
         }
         if let Some(json) = out.json.as_mut() {
             let mut extra = serde_json::Map::new();
+            if let Some(stats) = actions {
+                extra.insert("actions_dropped".into(), stats.dropped.into());
+            }
             extra.insert("bad_records".into(), self.counters.bad_records.into());
             extra.insert("source".into(), self.source_name.clone().into());
             if let Some(spec) = &self.format_spec {
@@ -434,6 +441,7 @@ impl Engine {
             source: self.source_status(),
             metadata: out.metadata.borrow_and_update().clone(),
             alarms: self.alarms_view.clone(),
+            actions: self.actions.as_ref().map(ActionRunner::stats),
             finished: self.finished,
         };
         let _ = tx.send(Arc::new(snapshot));

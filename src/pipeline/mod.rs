@@ -27,7 +27,7 @@ use crate::config::Settings;
 use crate::core::alarms::AlarmEngine;
 use crate::core::WindowConfig;
 use crate::enrich::SharedTable;
-use crate::output::actions::ActionRunner;
+use crate::output::actions::{ActionRunner, ActionsExit, APPENDS_AT_EXIT};
 use crate::output::fault_log::FaultLog;
 use crate::output::jsonl::JsonLinesWriter;
 use crate::pipeline::snapshot::{MetadataStatus, Snapshot, SourceStatus};
@@ -81,6 +81,8 @@ pub struct Running {
     stage1: JoinHandle<()>,
     pub handle: Option<PipelineHandle>,
     failures: SourceFailures,
+    /// Kills what alarm actions left running, at the latest when this is dropped.
+    actions_exit: Option<ActionsExit>,
 }
 
 /// Sources that stopped for good (a stream deleted mid-run): their messages, in order.
@@ -121,6 +123,14 @@ impl Running {
             let _ = self.stage1.join();
         }
         end
+    }
+
+    /// Ends alarm actions now (the TUI quits): appends still waiting get a moment, then every
+    /// command's process group is killed. Call before the runtime shuts down.
+    pub fn stop_actions(&mut self) {
+        if let Some(exit) = self.actions_exit.as_mut() {
+            exit.now(APPENDS_AT_EXIT);
+        }
     }
 
     /// Where sources that fail for good are recorded (read it after [`Running::join`]).
@@ -234,7 +244,12 @@ pub fn start(
     let mut engine = Engine::new(&base, &widths, primary, source_name.clone());
     engine.set_format_spec(format.as_ref().map(|f| f.spec().to_string()));
     engine.expect_origins(&origins);
-    if let Some((alarms, actions)) = alarms {
+    let mut actions_exit = None;
+    if let Some((alarms, mut actions)) = alarms {
+        if let Some(actions) = actions.as_mut() {
+            actions.stop_quickly_on(cancel.clone());
+            actions_exit = Some(actions.exit_handle());
+        }
         engine.set_alarms(alarms, actions);
     }
     let (handle, outputs) = if settings.headless {
@@ -279,6 +294,7 @@ pub fn start(
         stage1,
         handle,
         failures,
+        actions_exit,
     })
 }
 
@@ -330,6 +346,7 @@ fn empty_snapshot(source_name: &str, metadata: MetadataStatus, width: i64) -> Sn
         },
         metadata,
         alarms: Default::default(),
+        actions: None,
         finished: false,
     }
 }

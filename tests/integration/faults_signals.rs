@@ -133,3 +133,135 @@ fn peak_rss_kib(pid: i32) -> u64 {
         .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
         .expect("VmHWM in /proc/PID/status")
 }
+
+/// The issue's case through the binary: nine applications go into ALARM in one window; one's
+/// command is slow (`sleep 30`, with a background child). Every append and every other command
+/// is done within seconds; SIGTERM then ends the run at once, the slow command's whole process
+/// group is killed, and the summary counts what was dropped (nothing).
+#[test]
+fn a_slow_action_holds_back_no_append_and_no_other_alarm_and_dies_with_the_run() {
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let apps: Vec<String> = (0..8)
+        .map(|i| format!("app-{i}"))
+        .chain(["slow".to_string()])
+        .collect();
+    let mut metadata = String::from("host,application\n");
+    let mut log = String::new();
+    for (i, app) in apps.iter().enumerate() {
+        writeln!(metadata, "10.0.0.{},{app}", i + 1).unwrap();
+        // Minute 1: half 503s; minute 5: one request, so that minute 1's window is final.
+        for (minute, status) in [(1, 503), (1, 200), (5, 200)] {
+            writeln!(
+                log,
+                "10.0.0.{} - - [20/Jan/2017:10:0{minute}:10 +0000] \"GET / HTTP/1.1\" {status} 1 \"-\" \"t\"",
+                i + 1
+            )
+            .unwrap();
+        }
+    }
+    let done = dir.path().join("done");
+    std::fs::create_dir(&done).unwrap();
+    let appends = dir.path().join("alarms.jsonl");
+    let slow_pid = dir.path().join("slow.pid");
+    let config = format!(
+        r#"
+lateness = "0s"
+[[alarm]]
+name = "5xx"
+application = "*"
+metric = "error-rate-5xx"
+comparison = ">"
+threshold = 0.1
+evaluation-periods = 1
+on-alarm = {{ command = "if [ \"$KINETOP_APPLICATION\" = slow ]; then sleep 30 & echo $! > '{pid}'; wait; else touch '{done}'/\"$KINETOP_APPLICATION\"; fi", timeout = "60s", append = "{appends}" }}
+"#,
+        pid = slow_pid.display(),
+        done = done.display(),
+        appends = appends.display(),
+    );
+    let (log_path, meta_path, cfg_path) = (
+        dir.path().join("access.log"),
+        dir.path().join("hosts.csv"),
+        dir.path().join("kinetop.toml"),
+    );
+    std::fs::write(&log_path, log).unwrap();
+    std::fs::write(&meta_path, metadata).unwrap();
+    std::fs::write(&cfg_path, config).unwrap();
+    let run = Kinetop::start(&[
+        "--file",
+        log_path.to_str().unwrap(),
+        "--follow",
+        "--metadata",
+        meta_path.to_str().unwrap(),
+        "--config",
+        cfg_path.to_str().unwrap(),
+        "--window",
+        "1m",
+        "--format",
+        "combined",
+        "--headless",
+    ]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let lines = |path: &std::path::Path| {
+        std::fs::read_to_string(path)
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+    };
+    while lines(&appends) < 9 || std::fs::read_dir(&done).unwrap().count() < 8 || !slow_pid.exists()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "appends {}, commands done {}: {:?}",
+            lines(&appends),
+            std::fs::read_dir(&done).unwrap().count(),
+            run.stderr_so_far()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let grandchild: i32 = std::fs::read_to_string(&slow_pid)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // SAFETY: signal 0 only checks that the process exists.
+    assert_eq!(
+        unsafe { libc::kill(grandchild, 0) },
+        0,
+        "the slow command runs"
+    );
+
+    let ended = run.signal_and_wait(libc::SIGTERM, Duration::from_secs(10));
+    assert!(ended.took < STOP_WITHIN, "took {:?}", ended.took);
+    assert!(
+        ended.status.success(),
+        "{:?} {}",
+        ended.status,
+        ended.stderr_text()
+    );
+    let summary = ended.summary();
+    assert_eq!(summary["actions_dropped"], 0, "{summary}");
+    let alarms = ended
+        .json()
+        .iter()
+        .filter(|l| l["type"] == "alarm" && l["state"] == "ALARM")
+        .count();
+    assert_eq!(alarms, 9);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    // SAFETY: as above.
+    while unsafe { libc::kill(grandchild, 0) } == 0 && !is_zombie(grandchild) {
+        assert!(
+            Instant::now() < deadline,
+            "the slow command's child {grandchild} outlived kinetop"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn is_zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit(')').next().map(|r| r.trim().starts_with('Z')))
+        .unwrap_or(true)
+}

@@ -593,7 +593,26 @@ fn alarm_table(snapshot: &Snapshot, ui: &UiState, filter: &str) -> AlarmTable {
     } else {
         None
     };
-    AlarmTable { rows, empty }
+    let actions = snapshot.actions.map(|a| {
+        let tone = if a.dropped > 0 || a.failed > 0 || a.timed_out > 0 {
+            Tone::Bad
+        } else {
+            Tone::Dim
+        };
+        let text = format!(
+            "actions: {} done · {} failed · {} timed out · {} dropped",
+            format::grouped(a.succeeded),
+            format::grouped(a.failed),
+            format::grouped(a.timed_out),
+            format::grouped(a.dropped),
+        );
+        (text, tone)
+    });
+    AlarmTable {
+        rows,
+        empty,
+        actions,
+    }
 }
 
 fn caller_row(c: &CallerSummary) -> CallerRow {

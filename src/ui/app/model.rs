@@ -325,6 +325,9 @@ pub struct AlarmRow {
 pub struct AlarmTable {
     pub rows: Vec<AlarmRow>,
     pub empty: Option<String>,
+    /// What became of alarm actions (done, failed, dropped…), when rules have actions: one line
+    /// below the table, in trouble's tone when any were dropped or failed.
+    pub actions: Option<(String, Tone)>,
 }
 
 impl ViewModel {
