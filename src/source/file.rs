@@ -65,6 +65,10 @@ pub struct FileSource {
     options: FileOptions,
     /// The handle opened by [`FileSource::open`], so the file checked is the file read.
     opened: Option<File>,
+    /// A FIFO's read end opened without waiting (to check access at start), held until the
+    /// reader thread's own blocking open returns: a writer that comes meanwhile finds a reader
+    /// instead of a broken pipe.
+    fifo_guard: Option<File>,
 }
 
 impl FileSource {
@@ -88,6 +92,7 @@ impl FileSource {
                 origin: Self::origin_of(path),
                 options: FileOptions::default(),
                 opened: None,
+                fifo_guard: None,
             });
         }
         let fail = |error| FileOpenError {
@@ -97,13 +102,14 @@ impl FileSource {
         if is_fifo(path) {
             // Opening a FIFO for reading waits for a writer: done by the reader thread, so that
             // start-up (and a signal meanwhile) is not held up. Checked for access now.
-            check_fifo_readable(path).map_err(fail)?;
+            let guard = open_fifo_without_waiting(path).map_err(fail)?;
             return Ok(FileSource {
                 input: Input::Path(path.to_path_buf()),
                 follow,
                 origin: Self::origin_of(path),
                 options: FileOptions::default(),
                 opened: None,
+                fifo_guard: Some(guard),
             });
         }
         let opened = match File::open(path) {
@@ -122,6 +128,7 @@ impl FileSource {
             origin: Self::origin_of(path),
             options: FileOptions::default(),
             opened,
+            fifo_guard: None,
         })
     }
 
@@ -163,6 +170,7 @@ impl FileSource {
                             .with_context(|| format!("cannot read {}", path.display()))?
                     }
                 };
+                self.fifo_guard = None;
                 tracing::info!(path = %path.display(), "reading");
                 reader
                     .read_to_end(&mut file)
@@ -468,20 +476,19 @@ fn is_fifo(_path: &Path) -> bool {
     false
 }
 
-/// Opens the FIFO without waiting for a writer (`O_NONBLOCK`), to see that it may be read.
+/// Opens the FIFO's read end without waiting for a writer (`O_NONBLOCK`): it may be read.
 #[cfg(unix)]
-fn check_fifo_readable(path: &Path) -> io::Result<()> {
+fn open_fifo_without_waiting(path: &Path) -> io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(path)
-        .map(drop)
 }
 
 #[cfg(not(unix))]
-fn check_fifo_readable(_path: &Path) -> io::Result<()> {
-    Ok(())
+fn open_fifo_without_waiting(path: &Path) -> io::Result<File> {
+    File::open(path)
 }
 
 fn wall_clock_ms() -> i64 {

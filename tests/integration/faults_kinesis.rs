@@ -86,3 +86,103 @@ async fn a_stream_deleted_mid_run_is_said_and_the_run_ends_non_zero_after_flushi
         .sum();
     assert_eq!(requests + summary["late"].as_u64().unwrap(), 300);
 }
+
+/// Enhanced fan-out through a proxy in front of kinesis-local: subscriptions cut mid-stream
+/// (twice, while records flow) and the endpoint taken away and brought back. Every record is
+/// read exactly once, and the outage is said with the endpoint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enhanced_fan_out_survives_cut_subscriptions_and_an_endpoint_restart_exactly() {
+    use crate::support::loopback::Proxy;
+    use kinetop::source::kinesis::KinesisSource;
+
+    let emu = Emulator::kinesis_local();
+    let client = kinesis_client(&emu.endpoint()).await;
+    let stream = unique("efo-faults");
+    create_stream(&client, &stream, 2).await;
+    let mut expected = tagged("first", 100);
+    put_records(&client, &stream, expected.clone()).await;
+
+    let mut proxy = Proxy::new(emu.port);
+    let mut options = kinesis_options(&stream);
+    options.consumer = Some(unique("kinetop"));
+    options.tuning.subscription_silence = Duration::from_secs(10);
+    let mut running = Running::start(KinesisSource::new(
+        sdk_api(&proxy.endpoint()).await,
+        options,
+    ));
+    assert!(
+        running
+            .wait_for(Duration::from_secs(60), |c| c.records.len() >= 100)
+            .await,
+        "fan-out read {} of 100",
+        running.got.records.len()
+    );
+
+    // Cut every subscription while records are being written.
+    for round in 0..2 {
+        let batch = tagged(&format!("cut{round}"), 60);
+        expected.extend(batch.clone());
+        let (first, second) = batch.split_at(30);
+        put_records(&client, &stream, first.to_vec()).await;
+        proxy.cut();
+        put_records(&client, &stream, second.to_vec()).await;
+        let total = expected.len();
+        assert!(
+            running
+                .wait_for(Duration::from_secs(60), |c| c.records.len() >= total)
+                .await,
+            "after cut {round}: {} of {total}",
+            running.got.records.len()
+        );
+    }
+
+    // The endpoint goes away; records keep arriving at the stream meanwhile.
+    proxy.stop();
+    let refused = format!("connection refused by {}", proxy.endpoint());
+    let during = tagged("down", 80);
+    expected.extend(during.clone());
+    put_records(&client, &stream, during).await;
+    assert!(
+        running
+            .wait_for(Duration::from_secs(60), |c| c.problems().iter().any(
+                |p| p.starts_with(&format!("kinesis: {refused}: retrying in "))
+            ))
+            .await,
+        "the outage is said: {:?}",
+        running.got.problems()
+    );
+    proxy.start();
+    let after = tagged("after", 40);
+    expected.extend(after.clone());
+    put_records(&client, &stream, after).await;
+    let total = expected.len();
+    assert!(
+        running
+            .wait_for(Duration::from_secs(90), |c| c.records.len() >= total)
+            .await,
+        "after the restart: {} of {total}",
+        running.got.records.len()
+    );
+    assert!(
+        running
+            .wait_for(Duration::from_secs(30), |c| c
+                .last_status()
+                .is_some_and(|s| s.problem.is_none()))
+            .await,
+        "recovered: {:?}",
+        running.got.last_status()
+    );
+    running.settle(Duration::from_secs(2)).await;
+    let (got, result) = running.stop().await;
+    result.unwrap();
+    got.assert_exactly(&expected);
+    got.assert_no_duplicates();
+    // Read by fan-out throughout: never fell back to polling.
+    assert!(
+        got.statuses.iter().all(|s| s
+            .problem
+            .as_deref()
+            .is_none_or(|p| !p.contains("polling GetRecords instead"))),
+        "fell back to polling"
+    );
+}

@@ -144,3 +144,106 @@ fn answer(mut conn: TcpStream, status: u16, content_type: &str, body: &str) {
         body.len()
     );
 }
+
+/// A TCP proxy on loopback in front of an emulator: [`Proxy::cut`] severs every open connection
+/// (a subscription cut mid-stream), [`Proxy::stop`] and [`Proxy::start`] take the endpoint
+/// away and bring it back on the same port (an endpoint restart, while the emulator behind keeps
+/// its streams).
+pub struct Proxy {
+    pub port: u16,
+    upstream: u16,
+    open: Arc<std::sync::Mutex<Vec<TcpStream>>>,
+    accepting: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
+}
+
+impl Proxy {
+    pub fn new(upstream: u16) -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut proxy = Proxy {
+            port,
+            upstream,
+            open: Default::default(),
+            accepting: None,
+        };
+        proxy.start();
+        proxy
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Listens (again) on its port.
+    pub fn start(&mut self) {
+        assert!(self.accepting.is_none(), "already listening");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let listener = loop {
+            match TcpListener::bind(("127.0.0.1", self.port)) {
+                Ok(l) => break l,
+                Err(e) if std::time::Instant::now() < deadline => {
+                    let _ = e;
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(e) => panic!("proxy cannot listen on {} again: {e}", self.port),
+            }
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let (upstream, open) = (self.upstream, self.open.clone());
+        let thread = std::thread::spawn(move || {
+            for client in listener.incoming() {
+                if stopping.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(client) = client else { continue };
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                    continue;
+                };
+                {
+                    let mut open = open.lock().unwrap();
+                    open.push(client.try_clone().unwrap());
+                    open.push(server.try_clone().unwrap());
+                }
+                pipe(client.try_clone().unwrap(), server.try_clone().unwrap());
+                pipe(server, client);
+            }
+        });
+        self.accepting = Some((stop, thread));
+    }
+
+    /// Severs every connection open now; new ones are accepted as before.
+    pub fn cut(&self) {
+        for conn in self.open.lock().unwrap().drain(..) {
+            let _ = conn.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    /// Severs everything and stops listening: connections are refused until [`Proxy::start`].
+    pub fn stop(&mut self) {
+        if let Some((stop, thread)) = self.accepting.take() {
+            stop.store(true, Ordering::SeqCst);
+            let _ = TcpStream::connect(("127.0.0.1", self.port));
+            let _ = thread.join();
+        }
+        self.cut();
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Copies `from` to `to` until either end closes.
+fn pipe(mut from: TcpStream, mut to: TcpStream) {
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut from, &mut to);
+        let _ = to.shutdown(std::net::Shutdown::Both);
+        let _ = from.shutdown(std::net::Shutdown::Both);
+    });
+}
