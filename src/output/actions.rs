@@ -15,9 +15,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
-use crate::core::alarms::{
-    rfc3339, ActionCommand, AlarmAction, AlarmRule, AlarmState, AlarmTransition,
-};
+use super::lines::{rfc3339, AlarmLine};
+use crate::core::alarms::{ActionCommand, AlarmAction, AlarmRule, AlarmState, AlarmTransition};
 
 /// How much of a failed command's standard error is kept for the log.
 const STDERR_KEPT: usize = 2048;
@@ -159,7 +158,8 @@ impl ActionRunner {
         let (Some(action), Some(queue)) = (action, &self.queue) else {
             return;
         };
-        let mut line = transition.to_json_with_rule(rule).to_string();
+        let mut line =
+            serde_json::to_string(&AlarmLine::with_rule(transition, rule)).unwrap_or_default();
         line.push('\n');
         let job = Job {
             key,
@@ -377,7 +377,7 @@ async fn read_some(mut stderr: tokio::process::ChildStderr) -> String {
         .read_to_end(&mut kept)
         .await;
     let _ = tokio::io::copy(&mut stderr, &mut tokio::io::sink()).await;
-    crate::ui::sanitize::bytes_for_display(&kept, STDERR_KEPT)
+    crate::output::sanitize::bytes_for_display(&kept, STDERR_KEPT)
 }
 
 /// SIGKILL to the whole process group of a command started with `process_group(0)`.

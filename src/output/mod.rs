@@ -2,3 +2,8 @@
 
 pub mod actions;
 pub mod jsonl;
+pub mod lines;
+pub mod sanitize;
+
+#[cfg(test)]
+mod tests;

@@ -15,6 +15,7 @@ use crate::core::alarms::{AlarmEngine, AlarmsView};
 use crate::core::{Aggregator, WindowConfig, WindowSummary};
 use crate::output::actions::ActionRunner;
 use crate::output::jsonl::{is_broken_pipe, JsonLinesWriter};
+use crate::output::lines::{AlarmLine, SummaryLine};
 use crate::pipeline::snapshot::{
     Counters, MalformedSample, MetadataStatus, Snapshot, SourceStatus,
 };
@@ -297,7 +298,7 @@ impl Engine {
                 actions.on_transition(&transition);
             }
             if let Some(json) = out.json.as_mut() {
-                json.write_value(&transition.to_json())?;
+                json.write(&AlarmLine::new(&transition))?;
             }
         }
         self.alarms_view = Arc::new(alarms.view());
@@ -311,23 +312,13 @@ impl Engine {
             tracing::info!(?stats, "alarm actions finished");
         }
         if let Some(json) = out.json.as_mut() {
-            let mut extra = serde_json::Map::new();
-            extra.insert("bad_records".into(), self.counters.bad_records.into());
-            extra.insert("source".into(), self.source_name.clone().into());
-            if let Some(spec) = &self.format_spec {
-                extra.insert("format".into(), spec.clone().into());
-            }
             let status = self.source_status();
-            if let Some(lag) = status.lag_ms {
-                extra.insert("lag_ms".into(), lag.into());
-            }
-            if status.parts > 0 && self.source_name.starts_with("kinesis") {
-                extra.insert("shards".into(), status.parts.into());
-            }
-            if let Err(e) = json
-                .write_summary(&self.counters, extra)
-                .and_then(|_| json.flush())
-            {
+            let mut line = SummaryLine::new(&self.counters, &self.source_name);
+            line.format = self.format_spec.as_deref();
+            line.lag_ms = status.lag_ms;
+            line.shards = (status.parts > 0 && self.source_name.starts_with("kinesis"))
+                .then_some(status.parts);
+            if let Err(e) = json.write(&line).and_then(|_| json.flush()) {
                 return closed_or(e).map(|end| end.unwrap_or(EngineEnd::OutputClosed));
             }
         }

@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use crate::decode::{self, LineFormat};
 use crate::enrich::{AppId, MetadataTable, SharedTable};
+use crate::output::sanitize;
 use crate::parse::{LogFormat, LogLine, Preset};
 use crate::pipeline::snapshot::MalformedSample;
 use crate::source::{Payload, RawBatch};
-use crate::ui::sanitize;
 
 /// How many malformed samples one batch keeps: the sample is for people, the count is exact.
 const SAMPLES_PER_BATCH: usize = 8;

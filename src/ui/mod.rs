@@ -1,6 +1,5 @@
-//! The terminal UI: the terminal guard and event loop, app state, view models, views, sanitizing.
+//! The terminal UI: the terminal guard and event loop, app state, view models and views.
 
 pub mod app;
-pub mod sanitize;
 pub mod terminal;
 pub mod view;

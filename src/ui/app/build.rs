@@ -874,7 +874,7 @@ fn malformed(snapshot: &Snapshot) -> MalformedView {
             .map(|m| MalformedRow {
                 origin: safe(&m.origin),
                 reason: safe(&m.reason),
-                text: crate::ui::sanitize::for_display(&m.text, 4 * MAX_TEXT).into_owned(),
+                text: crate::output::sanitize::for_display(&m.text, 4 * MAX_TEXT).into_owned(),
             })
             .collect(),
     }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use crate::core::alarms::AlarmState;
 use crate::core::{LatencySummary, WindowSummary};
+use crate::output::sanitize::for_display;
 use crate::pipeline::snapshot::Snapshot;
-use crate::ui::sanitize::for_display;
 
 use super::format;
 use super::state::{AlarmKey, Column, Sort};
