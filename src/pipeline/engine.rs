@@ -395,7 +395,7 @@ impl Engine {
         let selected = &self.aggregators[self.selected];
         let snapshot = Snapshot {
             seq: self.seq,
-            taken_at_ms: now_ms(),
+            taken_at_ms: crate::clock::now_ms(),
             width_secs: selected.config().width_secs,
             windows: windows_until_now(selected),
             watermark: selected.newest_event().max(selected.watermark()),
@@ -455,13 +455,6 @@ pub fn merge_statuses<'a>(name: &str, all: impl Iterator<Item = &'a SourceStatus
         merged.details.extend(s.details.iter().cloned());
     }
     merged
-}
-
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// Events per second over the last few seconds (a ring of one-second buckets).

@@ -10,7 +10,7 @@ mod parse_stage;
 pub mod snapshot;
 pub mod startup;
 
-pub use engine::{merge_statuses, now_ms, EngineEnd};
+pub use engine::{merge_statuses, EngineEnd};
 pub use error::StartError;
 pub use parse_stage::{LineParser, ParsedBatch};
 
@@ -233,7 +233,7 @@ pub fn start(
 fn empty_snapshot(source_name: &str, metadata: MetadataStatus, width: i64) -> Snapshot {
     Snapshot {
         seq: 0,
-        taken_at_ms: now_ms(),
+        taken_at_ms: crate::clock::now_ms(),
         width_secs: width,
         windows: Vec::new(),
         watermark: None,

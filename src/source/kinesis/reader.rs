@@ -109,7 +109,7 @@ impl ReaderContext {
         let batch = RawBatch {
             origin: origin.clone(),
             first_line: 0,
-            received_ms: now_ms(),
+            received_ms: crate::clock::now_ms(),
             payload: Payload::Records(
                 records
                     .into_iter()
@@ -149,13 +149,6 @@ pub fn pinned_latest(position: Position, opened_ms: i64) -> Position {
         Position::Latest => Position::AtTimestamp(opened_ms - LATEST_CLOCK_MARGIN_MS),
         other => other,
     }
-}
-
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// The status line for a retried failure.
