@@ -7,10 +7,11 @@
 mod engine;
 mod error;
 mod parse_stage;
+pub mod sink;
 pub mod snapshot;
 pub mod startup;
 
-pub use engine::{merge_statuses, EngineEnd};
+pub use engine::EngineEnd;
 pub use error::StartError;
 pub use parse_stage::{LineParser, ParsedBatch};
 
@@ -26,10 +27,10 @@ use crate::core::alarms::AlarmEngine;
 use crate::core::WindowConfig;
 use crate::enrich::SharedTable;
 use crate::output::actions::ActionRunner;
-use crate::output::jsonl::JsonLinesWriter;
 use crate::pipeline::snapshot::{MetadataStatus, Snapshot, SourceStatus};
 use crate::source::{Source, SourceEvent};
-use engine::{Engine, Outputs, StageMsg};
+use engine::{Engine, EngineInputs, StageMsg};
+use sink::{JsonLinesSink, SnapshotSink};
 
 /// Source events (a file chunk of 512 KiB, a GetRecords page of up to 10 MB) waiting for the
 /// parse stage. Reading is much faster than parsing, so a short queue keeps both cores busy;
@@ -183,44 +184,46 @@ pub fn start(
         })
         .map_err(StartError::io("cannot start a thread"))?;
 
-    let mut engine = Engine::new(&base, &widths, primary, source_name.clone());
+    let (commands, handle) = if settings.headless {
+        (None, None)
+    } else {
+        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+        (Some(cmd_rx), Some(cmd_tx))
+    };
+    let inputs = EngineInputs {
+        commands,
+        metadata: metadata.clone(),
+    };
+    let mut engine = Engine::new(&base, &widths, primary, source_name.clone(), inputs);
     engine.set_format_spec(format.as_ref().map(|f| f.spec().to_string()));
-    engine.expect_origins(&origins);
+    engine.wait_for_origins(&origins);
     if let Some((alarms, actions)) = alarms {
         engine.set_alarms(alarms, actions);
     }
-    let (handle, outputs) = if settings.headless {
-        let json = stdout.map(JsonLinesWriter::new);
-        let outputs = Outputs {
-            json,
-            snapshots: None,
-            commands: None,
-            metadata: metadata.clone(),
-        };
-        (None, outputs)
-    } else {
-        let (snap_tx, snap_rx) = watch::channel(Arc::new(empty_snapshot(
-            &source_name,
-            initial_metadata,
-            primary,
-        )));
-        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-        let handle = PipelineHandle {
-            snapshots: snap_rx,
-            commands: cmd_tx,
-            widths: widths.clone(),
-        };
-        let outputs = Outputs {
-            json: None,
-            snapshots: Some(snap_tx),
-            commands: Some(cmd_rx),
-            metadata: metadata.clone(),
-        };
-        (Some(handle), outputs)
+    let handle = match handle {
+        None => {
+            if let Some(stdout) = stdout {
+                engine.add_sink(Box::new(JsonLinesSink::new(stdout)));
+            }
+            None
+        }
+        Some(commands) => {
+            let (snap_tx, snap_rx) = watch::channel(Arc::new(empty_snapshot(
+                &source_name,
+                initial_metadata,
+                primary,
+            )));
+            engine.add_sink(Box::new(SnapshotSink::new(snap_tx)));
+            Some(PipelineHandle {
+                snapshots: snap_rx,
+                commands,
+                widths: widths.clone(),
+            })
+        }
     };
     let engine = std::thread::Builder::new()
         .name("kinetop-windows".into())
-        .spawn(move || engine.run(stage_rx, outputs))
+        .spawn(move || engine.run(stage_rx))
         .map_err(StartError::io("cannot start a thread"))?;
     Ok(Running {
         cancel,

@@ -97,3 +97,24 @@ pub struct Snapshot {
     /// Whether the input has ended (finite files).
     pub finished: bool,
 }
+
+/// One status for the status bar out of every source's.
+pub fn merge_statuses<'a>(name: &str, all: impl Iterator<Item = &'a SourceStatus>) -> SourceStatus {
+    let mut merged = SourceStatus {
+        name: name.to_string(),
+        ..SourceStatus::default()
+    };
+    for s in all {
+        merged.parts += s.parts;
+        merged.lag_ms = match (merged.lag_ms, s.lag_ms) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        merged.records_per_sec += s.records_per_sec;
+        if merged.problem.is_none() {
+            merged.problem = s.problem.clone();
+        }
+        merged.details.extend(s.details.iter().cloned());
+    }
+    merged
+}
