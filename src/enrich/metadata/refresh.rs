@@ -128,13 +128,19 @@ impl MetadataRefresher {
     }
 
     /// Checks every `period`, and soon after the fetcher hints at a change, until cancelled. A
-    /// check that takes longer than the period (or 30 s) counts as failed.
-    pub async fn run(mut self, period: Duration, cancel: CancellationToken) {
+    /// check that takes longer than the period (or 30 s) counts as failed. `hints` come from
+    /// [`MetadataFetcher::change_hints`], set up by the caller before the task starts so that
+    /// no change made after [`spawn_refresh`] returns can be missed.
+    pub async fn run(
+        mut self,
+        period: Duration,
+        mut hints: Option<ChangeHints>,
+        cancel: CancellationToken,
+    ) {
         let period = period.max(Duration::from_millis(10));
         let limit = period.max(Duration::from_secs(30));
         let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut hints = self.fetcher.change_hints();
         loop {
             tokio::select! {
                 _ = cancel.cancelled() => return,
@@ -185,7 +191,9 @@ pub fn spawn_refresh(
     clock: Clock,
     cancel: CancellationToken,
 ) -> (watch::Receiver<MetadataStatus>, JoinHandle<()>) {
+    // The watcher exists before this returns: a change made right after is seen.
+    let hints = fetcher.change_hints();
     let (refresher, status) = MetadataRefresher::new(fetcher, loaded, shared, clock);
-    let task = tokio::spawn(refresher.run(period, cancel));
+    let task = tokio::spawn(refresher.run(period, hints, cancel));
     (status, task)
 }
