@@ -4,9 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::duration::{self, DurationSetting};
 use super::file::{ConfigError, ConfigFile};
 use crate::aws::AwsOptions;
-use crate::cli::{parse_duration, Cli};
+use crate::cli::Cli;
 use crate::enrich::metadata::MetadataLocation;
 use crate::parse::LogFormat;
 use crate::source::kinesis::StartFrom;
@@ -23,6 +24,8 @@ pub struct Settings {
     pub metadata_refresh: Duration,
     pub window: Duration,
     pub lateness: Duration,
+    /// How far ahead of the wall clock an event may be before it is refused as `future`.
+    pub max_skew: Duration,
     pub history: usize,
     pub top_k: usize,
     pub headless: bool,
@@ -89,28 +92,21 @@ impl Settings {
             file,
             key,
         };
-        let dur = |key: &'static str,
+        // The command line's durations were checked by clap (see `cli`); the file's are here.
+        let dur = |setting: DurationSetting,
                    cli: Option<Duration>,
                    text: &Option<String>,
                    default: u64|
          -> Result<Duration, SettingsError> {
             match (cli, text) {
                 (Some(d), _) => Ok(d),
-                (None, Some(text)) => parse_duration(text).map_err(|e| in_file(key).error(e)),
+                (None, Some(text)) => setting
+                    .parse(text)
+                    .map_err(|e| in_file(setting.name).error(e)),
                 (None, None) => Ok(Duration::from_secs(default)),
             }
         };
-        let window = dur("window", cli.window, &file.window, 300)?;
-        if window.as_secs() == 0 || window.subsec_nanos() != 0 {
-            let origin = if cli.window.is_some() {
-                Origin::Flag("--window")
-            } else {
-                in_file("window")
-            };
-            return Err(origin.error(format!(
-                "window must be a whole number of seconds > 0, not {window:?}"
-            )));
-        }
+        let window = dur(duration::WINDOW, cli.window, &file.window, 300)?;
         let format = match (&cli.format, &file.format) {
             (Some(text), _) => Some((text, Origin::Flag("--format"))),
             (None, Some(text)) => Some((text, in_file("format"))),
@@ -136,13 +132,14 @@ impl Settings {
             format,
             metadata,
             metadata_refresh: dur(
-                "metadata-refresh",
+                duration::METADATA_REFRESH,
                 cli.metadata_refresh,
                 &file.metadata_refresh,
                 60,
             )?,
             window,
-            lateness: dur("lateness", cli.lateness, &file.lateness, 60)?,
+            lateness: dur(duration::LATENESS, cli.lateness, &file.lateness, 60)?,
+            max_skew: dur(duration::MAX_SKEW, cli.max_skew, &file.max_skew, 300)?,
             history: file.history.unwrap_or(48).clamp(2, 10_000),
             top_k: file.top_k.unwrap_or(20).clamp(1, 1000),
             headless: cli.headless,
