@@ -158,7 +158,8 @@ pub fn start(
     }
     drop(source_tx);
 
-    let mut parser = LineParser::new(format.clone(), table);
+    let mut parser = LineParser::new(format.clone(), table)
+        .with_max_skew(i64::try_from(settings.max_skew.as_secs()).unwrap_or(i64::MAX));
     let stage1 = std::thread::Builder::new()
         .name("kinetop-parse".into())
         .spawn(move || {
@@ -197,6 +198,7 @@ pub fn start(
     let mut engine = Engine::new(&base, &widths, primary, source_name.clone(), inputs);
     engine.set_format_spec(format.as_ref().map(|f| f.spec().to_string()));
     engine.wait_for_origins(&origins);
+    engine.follow_silence(settings.follow);
     if let Some((alarms, actions)) = alarms {
         engine.set_alarms(alarms, actions);
     }

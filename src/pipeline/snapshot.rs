@@ -19,6 +19,11 @@ pub struct Counters {
     /// Stream records that could not be decoded (corrupt or unknown payloads). Each such record
     /// also counts as one line and one malformed line, so the summary still adds up.
     pub bad_records: u64,
+    /// Parsed lines dated too far ahead of the wall clock (`--max-skew`): refused, in no window.
+    pub future: u64,
+    /// Windows finalized before their time because too many were open at once (memory bound);
+    /// lines for them that come later count as `late`.
+    pub closed_early: u64,
 }
 
 /// A malformed line or record, kept for the malformed view. `text` is already made safe to show

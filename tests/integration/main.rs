@@ -10,6 +10,7 @@ mod alarms_demo;
 mod alarms_headless;
 mod decode_props;
 mod decode_roundtrip;
+mod event_time;
 mod headless_apache_logs;
 mod kinesis_binary;
 mod kinesis_encodings;
