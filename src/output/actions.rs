@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::core::alarms::{
-    rfc3339, ActionCommand, AlarmAction, AlarmRule, AlarmState, AlarmTransition,
+    rfc3339, ActionCommand, AlarmAction, AlarmKey, AlarmRule, AlarmState, AlarmTransition,
 };
 
 /// How much of a failed command's standard error is kept for the log.
@@ -79,9 +79,6 @@ impl Counters {
         }
     }
 }
-
-/// `(alarm, application)`.
-type AlarmKey = (Arc<str>, Arc<str>);
 
 /// One action to perform for one transition.
 struct Job {
