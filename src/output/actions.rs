@@ -16,7 +16,9 @@ use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
 use super::lines::{rfc3339, AlarmLine};
-use crate::core::alarms::{ActionCommand, AlarmAction, AlarmRule, AlarmState, AlarmTransition};
+use crate::core::alarms::{
+    ActionCommand, AlarmAction, AlarmKey, AlarmRule, AlarmState, AlarmTransition,
+};
 
 /// How much of a failed command's standard error is kept for the log.
 const STDERR_KEPT: usize = 2048;
@@ -78,9 +80,6 @@ impl Counters {
         }
     }
 }
-
-/// `(alarm, application)`.
-type AlarmKey = (Arc<str>, Arc<str>);
 
 /// One action to perform for one transition.
 struct Job {

@@ -7,6 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 use insta::assert_snapshot;
 use kinetop::pipeline::snapshot::{PartStatus, Snapshot, SourceStatus};
 use kinetop::ui::app::{fixtures, App};
+use kinetop::ui::mouse::on_mouse;
 use kinetop::ui::view::{self, Theme};
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
@@ -362,8 +363,10 @@ fn mouse_click_selects_and_wheel_scrolls() {
         row,
         modifiers: KeyModifiers::NONE,
     };
-    s.app
-        .on_mouse(click(MouseEventKind::Down(MouseButton::Left), y));
+    on_mouse(
+        &mut s.app,
+        click(MouseEventKind::Down(MouseButton::Left), y),
+    );
     s.key(KeyCode::Enter);
     assert!(
         s.text().contains("inventory@example.com"),
@@ -371,9 +374,9 @@ fn mouse_click_selects_and_wheel_scrolls() {
     );
     s.key(KeyCode::Esc);
     let before = s.app.ui.top().selected;
-    s.app.on_mouse(click(MouseEventKind::ScrollDown, 5));
+    on_mouse(&mut s.app, click(MouseEventKind::ScrollDown, 5));
     assert_eq!(s.app.ui.top().selected, before + 1);
-    s.app.on_mouse(click(MouseEventKind::ScrollUp, 5));
+    on_mouse(&mut s.app, click(MouseEventKind::ScrollUp, 5));
     assert_eq!(s.app.ui.top().selected, before);
 }
 
