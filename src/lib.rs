@@ -6,6 +6,7 @@
 
 pub mod aws;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod core;
 pub mod decode;

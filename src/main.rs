@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use clap::error::ErrorKind;
 use clap::Parser;
 
 use kinetop::cli::Cli;
@@ -11,7 +12,10 @@ use kinetop::pipeline::{self, EngineEnd, StartError};
 use tokio_util::sync::CancellationToken;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return command_line_error(e),
+    };
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -97,4 +101,20 @@ fn run(cli: Cli) -> Result<ExitCode, StartError> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// `--help` and `--version` print as clap prints them. Anything else is one line naming the flag
+/// and what is wrong with it, then exit code 2 (clap's own message adds a usage block).
+fn command_line_error(e: clap::Error) -> ExitCode {
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or_default();
+    eprintln!(
+        "kinetop: {}",
+        first.strip_prefix("error: ").unwrap_or(first)
+    );
+    ExitCode::from(2)
 }

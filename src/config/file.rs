@@ -19,6 +19,7 @@ pub struct ConfigFile {
     pub metadata_refresh: Option<String>,
     pub window: Option<String>,
     pub lateness: Option<String>,
+    pub max_skew: Option<String>,
     /// Final windows kept for history (time travel, sparklines).
     pub history: Option<usize>,
     /// Top paths and callers kept per application and window.

@@ -2,6 +2,7 @@
 //! merged with the command line into typed [`Settings`] (`settings`).
 
 mod alarms;
+pub mod duration;
 mod file;
 mod settings;
 

@@ -4,9 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::duration::{self, DurationSetting};
 use super::file::{ConfigError, ConfigFile};
 use crate::aws::{check_endpoint_url, AwsOptions, AwsTimeouts};
-use crate::cli::{parse_duration, Cli};
+use crate::cli::Cli;
 use crate::enrich::metadata::MetadataLocation;
 use crate::parse::LogFormat;
 use crate::source::kinesis::StartFrom;
@@ -23,6 +24,8 @@ pub struct Settings {
     pub metadata_refresh: Duration,
     pub window: Duration,
     pub lateness: Duration,
+    /// How far ahead of the wall clock an event may be before it is refused as `future`.
+    pub max_skew: Duration,
     pub history: usize,
     pub top_k: usize,
     pub headless: bool,
@@ -89,28 +92,21 @@ impl Settings {
             file,
             key,
         };
-        let dur = |key: &'static str,
+        // The command line's durations were checked by clap (see `cli`); the file's are here.
+        let dur = |setting: DurationSetting,
                    cli: Option<Duration>,
                    text: &Option<String>,
                    default: u64|
          -> Result<Duration, SettingsError> {
             match (cli, text) {
                 (Some(d), _) => Ok(d),
-                (None, Some(text)) => parse_duration(text).map_err(|e| in_file(key).error(e)),
+                (None, Some(text)) => setting
+                    .parse(text)
+                    .map_err(|e| in_file(setting.name).error(e)),
                 (None, None) => Ok(Duration::from_secs(default)),
             }
         };
-        let window = dur("window", cli.window, &file.window, 300)?;
-        if window.as_secs() == 0 || window.subsec_nanos() != 0 {
-            let origin = if cli.window.is_some() {
-                Origin::Flag("--window")
-            } else {
-                in_file("window")
-            };
-            return Err(origin.error(format!(
-                "window must be a whole number of seconds > 0, not {window:?}"
-            )));
-        }
+        let window = dur(duration::WINDOW, cli.window, &file.window, 300)?;
         let format = match (&cli.format, &file.format) {
             (Some(text), _) => Some((text, Origin::Flag("--format"))),
             (None, Some(text)) => Some((text, in_file("format"))),
@@ -144,14 +140,6 @@ impl Settings {
             check_endpoint_url(url).map_err(|e| origin.error(e))?;
             Ok::<_, SettingsError>(Some(url.clone()))
         };
-        let positive = |key: &'static str, text: &Option<String>| match text {
-            None => Ok(None),
-            Some(text) => match parse_duration(text) {
-                Ok(d) if d.is_zero() => Err(in_file(key).error("must be more than 0")),
-                Ok(d) => Ok(Some(d)),
-                Err(e) => Err(in_file(key).error(e)),
-            },
-        };
         let endpoint_url = endpoint(
             "--endpoint-url",
             "endpoint-url",
@@ -164,35 +152,50 @@ impl Settings {
             &cli.s3_endpoint_url,
             file.s3_endpoint_url.as_ref(),
         )?;
+        let file_only = |setting: DurationSetting, text: &Option<String>, default: Duration| {
+            text.as_ref().map_or(Ok(default), |text| {
+                setting
+                    .parse(text)
+                    .map_err(|e| in_file(setting.name).error(e))
+            })
+        };
+        let timeouts = AwsTimeouts {
+            connect: file_only(
+                duration::AWS_CONNECT_TIMEOUT,
+                &file.aws_connect_timeout,
+                AwsTimeouts::DEFAULT_CONNECT,
+            )?,
+            operation: file_only(
+                duration::AWS_OPERATION_TIMEOUT,
+                &file.aws_operation_timeout,
+                AwsTimeouts::DEFAULT_OPERATION,
+            )?,
+        };
         Ok(Settings {
             files: cli.files.clone(),
             follow: cli.follow,
             format,
             metadata,
             metadata_refresh: dur(
-                "metadata-refresh",
+                duration::METADATA_REFRESH,
                 cli.metadata_refresh,
                 &file.metadata_refresh,
                 60,
             )?,
             window,
-            lateness: dur("lateness", cli.lateness, &file.lateness, 60)?,
+            lateness: dur(duration::LATENESS, cli.lateness, &file.lateness, 60)?,
+            max_skew: dur(duration::MAX_SKEW, cli.max_skew, &file.max_skew, 300)?,
             history: file.history.unwrap_or(48).clamp(2, 10_000),
             top_k: file.top_k.unwrap_or(20).clamp(1, 1000),
             headless: cli.headless,
             bell: !(cli.no_bell || file.no_bell.unwrap_or(false)),
             kinesis: cli.kinesis.clone(),
             aws: AwsOptions {
-                timeouts: AwsTimeouts {
-                    connect: positive("aws-connect-timeout", &file.aws_connect_timeout)?
-                        .unwrap_or(AwsTimeouts::DEFAULT_CONNECT),
-                    operation: positive("aws-operation-timeout", &file.aws_operation_timeout)?
-                        .unwrap_or(AwsTimeouts::DEFAULT_OPERATION),
-                },
                 region: or_file(&cli.region, &file.region),
                 profile: or_file(&cli.profile, &file.profile),
                 endpoint_url,
                 s3_endpoint_url,
+                timeouts,
             },
             from,
             consumer: cli.consumer.clone(),

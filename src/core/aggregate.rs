@@ -20,6 +20,9 @@ pub struct WindowConfig {
     pub top_k: usize,
     /// How many callers are reported for the `unknown` application (its drill-down lists them).
     pub top_k_unknown: usize,
+    /// At most this many windows are open at once (memory bound whatever the lateness and the
+    /// input); see [`Aggregator::closed_early`].
+    pub max_open: usize,
     /// Whether only [`Aggregator::advance`] moves the watermark. The pipeline sets this when it
     /// reads several inputs at once (shards, files): one input running ahead in event time must
     /// not make the others' events late, so it advances to the slowest active input's time.
@@ -34,10 +37,15 @@ impl Default for WindowConfig {
             history: 48,
             top_k: 20,
             top_k_unknown: 200,
+            max_open: MAX_OPEN_WINDOWS,
             external_watermark: false,
         }
     }
 }
+
+/// Open windows kept at most (per width): with a long lateness and hits scattered over years, the
+/// oldest open window is finalized early rather than memory growing with every window.
+pub const MAX_OPEN_WINDOWS: usize = 256;
 
 /// What happened to a recorded hit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +80,7 @@ pub struct Aggregator {
     /// After [`Aggregator::flush`]: windows starting before this are final whatever the watermark.
     flushed_until: i64,
     late: u64,
+    closed_early: u64,
 }
 
 /// Start of the window holding `t`: `floor(t / width) * width`, also for negative `t`.
@@ -98,6 +107,7 @@ impl Aggregator {
             newest: None,
             flushed_until: i64::MIN,
             late: 0,
+            closed_early: 0,
         }
     }
 
@@ -122,7 +132,10 @@ impl Aggregator {
         }
         let client_hash = self.hasher.hash(hit.client);
         let path_hash = self.hasher.hash(hit.path);
-        let i = self.open_window(start);
+        let Some(i) = self.open_window(start) else {
+            self.late += 1;
+            return Recorded::Late;
+        };
         self.open[i].record(hit, client_hash, path_hash, &self.config);
         Recorded::Accepted
     }
@@ -155,6 +168,12 @@ impl Aggregator {
     /// Hits counted as late so far.
     pub fn late(&self) -> u64 {
         self.late
+    }
+
+    /// Windows finalized before the watermark reached them because [`WindowConfig::max_open`]
+    /// were open: hits for them (or older) that come later are late.
+    pub fn closed_early(&self) -> u64 {
+        self.closed_early
     }
 
     /// The event time windows are closed by: the newest event time seen (or, with an external
@@ -225,23 +244,41 @@ impl Aggregator {
     }
 
     /// Index of the open window starting at `start`, created in order if needed. Most hits go
-    /// to the newest window, so the search runs from the back.
+    /// to the newest window, so the search runs from the back. With [`WindowConfig::max_open`]
+    /// windows open, the oldest is finalized to make room; `None` when the new window would be
+    /// older than every open one (it counts as closed early too: windows stay final in order).
     #[inline]
-    fn open_window(&mut self, start: i64) -> usize {
+    fn open_window(&mut self, start: i64) -> Option<usize> {
         let mut at = self.open.len();
         while at > 0 {
             let w = &self.open[at - 1];
             if w.start == start {
-                return at - 1;
+                return Some(at - 1);
             }
             if w.start < start {
                 break;
             }
             at -= 1;
         }
+        if self.open.len() >= self.config.max_open.max(1) {
+            if at == 0 {
+                return None;
+            }
+            self.close_oldest_early();
+            at -= 1;
+        }
         let end = start.saturating_add(self.config.width_secs);
         self.open.insert(at, OpenWindow::new(start, end));
-        at
+        Some(at)
+    }
+
+    #[cold]
+    fn close_oldest_early(&mut self) {
+        if let Some(window) = self.open.pop_front() {
+            self.flushed_until = self.flushed_until.max(window.end);
+            self.closed_early += 1;
+            self.finalize(window);
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod aggregate;
 pub mod alarms;
 pub mod distinct;
+pub mod event_time;
 pub mod hashing;
 pub mod histogram;
 pub mod topk;

@@ -154,7 +154,7 @@ impl FaultLog {
         said.written_state = said.current.as_deref().map(|p| state_of(p).to_string());
         said.written_at = Some(now);
         // Headless standard error is for people: one line, nothing that moves a terminal.
-        let line = crate::ui::sanitize::for_display(&line, 1000);
+        let line = crate::output::sanitize::for_display(&line, 1000);
         let _ = writeln!(self.out, "{line}");
         let _ = self.out.flush();
     }

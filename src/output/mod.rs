@@ -3,3 +3,8 @@
 pub mod actions;
 pub mod fault_log;
 pub mod jsonl;
+pub mod lines;
+pub mod sanitize;
+
+#[cfg(test)]
+mod tests;

@@ -8,10 +8,11 @@ mod engine;
 mod error;
 mod parse_stage;
 pub mod signals;
+pub mod sink;
 pub mod snapshot;
 pub mod startup;
 
-pub use engine::{merge_statuses, now_ms, EngineEnd};
+pub use engine::EngineEnd;
 pub use error::StartError;
 pub use parse_stage::{LineParser, ParsedBatch};
 
@@ -29,10 +30,10 @@ use crate::core::WindowConfig;
 use crate::enrich::SharedTable;
 use crate::output::actions::{ActionRunner, ActionsExit, APPENDS_AT_EXIT};
 use crate::output::fault_log::FaultLog;
-use crate::output::jsonl::JsonLinesWriter;
 use crate::pipeline::snapshot::{MetadataStatus, Snapshot, SourceStatus};
 use crate::source::{Source, SourceEvent};
-use engine::{Engine, Outputs, StageMsg};
+use engine::{Engine, EngineInputs, StageMsg};
+use sink::{JsonLinesSink, SnapshotSink};
 
 /// Source events (a file chunk of 512 KiB, a GetRecords page of up to 10 MB) waiting for the
 /// parse stage. Reading is much faster than parsing, so a short queue keeps both cores busy;
@@ -209,7 +210,8 @@ pub fn start(
     }
     drop(source_tx);
 
-    let mut parser = LineParser::new(format.clone(), table);
+    let mut parser = LineParser::new(format.clone(), table)
+        .with_max_skew(i64::try_from(settings.max_skew.as_secs()).unwrap_or(i64::MAX));
     let mut input = StageInput {
         rx: source_rx,
         cancel: cancel.clone(),
@@ -241,9 +243,20 @@ pub fn start(
         })
         .map_err(StartError::io("cannot start a thread"))?;
 
-    let mut engine = Engine::new(&base, &widths, primary, source_name.clone());
+    let (commands, handle) = if settings.headless {
+        (None, None)
+    } else {
+        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+        (Some(cmd_rx), Some(cmd_tx))
+    };
+    let inputs = EngineInputs {
+        commands,
+        metadata: metadata.clone(),
+    };
+    let mut engine = Engine::new(&base, &widths, primary, source_name.clone(), inputs);
     engine.set_format_spec(format.as_ref().map(|f| f.spec().to_string()));
-    engine.expect_origins(&origins);
+    engine.wait_for_origins(&origins);
+    engine.follow_silence(settings.follow);
     let mut actions_exit = None;
     if let Some((alarms, mut actions)) = alarms {
         if let Some(actions) = actions.as_mut() {
@@ -252,41 +265,33 @@ pub fn start(
         }
         engine.set_alarms(alarms, actions);
     }
-    let (handle, outputs) = if settings.headless {
-        let mut faults = FaultLog::to_stderr();
-        faults.watch_metadata(metadata.clone());
-        engine.set_fault_log(faults);
-        let json = stdout.map(JsonLinesWriter::new);
-        let outputs = Outputs {
-            json,
-            snapshots: None,
-            commands: None,
-            metadata: metadata.clone(),
-        };
-        (None, outputs)
-    } else {
-        let (snap_tx, snap_rx) = watch::channel(Arc::new(empty_snapshot(
-            &source_name,
-            initial_metadata,
-            primary,
-        )));
-        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-        let handle = PipelineHandle {
-            snapshots: snap_rx,
-            commands: cmd_tx,
-            widths: widths.clone(),
-        };
-        let outputs = Outputs {
-            json: None,
-            snapshots: Some(snap_tx),
-            commands: Some(cmd_rx),
-            metadata: metadata.clone(),
-        };
-        (Some(handle), outputs)
+    let handle = match handle {
+        None => {
+            let mut faults = FaultLog::to_stderr();
+            faults.watch_metadata(metadata.clone());
+            engine.set_fault_log(faults);
+            if let Some(stdout) = stdout {
+                engine.add_sink(Box::new(JsonLinesSink::new(stdout)));
+            }
+            None
+        }
+        Some(commands) => {
+            let (snap_tx, snap_rx) = watch::channel(Arc::new(empty_snapshot(
+                &source_name,
+                initial_metadata,
+                primary,
+            )));
+            engine.add_sink(Box::new(SnapshotSink::new(snap_tx)));
+            Some(PipelineHandle {
+                snapshots: snap_rx,
+                commands,
+                widths: widths.clone(),
+            })
+        }
     };
     let engine = std::thread::Builder::new()
         .name("kinetop-windows".into())
-        .spawn(move || engine.run(stage_rx, outputs))
+        .spawn(move || engine.run(stage_rx))
         .map_err(StartError::io("cannot start a thread"))?;
     Ok(Running {
         cancel,
@@ -333,7 +338,7 @@ impl StageInput {
 fn empty_snapshot(source_name: &str, metadata: MetadataStatus, width: i64) -> Snapshot {
     Snapshot {
         seq: 0,
-        taken_at_ms: now_ms(),
+        taken_at_ms: crate::clock::now_ms(),
         width_secs: width,
         windows: Vec::new(),
         watermark: None,

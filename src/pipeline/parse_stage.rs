@@ -5,13 +5,15 @@
 //! referred to by offsets.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use crate::config::duration::Human;
 use crate::decode::{self, LineFormat};
 use crate::enrich::{AppId, MetadataTable, SharedTable};
+use crate::output::sanitize;
 use crate::parse::{LogFormat, LogLine, Preset};
 use crate::pipeline::snapshot::MalformedSample;
 use crate::source::{Payload, RawBatch};
-use crate::ui::sanitize;
 
 /// How many malformed samples one batch keeps: the sample is for people, the count is exact.
 const SAMPLES_PER_BATCH: usize = 8;
@@ -61,6 +63,8 @@ pub struct ParsedBatch {
     pub parsed: u64,
     pub malformed: u64,
     pub bad_records: u64,
+    /// Parsed lines refused for a time too far ahead of the wall clock (`--max-skew`).
+    pub future: u64,
     pub samples: Vec<MalformedSample>,
 }
 
@@ -93,7 +97,12 @@ pub struct LineParser {
     decoder: decode::Decoder,
     decoded_text: Vec<u8>,
     decoded_lines: Vec<(std::ops::Range<usize>, LineFormat)>,
+    /// How far ahead of the time a batch was read an event may be (seconds).
+    max_skew: i64,
 }
+
+/// `--max-skew`'s default: 5 minutes.
+pub const DEFAULT_MAX_SKEW: i64 = 300;
 
 impl LineParser {
     /// `format`: the configured format, or `None` to detect it from the first lines.
@@ -105,7 +114,15 @@ impl LineParser {
             decoder: decode::Decoder::new(),
             decoded_text: Vec::new(),
             decoded_lines: Vec::new(),
+            max_skew: DEFAULT_MAX_SKEW,
         }
+    }
+
+    /// Events dated more than `secs` after the wall-clock time their batch was read are refused
+    /// and counted as `future` (with a sample): a wrong clock or a corrupt line, never traffic.
+    pub fn with_max_skew(mut self, secs: i64) -> Self {
+        self.max_skew = secs.max(0);
+        self
     }
 
     /// The format in use, once known.
@@ -124,6 +141,7 @@ impl LineParser {
             parsed: 0,
             malformed: 0,
             bad_records: 0,
+            future: 0,
             samples: Vec::new(),
         };
         let received_secs = batch.received_ms.div_euclid(1000);
@@ -239,6 +257,20 @@ impl LineParser {
         match format.parse_line(line) {
             Ok(parsed) => {
                 out.parsed += 1;
+                let limit = received_secs.saturating_add(self.max_skew);
+                if let Some(t) = parsed.time.filter(|&t| t > limit) {
+                    out.future += 1;
+                    let reason = format!(
+                        "dated {}, {} ahead of the clock (--max-skew {})",
+                        crate::output::lines::rfc3339(t),
+                        Human(Duration::from_secs(
+                            t.saturating_sub(received_secs).unsigned_abs()
+                        )),
+                        Human(Duration::from_secs(self.max_skew.unsigned_abs())),
+                    );
+                    sample(out, origin, &reason, line);
+                    return;
+                }
                 let app = out.table.lookup(parsed.client);
                 push_hit(out, &parsed, app, received_secs);
             }

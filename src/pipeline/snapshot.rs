@@ -20,6 +20,11 @@ pub struct Counters {
     /// Stream records that could not be decoded (corrupt or unknown payloads). Each such record
     /// also counts as one line and one malformed line, so the summary still adds up.
     pub bad_records: u64,
+    /// Parsed lines dated too far ahead of the wall clock (`--max-skew`): refused, in no window.
+    pub future: u64,
+    /// Windows finalized before their time because too many were open at once (memory bound);
+    /// lines for them that come later count as `late`.
+    pub closed_early: u64,
 }
 
 /// A malformed line or record, kept for the malformed view. `text` is already made safe to show
@@ -99,4 +104,25 @@ pub struct Snapshot {
     pub actions: Option<ActionStats>,
     /// Whether the input has ended (finite files).
     pub finished: bool,
+}
+
+/// One status for the status bar out of every source's.
+pub fn merge_statuses<'a>(name: &str, all: impl Iterator<Item = &'a SourceStatus>) -> SourceStatus {
+    let mut merged = SourceStatus {
+        name: name.to_string(),
+        ..SourceStatus::default()
+    };
+    for s in all {
+        merged.parts += s.parts;
+        merged.lag_ms = match (merged.lag_ms, s.lag_ms) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        merged.records_per_sec += s.records_per_sec;
+        if merged.problem.is_none() {
+            merged.problem = s.problem.clone();
+        }
+        merged.details.extend(s.details.iter().cloned());
+    }
+    merged
 }

@@ -8,7 +8,7 @@ use crate::core::alarms::{AlarmEngine, AlarmRule};
 use crate::enrich::{MetadataTable, SharedTable};
 use crate::output::actions::ActionRunner;
 use crate::pipeline::snapshot::MetadataStatus;
-use crate::pipeline::{now_ms, StartError, StartParts};
+use crate::pipeline::{StartError, StartParts};
 use std::time::{Duration, Instant};
 
 use crate::aws::backoff::Backoff;
@@ -80,7 +80,7 @@ async fn load_metadata(
     let status = MetadataStatus {
         origin,
         table: shared.current(),
-        loaded_at: Some(now_ms() / 1000),
+        loaded_at: Some(crate::clock::now_secs()),
         changed_at: None,
         error: None,
     };
@@ -147,7 +147,9 @@ async fn open_sources(settings: &Settings) -> Result<(Vec<Box<dyn Source>>, Stri
     if let Some(stream) = &settings.kinesis {
         let options = KinesisOptions {
             stream: stream.clone(),
-            from: settings.from.position(settings.window, now_ms()),
+            from: settings
+                .from
+                .position(settings.window, crate::clock::now_ms()),
             consumer: settings.consumer.clone(),
             until_caught_up: settings.until_caught_up,
             tuning: Tuning {

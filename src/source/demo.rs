@@ -10,7 +10,7 @@ mod generator;
 mod tests;
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
@@ -84,7 +84,7 @@ impl DemoSource {
         SourceEvent::Batch(RawBatch {
             origin: self.origin.clone(),
             first_line: 0,
-            received_ms: wall_clock_ms(),
+            received_ms: crate::clock::now_ms(),
             payload: Payload::Lines(payload),
         })
     }
@@ -101,7 +101,7 @@ impl DemoSource {
     }
 
     async fn stream(mut self, out: SourceSender, cancel: CancellationToken) -> anyhow::Result<()> {
-        let now = wall_clock_ms();
+        let now = crate::clock::now_ms();
         let mut generated_to = self.backfill_start(now);
         if !send(&out, &cancel, self.status(0.0)).await {
             return Ok(());
@@ -126,7 +126,7 @@ impl DemoSource {
                 _ = cancel.cancelled() => return Ok(()),
                 _ = ticker.tick() => {}
             }
-            let now = wall_clock_ms();
+            let now = crate::clock::now_ms();
             if now <= generated_to {
                 continue; // the clock stood still or stepped back: wait for it
             }
@@ -154,12 +154,6 @@ async fn send(out: &SourceSender, cancel: &CancellationToken, event: SourceEvent
         _ = cancel.cancelled() => false,
         sent = out.send(event) => sent.is_ok(),
     }
-}
-
-fn wall_clock_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 impl Source for DemoSource {

@@ -13,7 +13,7 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::Context;
 use futures::future::BoxFuture;
@@ -244,7 +244,7 @@ impl Reader<'_> {
         let batch = RawBatch {
             origin: self.origin.clone(),
             first_line: lines.first_line,
-            received_ms: wall_clock_ms(),
+            received_ms: crate::clock::now_ms(),
             payload: Payload::Lines(lines.bytes),
         };
         self.out
@@ -489,10 +489,4 @@ fn open_fifo_without_waiting(path: &Path) -> io::Result<File> {
 #[cfg(not(unix))]
 fn open_fifo_without_waiting(path: &Path) -> io::Result<File> {
     File::open(path)
-}
-
-fn wall_clock_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }

@@ -8,7 +8,7 @@
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, EventStream};
 use crossterm::terminal::{
@@ -114,12 +114,6 @@ fn debug_panic_after_frames() {
     }
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 /// Runs the TUI until the user quits. The terminal is restored on every way out.
 pub async fn run(mut handle: PipelineHandle, options: TuiOptions) -> anyhow::Result<()> {
     let _guard = TerminalGuard::enter()?;
@@ -127,7 +121,11 @@ pub async fn run(mut handle: PipelineHandle, options: TuiOptions) -> anyhow::Res
     terminal.clear()?;
     let theme = Theme::from_env();
     let size = terminal.size()?;
-    let mut app = App::new(handle.widths.clone(), (size.width, size.height), now_ms());
+    let mut app = App::new(
+        handle.widths.clone(),
+        (size.width, size.height),
+        crate::clock::now_ms(),
+    );
     let initial = handle.snapshots.borrow_and_update().clone();
     app.on_snapshot(initial);
 
@@ -153,7 +151,7 @@ pub async fn run(mut handle: PipelineHandle, options: TuiOptions) -> anyhow::Res
         let outcome: Outcome = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) => app.on_key(key),
-                Some(Ok(Event::Mouse(mouse))) => app.on_mouse(mouse),
+                Some(Ok(Event::Mouse(mouse))) => crate::ui::mouse::on_mouse(&mut app, mouse),
                 Some(Ok(Event::Resize(w, h))) => {
                     terminal.autoresize()?;
                     app.on_resize(w, h)
@@ -176,7 +174,7 @@ pub async fn run(mut handle: PipelineHandle, options: TuiOptions) -> anyhow::Res
             _ = sleep_until(frame_due), if dirty => Outcome::default(),
             _ = sleep_until(next_tick) => {
                 next_tick = Instant::now() + TICK;
-                app.on_tick(now_ms())
+                app.on_tick(crate::clock::now_ms())
             }
         };
         dirty |= outcome.redraw;

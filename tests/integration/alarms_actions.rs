@@ -89,7 +89,14 @@ async fn command_gets_the_alarm_json_on_stdin() {
         }
     );
     let text = read(&out);
-    assert_eq!(text, format!("{}\n", t.to_json_with_rule(&rule)));
+    assert_eq!(
+        text,
+        format!(
+            "{}\n",
+            serde_json::to_string(&kinetop::output::lines::AlarmLine::with_rule(&t, &rule))
+                .unwrap()
+        )
+    );
     assert!(
         text.starts_with(r#"{"type":"alarm","alarm":"checkout-5xx","application":"checkout","state":"ALARM","previous":"OK","window_start":"2017-01-20T10:15:00Z","value":0.12,"threshold":0.05,"metric":"error-rate-5xx""#),
         "{text}"

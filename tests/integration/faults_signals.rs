@@ -147,11 +147,14 @@ fn a_slow_action_holds_back_no_append_and_no_other_alarm_and_dies_with_the_run()
         .chain(["slow".to_string()])
         .collect();
     let mut metadata = String::from("host,application\n");
-    let mut log = String::new();
     for (i, app) in apps.iter().enumerate() {
         writeln!(metadata, "10.0.0.{},{app}", i + 1).unwrap();
-        // Minute 1: half 503s; minute 5: one request, so that minute 1's window is final.
-        for (minute, status) in [(1, 503), (1, 200), (5, 200)] {
+    }
+    // Minute 1: half 503s for every application; then minute 5 for all, so that minute 1's
+    // window is final (in time order: one line far ahead alone would not move event time).
+    let mut log = String::new();
+    for (minute, status) in [(1, 503), (1, 200), (5, 200)] {
+        for i in 0..apps.len() {
             writeln!(
                 log,
                 "10.0.0.{} - - [20/Jan/2017:10:0{minute}:10 +0000] \"GET / HTTP/1.1\" {status} 1 \"-\" \"t\"",

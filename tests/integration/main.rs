@@ -10,6 +10,7 @@ mod alarms_demo;
 mod alarms_headless;
 mod decode_props;
 mod decode_roundtrip;
+mod event_time;
 mod faults_kinesis;
 mod faults_network;
 mod faults_signals;

@@ -204,8 +204,6 @@ async fn a_local_file_is_reread_as_soon_as_it_changes() {
         clock,
         cancel.clone(),
     );
-    // Give the watcher a moment to be set up by the task.
-    tokio::time::sleep(Duration::from_millis(200)).await;
     replace_file(&path, "host,application\n10.0.0.0/8,intranet\n");
     let s = wait_for(&mut status, "the reload on change", |s| {
         s.table.name(s.table.lookup("10.1.1.1")).as_ref() == "intranet"

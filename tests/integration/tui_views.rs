@@ -8,6 +8,7 @@ use insta::assert_snapshot;
 use kinetop::output::actions::ActionStats;
 use kinetop::pipeline::snapshot::{PartStatus, Snapshot, SourceStatus};
 use kinetop::ui::app::{fixtures, App};
+use kinetop::ui::mouse::on_mouse;
 use kinetop::ui::view::{self, Theme};
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
@@ -386,8 +387,10 @@ fn mouse_click_selects_and_wheel_scrolls() {
         row,
         modifiers: KeyModifiers::NONE,
     };
-    s.app
-        .on_mouse(click(MouseEventKind::Down(MouseButton::Left), y));
+    on_mouse(
+        &mut s.app,
+        click(MouseEventKind::Down(MouseButton::Left), y),
+    );
     s.key(KeyCode::Enter);
     assert!(
         s.text().contains("inventory@example.com"),
@@ -395,9 +398,9 @@ fn mouse_click_selects_and_wheel_scrolls() {
     );
     s.key(KeyCode::Esc);
     let before = s.app.ui.top().selected;
-    s.app.on_mouse(click(MouseEventKind::ScrollDown, 5));
+    on_mouse(&mut s.app, click(MouseEventKind::ScrollDown, 5));
     assert_eq!(s.app.ui.top().selected, before + 1);
-    s.app.on_mouse(click(MouseEventKind::ScrollUp, 5));
+    on_mouse(&mut s.app, click(MouseEventKind::ScrollUp, 5));
     assert_eq!(s.app.ui.top().selected, before);
 }
 

@@ -158,11 +158,17 @@ impl MetadataRefresher {
 
     /// Checks every `period` (sooner after a failure worth retrying, with backoff), and soon
     /// after the fetcher hints at a change, until cancelled. A check that takes longer than the
-    /// period (or 30 s) counts as failed.
-    pub async fn run(mut self, period: Duration, cancel: CancellationToken) {
+    /// period (or 30 s) counts as failed. `hints` come from
+    /// [`MetadataFetcher::change_hints`], set up by the caller before the task starts so that
+    /// no change made after [`spawn_refresh`] returns can be missed.
+    pub async fn run(
+        mut self,
+        period: Duration,
+        mut hints: Option<ChangeHints>,
+        cancel: CancellationToken,
+    ) {
         let period = period.max(Duration::from_millis(10));
         let limit = period.max(Duration::from_secs(30));
-        let mut hints = self.fetcher.change_hints();
         loop {
             let wait = self.retry_in.map_or(period, |d| d.min(period));
             tokio::select! {
@@ -219,7 +225,9 @@ pub fn spawn_refresh(
     clock: Clock,
     cancel: CancellationToken,
 ) -> (watch::Receiver<MetadataStatus>, JoinHandle<()>) {
+    // The watcher exists before this returns: a change made right after is seen.
+    let hints = fetcher.change_hints();
     let (refresher, status) = MetadataRefresher::new(fetcher, loaded, shared, clock);
-    let task = tokio::spawn(refresher.run(period, cancel));
+    let task = tokio::spawn(refresher.run(period, hints, cancel));
     (status, task)
 }

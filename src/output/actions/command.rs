@@ -156,7 +156,7 @@ async fn read_some(mut stderr: tokio::process::ChildStderr) -> String {
         .read_to_end(&mut kept)
         .await;
     let _ = tokio::io::copy(&mut stderr, &mut tokio::io::sink()).await;
-    crate::ui::sanitize::bytes_for_display(&kept, STDERR_KEPT)
+    crate::output::sanitize::bytes_for_display(&kept, STDERR_KEPT)
 }
 
 /// Whether any process is in the group (signal 0 checks without sending).

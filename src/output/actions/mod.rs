@@ -25,7 +25,8 @@ use tokio_util::sync::CancellationToken;
 
 pub use self::command::ProcessGroups;
 use self::command::{run_command, CommandEnd};
-use crate::core::alarms::{rfc3339, ActionCommand, AlarmRule, AlarmState, AlarmTransition};
+use super::lines::{rfc3339, AlarmLine};
+use crate::core::alarms::{ActionCommand, AlarmKey, AlarmRule, AlarmState, AlarmTransition};
 
 /// Limits of the background work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,9 +104,6 @@ impl Counters {
         }
     }
 }
-
-/// `(alarm, application)`.
-type AlarmKey = (Arc<str>, Arc<str>);
 
 /// A command to run for one transition.
 struct CommandJob {
@@ -234,7 +232,8 @@ impl ActionRunner {
         let Some(action) = action.cloned() else {
             return;
         };
-        let mut line = transition.to_json_with_rule(rule).to_string();
+        let mut line =
+            serde_json::to_string(&AlarmLine::with_rule(transition, rule)).unwrap_or_default();
         line.push('\n');
         let line: Arc<str> = Arc::from(line);
         if let Some(path) = action.append {

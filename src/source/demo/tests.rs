@@ -438,7 +438,7 @@ async fn the_source_backfills_then_streams_live() {
     let source = DemoSource::new(DemoConfig::default(), Duration::from_secs(30))
         .with_tick(Duration::from_millis(20));
     assert_eq!(source.describe(), "demo");
-    let started = wall_clock_ms();
+    let started = crate::clock::now_ms();
     let task = tokio::spawn(Box::new(source).run(tx, cancel.clone()));
 
     let mut oldest = i64::MAX;

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use super::api::{ApiError, ConsumerInfo, KinesisApi, Position};
 use super::backoff::Backoff;
 use super::poll::retry_after;
-use super::reader::{note_records, now_ms, pinned_latest, seq_after, ReadEnd, ReaderContext};
+use super::reader::{note_records, pinned_latest, seq_after, ReadEnd, ReaderContext};
 use super::status::{update, ShardCell};
 use crate::aws::retry::Retries;
 
@@ -70,7 +70,7 @@ pub async fn subscribe_shard(
         if ctx.cancel.is_cancelled() {
             return ReadEnd::Cancelled;
         }
-        let opened_ms = now_ms();
+        let opened_ms = crate::clock::now_ms();
         let mut subscription = match ctx
             .api
             .subscribe_to_shard(consumer_arn, shard, &position)

@@ -404,7 +404,7 @@ impl Coordinator {
                     if last_status.elapsed() >= self.options.tuning.status_interval {
                         last_status = Instant::now();
                         let idle = self.publish_status().await && caught_up;
-                        if idle && !self.send(SourceEvent::Watermark(reader::now_ms() / 1000)).await {
+                        if idle && !self.send(SourceEvent::Watermark(crate::clock::now_ms() / 1000)).await {
                             break Ok(());
                         }
                     }

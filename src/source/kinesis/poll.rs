@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use super::api::{ApiError, Position};
 use super::backoff::Backoff;
-use super::reader::{note_records, now_ms, pinned_latest, what_failed, ReadEnd, ReaderContext};
+use super::reader::{note_records, pinned_latest, what_failed, ReadEnd, ReaderContext};
 use super::status::{set_problem, update, ShardCell};
 use crate::aws::retry::Retries;
 
@@ -34,7 +34,7 @@ pub async fn poll_shard(
                     Some(seq) => Position::AfterSequence(seq.clone()),
                     None => start.clone(),
                 };
-                let opened_ms = now_ms();
+                let opened_ms = crate::clock::now_ms();
                 match ctx
                     .api
                     .get_shard_iterator(&ctx.stream, shard, &position)

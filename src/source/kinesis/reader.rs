@@ -114,7 +114,7 @@ impl ReaderContext {
         let batch = RawBatch {
             origin: origin.clone(),
             first_line: 0,
-            received_ms: now_ms(),
+            received_ms: crate::clock::now_ms(),
             payload: Payload::Records(
                 records
                     .into_iter()
@@ -154,13 +154,6 @@ pub fn pinned_latest(position: Position, opened_ms: i64) -> Position {
         Position::Latest => Position::AtTimestamp(opened_ms - LATEST_CLOCK_MARGIN_MS),
         other => other,
     }
-}
-
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// What is wrong, for a failed call (on a shard, if any): the state part of a problem text

@@ -1,4 +1,5 @@
-//! Making untrusted text (log fields, metadata, malformed samples) safe to show in a terminal:
+//! Making untrusted text (log fields, metadata, malformed samples, action output) safe to show in
+//! a terminal or to write as JSON Lines:
 //! no byte of a log line can move the cursor, clear the screen, set the title or change colours.
 
 use std::borrow::Cow;
@@ -45,7 +46,9 @@ pub fn bytes_for_display(bytes: &[u8], max_chars: usize) -> String {
     for_display(&text, max_chars).into_owned()
 }
 
-fn is_unsafe(c: char) -> bool {
+/// Controls (C0, DEL, C1) and the invisible format/bidi characters that reorder or hide text:
+/// what a terminal would act on. The JSON writer escapes the same set.
+pub fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(c,
             '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')

@@ -1,23 +1,30 @@
 //! Stage 2: the one owner of window state. Takes parsed batches in order, feeds the aggregators,
-//! writes final windows (headless) and publishes snapshots (TUI).
+//! evaluates alarms, and hands final windows, alarm changes, snapshots and the summary to its
+//! [`Sink`]s (JSON Lines headless, snapshots for the TUI).
+
+mod rate;
 
 use std::collections::{BTreeMap, VecDeque};
-use std::io::Write;
+use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use tokio::sync::{mpsc, watch};
 
+use self::rate::RateMeter;
 use super::parse_stage::ParsedBatch;
+use super::sink::Sink;
 use super::EngineCommand;
 use crate::core::alarms::{AlarmEngine, AlarmsView};
+use crate::core::event_time::OriginClocks;
 use crate::core::{Aggregator, WindowConfig, WindowSummary};
 use crate::output::actions::ActionRunner;
 use crate::output::fault_log::FaultLog;
-use crate::output::jsonl::{is_broken_pipe, JsonLinesWriter};
+use crate::output::jsonl::is_broken_pipe;
+use crate::output::lines::SummaryLine;
 use crate::pipeline::snapshot::{
-    Counters, MalformedSample, MetadataStatus, Snapshot, SourceStatus,
+    merge_statuses, Counters, MalformedSample, MetadataStatus, Snapshot, SourceStatus,
 };
 
 /// Malformed samples kept for the malformed view.
@@ -40,13 +47,11 @@ pub enum StageMsg {
     AllFinished,
 }
 
-/// Where the engine's results go.
-pub struct Outputs {
-    /// Headless: JSON Lines on standard output.
-    pub json: Option<JsonLinesWriter<Box<dyn Write + Send>>>,
-    /// TUI: the latest snapshot.
-    pub snapshots: Option<watch::Sender<Arc<Snapshot>>>,
+/// What the engine reads besides its stage input.
+pub struct EngineInputs {
+    /// Requests from the UI (width changes, refresh).
     pub commands: Option<mpsc::UnboundedReceiver<EngineCommand>>,
+    /// The metadata table in use and its freshness, shown in snapshots.
     pub metadata: watch::Receiver<MetadataStatus>,
 }
 
@@ -78,18 +83,26 @@ pub struct Engine {
     rate: RateMeter,
     format_spec: Option<String>,
     clocks: OriginClocks,
+    sinks: Vec<Box<dyn Sink>>,
     /// Headless: sources' troubles said on standard error.
     fault_log: Option<FaultLog>,
+    inputs: EngineInputs,
 }
 
 impl Engine {
-    /// `widths`: window widths to keep (seconds); `primary_width` must be one of them.
+    /// `widths`: window widths to keep (seconds); `primary_width` must be one of them (it is
+    /// added if not).
     pub fn new(
         base: &WindowConfig,
         widths: &[i64],
         primary_width: i64,
         source_name: String,
+        inputs: EngineInputs,
     ) -> Self {
+        let mut widths = widths.to_vec();
+        if !widths.contains(&primary_width) {
+            widths.push(primary_width);
+        }
         let aggregators: Vec<Aggregator> = widths
             .iter()
             .map(|&w| {
@@ -102,7 +115,7 @@ impl Engine {
         let primary = widths
             .iter()
             .position(|&w| w == primary_width)
-            .expect("primary width is one of the kept widths");
+            .unwrap_or_default();
         Engine {
             aggregators,
             primary,
@@ -120,8 +133,10 @@ impl Engine {
             last_publish: None,
             rate: RateMeter::default(),
             format_spec: None,
-            clocks: OriginClocks::default(),
+            clocks: OriginClocks::new(base.lateness_secs),
+            sinks: Vec::new(),
             fault_log: None,
+            inputs,
         }
     }
 
@@ -130,10 +145,21 @@ impl Engine {
         self.fault_log = Some(log);
     }
 
+    /// Adds a consumer of the results.
+    pub fn add_sink(&mut self, sink: Box<dyn Sink>) {
+        self.sinks.push(sink);
+    }
+
+    /// Silence moves event time on whatever the data's age: the inputs are followed files.
+    pub fn follow_silence(&mut self, always: bool) {
+        self.clocks.follow_silence(always);
+    }
+
     /// Inputs known before they deliver (the files named on the command line).
-    pub fn expect_origins(&mut self, origins: &[Arc<str>]) {
+    pub fn wait_for_origins(&mut self, origins: &[Arc<str>]) {
+        let now = Instant::now();
         for origin in origins {
-            self.clocks.expect(origin);
+            self.clocks.wait_for(origin, now);
         }
     }
 
@@ -149,27 +175,31 @@ impl Engine {
         self.format_spec = spec;
     }
 
+    fn is_live(&self) -> bool {
+        self.sinks.iter().any(|s| s.is_live())
+    }
+
     /// Runs until the input ends, the output closes, or the channel is dropped.
-    pub fn run(
-        mut self,
-        input: Receiver<StageMsg>,
-        mut out: Outputs,
-    ) -> std::io::Result<EngineEnd> {
+    pub fn run(mut self, input: Receiver<StageMsg>) -> io::Result<EngineEnd> {
         loop {
             match input.recv_timeout(SNAPSHOT_EVERY) {
                 Ok(StageMsg::Batch(batch)) => self.apply(batch),
                 Ok(StageMsg::Watermark(t)) => {
-                    for a in &mut self.aggregators {
-                        a.advance(t);
+                    // A stream idle at its tip: live data has reached now; a replay has not.
+                    if self.clocks.is_current(t) {
+                        for a in &mut self.aggregators {
+                            a.advance(t);
+                        }
+                        self.dirty = true;
                     }
-                    self.dirty = true;
                 }
                 Ok(StageMsg::Status(status)) => {
+                    let now = Instant::now();
                     if let Some(log) = self.fault_log.as_mut() {
-                        log.observe(&status, Instant::now());
+                        log.observe(&status, now);
                     }
                     for part in &status.details {
-                        self.clocks.expect(&part.name);
+                        self.clocks.wait_for(&part.name, now);
                     }
                     self.sources.insert(status.name.clone(), status);
                     self.dirty = true;
@@ -180,25 +210,25 @@ impl Engine {
                     }
                     self.finished = true;
                     self.dirty = true;
-                    if let Some(end) = self.emit(&mut out)? {
+                    if let Some(end) = self.emit()? {
                         return Ok(end);
                     }
-                    if out.snapshots.is_none() {
-                        return self.finish(&mut out);
+                    if !self.is_live() {
+                        return self.finish();
                     }
                     // The TUI keeps showing the final state until the user quits.
-                    self.publish(&mut out, true);
-                    return self.idle_until_closed(&input, &mut out);
+                    self.publish(true);
+                    return self.idle_until_closed(&input);
                 }
                 Err(RecvTimeoutError::Timeout) => {}
             }
             // Inputs that went quiet stop holding the others back.
             self.advance_to_slowest_origin();
-            if let Some(end) = self.emit(&mut out)? {
+            if let Some(end) = self.emit()? {
                 return Ok(end);
             }
-            self.handle_commands(&mut out);
-            self.publish(&mut out, false);
+            self.handle_commands();
+            self.publish(false);
             if let Some(log) = self.fault_log.as_mut() {
                 log.tick(Instant::now());
             }
@@ -210,23 +240,34 @@ impl Engine {
         self.counters.parsed += batch.parsed;
         self.counters.malformed += batch.malformed;
         self.counters.bad_records += batch.bad_records;
+        self.counters.future += batch.future;
         for s in batch.samples.drain(..) {
             if self.samples.len() == KEPT_SAMPLES {
                 self.samples.pop_front();
             }
             self.samples.push_back(s);
         }
-        let aggregators = &mut self.aggregators;
+        let now = Instant::now();
+        let origin = self.clocks.origin(&batch.origin, now);
+        let mut watermark = self.clocks.watermark(now, None);
+        advance_all(&mut self.aggregators, watermark);
+        let (aggregators, clocks) = (&mut self.aggregators, &mut self.clocks);
+        // Each event is late or not against the event time of the events before it, whatever
+        // the batches the bytes came in (see `core::event_time`).
         batch.for_each_hit(|hit| {
             for a in aggregators.iter_mut() {
                 a.record(hit);
             }
+            if clocks.observe(origin, hit.time) {
+                let moved = clocks.watermark(now, None);
+                if moved > watermark {
+                    watermark = moved;
+                    advance_all(aggregators, watermark);
+                }
+            }
         });
-        if let Some(t) = batch.max_time {
-            self.clocks.saw(&batch.origin, t);
-        }
-        self.advance_to_slowest_origin();
         self.counters.late = self.aggregators[self.primary].late();
+        self.counters.closed_early = self.aggregators[self.primary].closed_early();
         self.rate.add(batch.parsed);
         self.dirty = true;
     }
@@ -237,15 +278,13 @@ impl Engine {
             .sources
             .values()
             .any(|s| s.problem.is_some() || s.lag_ms.is_some_and(|lag| lag > BACKLOG_MS));
-        if let Some(t) = self.clocks.watermark(Instant::now(), silence_is_real) {
-            for a in &mut self.aggregators {
-                a.advance(t);
-            }
-        }
+        let wall = silence_is_real.then(crate::clock::now_secs);
+        let watermark = self.clocks.watermark(Instant::now(), wall);
+        advance_all(&mut self.aggregators, watermark);
     }
 
     /// Writes windows that became final (and what they cause) to the outputs.
-    fn emit(&mut self, out: &mut Outputs) -> std::io::Result<Option<EngineEnd>> {
+    fn emit(&mut self) -> io::Result<Option<EngineEnd>> {
         let finals = self.aggregators[self.primary].take_final();
         for (i, a) in self.aggregators.iter_mut().enumerate() {
             if i != self.primary {
@@ -254,27 +293,27 @@ impl Engine {
             }
         }
         for window in &finals {
-            if let Some(json) = out.json.as_mut() {
-                if let Err(e) = json.write_window(window) {
+            for sink in &mut self.sinks {
+                if let Err(e) = sink.window(window) {
                     return closed_or(e);
                 }
             }
-            if let Err(e) = self.evaluate_alarms(window, out) {
+            if let Err(e) = self.evaluate_alarms(window) {
                 return closed_or(e);
             }
         }
         // After the windows with data: the empty ones time has passed since.
         let silent = self.silent_window_closed();
         if let Some(window) = &silent {
-            if let Err(e) = self.evaluate_alarms(window, out) {
+            if let Err(e) = self.evaluate_alarms(window) {
                 return closed_or(e);
             }
         }
         if finals.is_empty() && silent.is_none() {
             return Ok(None);
         }
-        if let Some(json) = out.json.as_mut() {
-            if let Err(e) = json.flush() {
+        for sink in &mut self.sinks {
+            if let Err(e) = sink.flush() {
                 return closed_or(e);
             }
         }
@@ -293,11 +332,7 @@ impl Engine {
     }
 
     /// Evaluates the alarms on a final window; alarm lines follow the window's own lines.
-    fn evaluate_alarms(
-        &mut self,
-        window: &WindowSummary,
-        out: &mut Outputs,
-    ) -> std::io::Result<()> {
+    fn evaluate_alarms(&mut self, window: &WindowSummary) -> io::Result<()> {
         let Some(alarms) = self.alarms.as_mut() else {
             return Ok(());
         };
@@ -313,15 +348,15 @@ impl Engine {
             if let Some(actions) = self.actions.as_mut() {
                 actions.on_transition(&transition);
             }
-            if let Some(json) = out.json.as_mut() {
-                json.write_value(&transition.to_json())?;
+            for sink in &mut self.sinks {
+                sink.alarm(&transition)?;
             }
         }
         self.alarms_view = Arc::new(alarms.view());
         Ok(())
     }
 
-    fn finish(&mut self, out: &mut Outputs) -> std::io::Result<EngineEnd> {
+    fn finish(&mut self) -> io::Result<EngineEnd> {
         if let Some(log) = self.fault_log.as_mut() {
             log.flush(Instant::now());
         }
@@ -334,38 +369,22 @@ impl Engine {
         if let Some(stats) = actions {
             tracing::info!(?stats, "alarm actions finished");
         }
-        if let Some(json) = out.json.as_mut() {
-            let mut extra = serde_json::Map::new();
-            if let Some(stats) = actions {
-                extra.insert("actions_dropped".into(), stats.dropped.into());
-            }
-            extra.insert("bad_records".into(), self.counters.bad_records.into());
-            extra.insert("source".into(), self.source_name.clone().into());
-            if let Some(spec) = &self.format_spec {
-                extra.insert("format".into(), spec.clone().into());
-            }
-            let status = self.source_status();
-            if let Some(lag) = status.lag_ms {
-                extra.insert("lag_ms".into(), lag.into());
-            }
-            if status.parts > 0 && self.source_name.starts_with("kinesis") {
-                extra.insert("shards".into(), status.parts.into());
-            }
-            if let Err(e) = json
-                .write_summary(&self.counters, extra)
-                .and_then(|_| json.flush())
-            {
+        let status = self.source_status();
+        let mut line = SummaryLine::new(&self.counters, &self.source_name);
+        line.actions_dropped = actions.map(|stats| stats.dropped);
+        line.format = self.format_spec.as_deref();
+        line.lag_ms = status.lag_ms;
+        line.shards =
+            (status.parts > 0 && self.source_name.starts_with("kinesis")).then_some(status.parts);
+        for sink in &mut self.sinks {
+            if let Err(e) = sink.summary(&line) {
                 return closed_or(e).map(|end| end.unwrap_or(EngineEnd::OutputClosed));
             }
         }
         Ok(EngineEnd::Finished(self.counters))
     }
 
-    fn idle_until_closed(
-        mut self,
-        input: &Receiver<StageMsg>,
-        out: &mut Outputs,
-    ) -> std::io::Result<EngineEnd> {
+    fn idle_until_closed(mut self, input: &Receiver<StageMsg>) -> io::Result<EngineEnd> {
         loop {
             match input.recv_timeout(SNAPSHOT_EVERY) {
                 Err(RecvTimeoutError::Disconnected) => {
@@ -377,16 +396,16 @@ impl Engine {
                 }
                 _ => {}
             }
-            if out.snapshots.as_ref().is_some_and(|tx| tx.is_closed()) {
+            if self.sinks.iter().any(|s| s.is_live() && s.is_closed()) {
                 return Ok(EngineEnd::Finished(self.counters));
             }
-            self.handle_commands(out);
-            self.publish(out, false);
+            self.handle_commands();
+            self.publish(false);
         }
     }
 
-    fn handle_commands(&mut self, out: &mut Outputs) {
-        let Some(commands) = out.commands.as_mut() else {
+    fn handle_commands(&mut self) {
+        let Some(commands) = self.inputs.commands.as_mut() else {
             return;
         };
         while let Ok(cmd) = commands.try_recv() {
@@ -414,11 +433,11 @@ impl Engine {
         merge_statuses(&self.source_name, self.sources.values())
     }
 
-    fn publish(&mut self, out: &mut Outputs, force: bool) {
-        let Some(tx) = out.snapshots.as_ref() else {
+    fn publish(&mut self, force: bool) {
+        if !self.is_live() {
             return;
-        };
-        if out.metadata.has_changed().unwrap_or(false) {
+        }
+        if self.inputs.metadata.has_changed().unwrap_or(false) {
             self.dirty = true;
         }
         let due = self
@@ -431,20 +450,23 @@ impl Engine {
         let selected = &self.aggregators[self.selected];
         let snapshot = Snapshot {
             seq: self.seq,
-            taken_at_ms: now_ms(),
+            taken_at_ms: crate::clock::now_ms(),
             width_secs: selected.config().width_secs,
             windows: windows_until_now(selected),
-            watermark: selected.newest_event().max(selected.watermark()),
+            watermark: self.clocks.newest().max(selected.watermark()),
             counters: self.counters,
             events_per_sec: self.rate.per_sec(),
             malformed: self.samples.iter().cloned().collect(),
             source: self.source_status(),
-            metadata: out.metadata.borrow_and_update().clone(),
+            metadata: self.inputs.metadata.borrow_and_update().clone(),
             alarms: self.alarms_view.clone(),
             actions: self.actions.as_ref().map(ActionRunner::stats),
             finished: self.finished,
         };
-        let _ = tx.send(Arc::new(snapshot));
+        let snapshot = Arc::new(snapshot);
+        for sink in self.sinks.iter_mut().filter(|s| s.is_live()) {
+            sink.snapshot(Arc::clone(&snapshot));
+        }
         self.dirty = false;
         self.last_publish = Some(Instant::now());
     }
@@ -465,7 +487,15 @@ fn windows_until_now(aggregator: &Aggregator) -> Vec<Arc<WindowSummary>> {
     windows
 }
 
-fn closed_or(e: std::io::Error) -> std::io::Result<Option<EngineEnd>> {
+fn advance_all(aggregators: &mut [Aggregator], watermark: Option<i64>) {
+    if let Some(t) = watermark {
+        for a in aggregators {
+            a.advance(t);
+        }
+    }
+}
+
+fn closed_or(e: io::Error) -> io::Result<Option<EngineEnd>> {
     if is_broken_pipe(&e) {
         Ok(Some(EngineEnd::OutputClosed))
     } else {
@@ -473,214 +503,5 @@ fn closed_or(e: std::io::Error) -> std::io::Result<Option<EngineEnd>> {
     }
 }
 
-/// One status for the status bar out of every source's.
-pub fn merge_statuses<'a>(name: &str, all: impl Iterator<Item = &'a SourceStatus>) -> SourceStatus {
-    let mut merged = SourceStatus {
-        name: name.to_string(),
-        ..SourceStatus::default()
-    };
-    for s in all {
-        merged.parts += s.parts;
-        merged.lag_ms = match (merged.lag_ms, s.lag_ms) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
-        merged.records_per_sec += s.records_per_sec;
-        if merged.problem.is_none() {
-            merged.problem = s.problem.clone();
-        }
-        merged.details.extend(s.details.iter().cloned());
-    }
-    merged
-}
-
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
-/// Events per second over the last few seconds (a ring of one-second buckets).
-#[derive(Debug, Default)]
-struct RateMeter {
-    buckets: VecDeque<(Instant, u64)>,
-}
-
-impl RateMeter {
-    const SPAN: Duration = Duration::from_secs(3);
-
-    fn add(&mut self, n: u64) {
-        let now = Instant::now();
-        match self.buckets.back_mut() {
-            Some((t, count)) if now.duration_since(*t) < Duration::from_millis(250) => *count += n,
-            _ => self.buckets.push_back((now, n)),
-        }
-        while self
-            .buckets
-            .front()
-            .is_some_and(|(t, _)| now.duration_since(*t) > Self::SPAN)
-        {
-            self.buckets.pop_front();
-        }
-    }
-
-    fn per_sec(&self) -> f64 {
-        let recent = self
-            .buckets
-            .iter()
-            .filter(|(t, _)| t.elapsed() <= Self::SPAN);
-        let total: u64 = recent.map(|(_, n)| *n).sum();
-        total as f64 / Self::SPAN.as_secs_f64()
-    }
-}
-
-/// Event time per input. Windows close by the slowest input still delivering (each input's newest
-/// event time, the lowest of those), so one shard or file read ahead in event time does not make
-/// every other input's lines late. An input silent for [`OriginClocks::IDLE`] no longer holds
-/// the others back (a finished file, a closed shard, a quiet log).
-#[derive(Debug, Default)]
-struct OriginClocks {
-    origins: std::collections::HashMap<Arc<str>, (i64, Instant)>,
-}
-
-impl OriginClocks {
-    const IDLE: Duration = Duration::from_secs(5);
-
-    /// An input that will deliver soon (a file being opened, a shard being read): it holds the
-    /// watermark back until its first lines, or until it has been idle too long.
-    fn expect(&mut self, origin: &str) {
-        if !self.origins.contains_key(origin) {
-            self.origins
-                .insert(Arc::from(origin), (i64::MIN, Instant::now()));
-        }
-    }
-
-    fn saw(&mut self, origin: &Arc<str>, newest: i64) {
-        let now = Instant::now();
-        match self.origins.get_mut(origin) {
-            Some((t, seen)) => {
-                *t = (*t).max(newest);
-                *seen = now;
-            }
-            None => {
-                self.origins.insert(origin.clone(), (newest, now));
-            }
-        }
-    }
-
-    /// The lowest newest-event-time among active inputs. When all are idle: the highest, and,
-    /// if `follow_wall_clock`, moved on by the silence since anything last arrived. Then a
-    /// stream that stops altogether still closes its windows and its alarms see the missing
-    /// data, as CloudWatch evaluates on a schedule, not on arrival.
-    fn watermark(&self, now: Instant, follow_wall_clock: bool) -> Option<i64> {
-        let active = self
-            .origins
-            .values()
-            .filter(|(_, seen)| now.duration_since(*seen) < Self::IDLE)
-            .map(|(t, _)| *t)
-            .min();
-        if active.is_some() {
-            return active.filter(|&t| t != i64::MIN);
-        }
-        let newest = self.origins.values().map(|(t, _)| *t).max()?;
-        if newest == i64::MIN {
-            return None;
-        }
-        let silence = self
-            .origins
-            .values()
-            .map(|(_, seen)| now.duration_since(*seen))
-            .min()
-            .unwrap_or_default();
-        let moved_on = if follow_wall_clock {
-            i64::try_from(silence.as_secs()).unwrap_or(i64::MAX)
-        } else {
-            0
-        };
-        Some(newest.saturating_add(moved_on))
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_slowest_active_origin_sets_the_watermark() {
-        let mut clocks = OriginClocks::default();
-        let (a, b): (Arc<str>, Arc<str>) = ("shard-a".into(), "shard-b".into());
-        assert_eq!(clocks.watermark(Instant::now(), true), None);
-        clocks.saw(&a, 1_000);
-        clocks.saw(&b, 400);
-        clocks.saw(&a, 900);
-        assert_eq!(clocks.watermark(Instant::now(), true), Some(400));
-        clocks.saw(&b, 700);
-        assert_eq!(clocks.watermark(Instant::now(), true), Some(700));
-        // Once every input is quiet, time is the newest seen anywhere (held while a source has
-        // data still to come).
-        let later = Instant::now() + OriginClocks::IDLE + Duration::from_millis(500);
-        assert_eq!(clocks.watermark(later, false), Some(1_000));
-    }
-
-    #[test]
-    fn silence_everywhere_moves_event_time_on_with_the_wall_clock() {
-        let mut clocks = OriginClocks::default();
-        let (a, b): (Arc<str>, Arc<str>) = ("shard-a".into(), "shard-b".into());
-        let start = Instant::now();
-        clocks.saw(&a, 1_000);
-        clocks.saw(&b, 400);
-        let quiet = |secs| start + Duration::from_secs(secs) + Duration::from_millis(300);
-        // Still within the idle allowance: the slowest input holds time.
-        assert_eq!(clocks.watermark(quiet(4), true), Some(400));
-        // Everything silent for 6 s, then 10 minutes: event time runs on from the newest seen.
-        assert_eq!(clocks.watermark(quiet(6), true), Some(1_006));
-        assert_eq!(clocks.watermark(quiet(600), true), Some(1_600));
-        assert_eq!(clocks.watermark(quiet(600), false), Some(1_000));
-        // Nothing ever delivered: no time at all.
-        let mut empty = OriginClocks::default();
-        empty.expect("a.log");
-        assert_eq!(empty.watermark(quiet(600), true), None);
-    }
-
-    #[test]
-    fn silence_past_the_newest_window_shows_an_empty_window_for_now() {
-        let mut aggregator = Aggregator::new(WindowConfig {
-            width_secs: 300,
-            lateness_secs: 60,
-            external_watermark: true,
-            ..WindowConfig::default()
-        });
-        aggregator.record(&crate::core::Hit {
-            time: 10,
-            application: "checkout",
-            client: "10.0.0.1",
-            method: "GET",
-            path: "/",
-            status: 200,
-            bytes: 1,
-            latency_us: None,
-        });
-        aggregator.advance(299);
-        let starts = |w: &[Arc<WindowSummary>]| w.iter().map(|w| w.start).collect::<Vec<_>>();
-        assert_eq!(starts(&windows_until_now(&aggregator)), [0]);
-        // Time moved on by the wall clock into the next window, and nothing arrived.
-        aggregator.advance(1_000);
-        let windows = windows_until_now(&aggregator);
-        assert_eq!(starts(&windows), [0, 900]);
-        let now = windows.last().unwrap();
-        assert!(now.apps.is_empty() && !now.is_final && now.end == 1_200);
-    }
-
-    #[test]
-    fn an_expected_origin_holds_time_until_it_delivers() {
-        let mut clocks = OriginClocks::default();
-        let (a, b): (Arc<str>, Arc<str>) = ("a.log".into(), "b.log".into());
-        clocks.expect("a.log");
-        clocks.expect("b.log");
-        clocks.saw(&a, 5_000);
-        assert_eq!(clocks.watermark(Instant::now(), true), None);
-        clocks.saw(&b, 100);
-        assert_eq!(clocks.watermark(Instant::now(), true), Some(100));
-    }
-}
+mod tests;

@@ -1,0 +1,109 @@
+//! Where the engine's results go: JSON Lines on standard output (headless), snapshots for the
+//! TUI, and later publishers. The engine hands every sink the same events, in order.
+
+use std::io::{self, Write};
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use super::snapshot::Snapshot;
+use crate::core::alarms::AlarmTransition;
+use crate::core::WindowSummary;
+use crate::output::jsonl::JsonLinesWriter;
+use crate::output::lines::{AlarmLine, SummaryLine};
+
+/// A consumer of the engine's results. Every method has a default that ignores the event, so a
+/// sink implements only what it uses. An I/O error ends the run (a closed standard output ends
+/// it quietly, see [`crate::output::jsonl::is_broken_pipe`]).
+pub trait Sink: Send {
+    /// A window became final (windows come in order).
+    fn window(&mut self, _window: &WindowSummary) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// An alarm changed state, after the lines of the window that caused it.
+    fn alarm(&mut self, _transition: &AlarmTransition) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// The windows and alarms of one step were all given.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// The input ended and everything was flushed: the last line.
+    fn summary(&mut self, _line: &SummaryLine<'_>) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Whether this sink shows live state: the engine then builds [`Snapshot`]s for it and keeps
+    /// them coming after the input ended, until the sink is closed.
+    fn is_live(&self) -> bool {
+        false
+    }
+
+    fn snapshot(&mut self, _snapshot: Arc<Snapshot>) {}
+
+    /// Whether whoever reads this sink has gone (the TUI quit).
+    fn is_closed(&self) -> bool {
+        false
+    }
+}
+
+/// Headless: JSON Lines (see `output::lines`).
+pub struct JsonLinesSink<W: Write + Send> {
+    writer: JsonLinesWriter<W>,
+}
+
+impl<W: Write + Send> JsonLinesSink<W> {
+    pub fn new(out: W) -> Self {
+        JsonLinesSink {
+            writer: JsonLinesWriter::new(out),
+        }
+    }
+}
+
+impl<W: Write + Send> Sink for JsonLinesSink<W> {
+    fn window(&mut self, window: &WindowSummary) -> io::Result<()> {
+        self.writer.write_window(window)
+    }
+
+    fn alarm(&mut self, transition: &AlarmTransition) -> io::Result<()> {
+        self.writer.write(&AlarmLine::new(transition))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.writer.flush()
+    }
+
+    fn summary(&mut self, line: &SummaryLine<'_>) -> io::Result<()> {
+        self.writer.write(line)?;
+        self.writer.flush()
+    }
+}
+
+/// The TUI: the latest snapshot, published on a watch channel.
+pub struct SnapshotSink {
+    tx: watch::Sender<Arc<Snapshot>>,
+}
+
+impl SnapshotSink {
+    pub fn new(tx: watch::Sender<Arc<Snapshot>>) -> Self {
+        SnapshotSink { tx }
+    }
+}
+
+impl Sink for SnapshotSink {
+    fn is_live(&self) -> bool {
+        true
+    }
+
+    fn snapshot(&mut self, snapshot: Arc<Snapshot>) {
+        // Nobody listening means the UI is gone; `is_closed` reports it.
+        let _ = self.tx.send(snapshot);
+    }
+
+    fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+}
