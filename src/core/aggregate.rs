@@ -23,6 +23,9 @@ pub struct WindowConfig {
     /// At most this many windows are open at once (memory bound whatever the lateness and the
     /// input); see [`Aggregator::closed_early`].
     pub max_open: usize,
+    /// At most this many (window, application) accumulators are open at once, beyond the two
+    /// newest windows; see [`MAX_OPEN_APP_WINDOWS`].
+    pub max_open_apps: usize,
     /// Whether only [`Aggregator::advance`] moves the watermark. The pipeline sets this when it
     /// reads several inputs at once (shards, files): one input running ahead in event time must
     /// not make the others' events late, so it advances to the slowest active input's time.
@@ -38,6 +41,7 @@ impl Default for WindowConfig {
             top_k: 20,
             top_k_unknown: 200,
             max_open: MAX_OPEN_WINDOWS,
+            max_open_apps: MAX_OPEN_APP_WINDOWS,
             external_watermark: false,
         }
     }
@@ -46,6 +50,11 @@ impl Default for WindowConfig {
 /// Open windows kept at most (per width): with a long lateness and hits scattered over years, the
 /// oldest open window is finalized early rather than memory growing with every window.
 pub const MAX_OPEN_WINDOWS: usize = 256;
+
+/// (window, application) accumulators kept open at most (per width), each a few KB (up to ~20 KB
+/// when busy: bounded top-k tables and histograms). Past it the oldest open window is finalized
+/// early, but never one of the two newest: those are the traffic of now.
+pub const MAX_OPEN_APP_WINDOWS: usize = 16_384;
 
 /// What happened to a recorded hit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +90,8 @@ pub struct Aggregator {
     flushed_until: i64,
     late: u64,
     closed_early: u64,
+    /// Accumulators in the open windows (the sum of their `app_count`).
+    open_apps: usize,
 }
 
 /// Start of the window holding `t`: `floor(t / width) * width`, also for negative `t`.
@@ -108,6 +119,7 @@ impl Aggregator {
             flushed_until: i64::MIN,
             late: 0,
             closed_early: 0,
+            open_apps: 0,
         }
     }
 
@@ -136,7 +148,15 @@ impl Aggregator {
             self.late += 1;
             return Recorded::Late;
         };
-        self.open[i].record(hit, client_hash, path_hash, &self.config);
+        let window = &mut self.open[i];
+        let apps = window.app_count();
+        window.record(hit, client_hash, path_hash, &self.config);
+        if window.app_count() > apps {
+            self.open_apps += 1;
+            if self.open_apps > self.config.max_open_apps && self.open.len() > 2 && i > 0 {
+                self.close_oldest_early();
+            }
+        }
         Recorded::Accepted
     }
 
@@ -230,6 +250,7 @@ impl Aggregator {
     }
 
     fn finalize(&mut self, window: OpenWindow) {
+        self.open_apps = self.open_apps.saturating_sub(window.app_count());
         let summary = Arc::new(window.summarize(true, &self.config));
         if summary.apps.is_empty() {
             return;
