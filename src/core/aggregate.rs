@@ -4,6 +4,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::hashing::KeyHasher;
+use super::history::History;
 use super::window::OpenWindow;
 use super::{Hit, WindowSummary};
 
@@ -14,8 +15,11 @@ pub struct WindowConfig {
     pub width_secs: i64,
     /// How long after a window's end events may still arrive, in seconds.
     pub lateness_secs: i64,
-    /// How many final windows are kept for history (time travel, sparklines, alarms).
+    /// How many of the newest final windows are kept in full detail (time travel, sparklines).
     pub history: usize,
+    /// Bytes for older final windows, kept compact (no top paths or callers); see
+    /// [`crate::core::history`]. 0: none.
+    pub history_bytes: usize,
     /// How many top paths / callers are reported per application and window.
     pub top_k: usize,
     /// How many callers are reported for the `unknown` application (its drill-down lists them).
@@ -38,6 +42,7 @@ impl Default for WindowConfig {
             width_secs: 300,
             lateness_secs: 60,
             history: 48,
+            history_bytes: 0,
             top_k: 20,
             top_k_unknown: 200,
             max_open: MAX_OPEN_WINDOWS,
@@ -71,7 +76,7 @@ pub enum Recorded {
 /// Memory is bounded whatever the input: the open windows are those within `width + lateness` of
 /// the watermark (at most `lateness / width + 2`), each holds bounded top-k tables and a bounded
 /// host counter per application, a final window keeps only its summary, and at most
-/// `config.history` final windows are kept. Final windows wait in a queue for
+/// the final windows kept for display are bounded by count and bytes ([`History`]). Final windows wait in a queue for
 /// [`Aggregator::take_final`]; the pipeline drains it after every batch.
 #[derive(Debug)]
 pub struct Aggregator {
@@ -79,8 +84,8 @@ pub struct Aggregator {
     hasher: KeyHasher,
     /// Open windows, ascending by start.
     open: VecDeque<OpenWindow>,
-    /// Final windows, oldest first, at most `config.history`.
-    history: VecDeque<Arc<WindowSummary>>,
+    /// Final windows kept for display, oldest first.
+    history: History,
     /// Final windows not yet collected by [`Aggregator::take_final`].
     pending: Vec<Arc<WindowSummary>>,
     watermark: Option<i64>,
@@ -109,10 +114,10 @@ impl Aggregator {
             ..config
         };
         Aggregator {
+            history: History::new(config.history, config.history_bytes),
             config,
             hasher: KeyHasher::default(),
             open: VecDeque::new(),
-            history: VecDeque::new(),
             pending: Vec::new(),
             watermark: None,
             newest: None,
@@ -213,6 +218,16 @@ impl Aggregator {
         Some(window_start(last_closing, w))
     }
 
+    /// Start of the oldest window kept in full detail (older kept ones have no paths or callers).
+    pub fn detail_from(&self) -> Option<i64> {
+        self.history.detail_from()
+    }
+
+    /// Final windows given up to stay within the history budget.
+    pub fn history_dropped(&self) -> u64 {
+        self.history.dropped()
+    }
+
     /// The newest event time recorded.
     pub fn newest_event(&self) -> Option<i64> {
         self.newest
@@ -256,12 +271,7 @@ impl Aggregator {
             return;
         }
         self.pending.push(Arc::clone(&summary));
-        if self.config.history > 0 {
-            if self.history.len() == self.config.history {
-                self.history.pop_front();
-            }
-            self.history.push_back(summary);
-        }
+        self.history.push(summary);
     }
 
     /// Index of the open window starting at `start`, created in order if needed. Most hits go
