@@ -20,8 +20,10 @@ pub struct ConfigFile {
     pub window: Option<String>,
     pub lateness: Option<String>,
     pub max_skew: Option<String>,
-    /// Final windows kept for history (time travel, sparklines).
+    /// Final windows kept in full detail for history (time travel, sparklines).
     pub history: Option<usize>,
+    /// MiB for older windows, kept compact (counts, statuses, latency).
+    pub history_budget_mib: Option<usize>,
     /// Top paths and callers kept per application and window.
     pub top_k: Option<usize>,
     pub no_bell: Option<bool>,

@@ -27,6 +27,8 @@ pub struct Settings {
     /// How far ahead of the wall clock an event may be before it is refused as `future`.
     pub max_skew: Duration,
     pub history: usize,
+    /// Bytes for older windows kept compact, shared by every kept width (TUI only).
+    pub history_budget: usize,
     pub top_k: usize,
     pub headless: bool,
     pub bell: bool,
@@ -186,6 +188,7 @@ impl Settings {
             lateness: dur(duration::LATENESS, cli.lateness, &file.lateness, 60)?,
             max_skew: dur(duration::MAX_SKEW, cli.max_skew, &file.max_skew, 300)?,
             history: file.history.unwrap_or(48).clamp(2, 10_000),
+            history_budget: file.history_budget_mib.unwrap_or(256).min(64 * 1024) << 20,
             top_k: file.top_k.unwrap_or(20).clamp(1, 1000),
             headless: cli.headless,
             bell: !(cli.no_bell || file.no_bell.unwrap_or(false)),

@@ -167,7 +167,17 @@ pub fn start(
     let base = WindowConfig {
         width_secs: primary,
         lateness_secs: settings.lateness.as_secs() as i64,
-        history: settings.history,
+        // Headless output needs no history: final windows are written and dropped.
+        history: if settings.headless {
+            0
+        } else {
+            settings.history
+        },
+        history_bytes: if settings.headless {
+            0
+        } else {
+            settings.history_budget / widths.len().max(1)
+        },
         top_k: settings.top_k,
         external_watermark: true,
         ..WindowConfig::default()
@@ -341,6 +351,8 @@ fn empty_snapshot(source_name: &str, metadata: MetadataStatus, width: i64) -> Sn
         taken_at_ms: crate::clock::now_ms(),
         width_secs: width,
         windows: Vec::new(),
+        detail_from: None,
+        history_dropped: 0,
         watermark: None,
         counters: Default::default(),
         events_per_sec: 0.0,

@@ -89,7 +89,12 @@ pub struct Snapshot {
     /// Window width of `windows`, in seconds.
     pub width_secs: i64,
     /// Kept history of windows at that width, oldest first; the last ones may still be open.
+    /// Windows before `detail_from` are compact: no top paths or callers.
     pub windows: Vec<Arc<WindowSummary>>,
+    /// Start of the oldest window kept in full detail (`None`: all are).
+    pub detail_from: Option<i64>,
+    /// Final windows given up at this width to stay within the history budget.
+    pub history_dropped: u64,
     /// Newest event time seen (UTC epoch seconds).
     pub watermark: Option<i64>,
     pub counters: Counters,

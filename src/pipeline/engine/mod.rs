@@ -453,6 +453,8 @@ impl Engine {
             taken_at_ms: crate::clock::now_ms(),
             width_secs: selected.config().width_secs,
             windows: windows_until_now(selected),
+            detail_from: selected.detail_from(),
+            history_dropped: selected.history_dropped(),
             watermark: self.clocks.newest().max(selected.watermark()),
             counters: self.counters,
             events_per_sec: self.rate.per_sec(),

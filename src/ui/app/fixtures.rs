@@ -309,6 +309,8 @@ pub fn snapshot() -> Snapshot {
         taken_at_ms: NOW_MS,
         width_secs: WIDTH,
         windows: (0..WINDOWS).map(|i| Arc::new(window(i))).collect(),
+        detail_from: None,
+        history_dropped: 0,
         watermark: Some(START + (WINDOWS as i64 - 1) * WIDTH + 29),
         counters: Counters {
             lines: 61_234,
