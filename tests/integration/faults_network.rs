@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crate::support::binary::Kinetop;
-use crate::support::loopback::{closed_port, HungServer};
+use crate::support::loopback::{closed_port, HungServer, Proxy};
 use crate::support::{s3_client, Emulator};
 
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/apache_logs");
@@ -113,9 +113,23 @@ fn s3_metadata_that_never_answers_at_start_is_said_and_sigint_ends_the_wait() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_metadata_coming_up_after_the_start_is_loaded_and_the_run_goes_on() {
-    let mut moto = Emulator::moto();
-    moto.stop();
-    let endpoint = moto.endpoint();
+    // S3 (moto, with the object) behind a proxy that is down when kinetop starts.
+    let moto = Emulator::moto();
+    let client = s3_client(&moto.endpoint()).await;
+    client.create_bucket().bucket("ops").send().await.unwrap();
+    client
+        .put_object()
+        .bucket("ops")
+        .key("hosts.csv")
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(
+            b"host,application\n83.149.9.216,kibana-demo\n",
+        ))
+        .send()
+        .await
+        .unwrap();
+    let mut proxy = Proxy::new(moto.port);
+    proxy.stop();
+    let endpoint = proxy.endpoint();
     let run = Kinetop::start(&[
         "--file",
         SAMPLE,
@@ -132,19 +146,7 @@ async fn s3_metadata_coming_up_after_the_start_is_loaded_and_the_run_goes_on() {
     })
     .await
     .unwrap();
-    moto.restart();
-    let client = s3_client(&endpoint).await;
-    client.create_bucket().bucket("ops").send().await.unwrap();
-    client
-        .put_object()
-        .bucket("ops")
-        .key("hosts.csv")
-        .body(aws_sdk_s3::primitives::ByteStream::from_static(
-            b"host,application\n83.149.9.216,kibana-demo\n",
-        ))
-        .send()
-        .await
-        .unwrap();
+    proxy.start();
     let ended = tokio::task::spawn_blocking(move || run.wait(Duration::from_secs(90)))
         .await
         .unwrap();
