@@ -57,6 +57,22 @@ pub const ACTION_TIMEOUT: DurationSetting = DurationSetting {
     whole_seconds: false,
 };
 
+/// `aws-connect-timeout`: 100 ms to 5 min.
+pub const AWS_CONNECT_TIMEOUT: DurationSetting = DurationSetting {
+    name: "aws-connect-timeout",
+    min: Duration::from_millis(100),
+    max: Duration::from_secs(300),
+    whole_seconds: false,
+};
+
+/// `aws-operation-timeout`: 100 ms to 10 min.
+pub const AWS_OPERATION_TIMEOUT: DurationSetting = DurationSetting {
+    name: "aws-operation-timeout",
+    min: Duration::from_millis(100),
+    max: Duration::from_secs(600),
+    whole_seconds: false,
+};
+
 impl DurationSetting {
     /// Parses `text` and checks the bounds. The error says what is wrong and what is allowed,
     /// without the setting's name (the caller names the flag or the file and line).

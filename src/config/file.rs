@@ -31,6 +31,10 @@ pub struct ConfigFile {
     pub profile: Option<String>,
     pub endpoint_url: Option<String>,
     pub s3_endpoint_url: Option<String>,
+    /// Connect timeout of every AWS call (a duration).
+    pub aws_connect_timeout: Option<String>,
+    /// Timeout of every AWS call, answer included (a duration).
+    pub aws_operation_timeout: Option<String>,
     /// Alarm rules, `[[alarm]]` tables as written; [`parse`] validates them once into
     /// [`ConfigFile::alarm_rules`].
     #[serde(default)]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::duration::{self, DurationSetting};
 use super::file::{ConfigError, ConfigFile};
-use crate::aws::AwsOptions;
+use crate::aws::{check_endpoint_url, AwsOptions, AwsTimeouts};
 use crate::cli::Cli;
 use crate::enrich::metadata::MetadataLocation;
 use crate::parse::LogFormat;
@@ -124,10 +124,55 @@ impl Settings {
         .map(|(text, origin)| MetadataLocation::parse(text).map_err(|e| origin.error(e)))
         .transpose()?;
         let from = match &cli.from {
-            Some(text) => text.parse().map_err(|e| Origin::Flag("--from").error(e))?,
+            Some(text) => {
+                let from: StartFrom = text.parse().map_err(|e| Origin::Flag("--from").error(e))?;
+                from.check_not_future(wall_clock_ms())
+                    .map_err(|e| Origin::Flag("--from").error(e))?;
+                from
+            }
             None => StartFrom::default(),
         };
         let or_file = |cli: &Option<String>, file: &Option<String>| cli.clone().or(file.clone());
+        let endpoint = |flag: &'static str, key: &'static str, cli: &Option<String>, file_value| {
+            let (url, origin) = match (cli, file_value) {
+                (Some(url), _) => (url, Origin::Flag(flag)),
+                (None, Some(url)) => (url, in_file(key)),
+                (None, None) => return Ok(None),
+            };
+            check_endpoint_url(url).map_err(|e| origin.error(e))?;
+            Ok::<_, SettingsError>(Some(url.clone()))
+        };
+        let endpoint_url = endpoint(
+            "--endpoint-url",
+            "endpoint-url",
+            &cli.endpoint_url,
+            file.endpoint_url.as_ref(),
+        )?;
+        let s3_endpoint_url = endpoint(
+            "--s3-endpoint-url",
+            "s3-endpoint-url",
+            &cli.s3_endpoint_url,
+            file.s3_endpoint_url.as_ref(),
+        )?;
+        let file_only = |setting: DurationSetting, text: &Option<String>, default: Duration| {
+            text.as_ref().map_or(Ok(default), |text| {
+                setting
+                    .parse(text)
+                    .map_err(|e| in_file(setting.name).error(e))
+            })
+        };
+        let timeouts = AwsTimeouts {
+            connect: file_only(
+                duration::AWS_CONNECT_TIMEOUT,
+                &file.aws_connect_timeout,
+                AwsTimeouts::DEFAULT_CONNECT,
+            )?,
+            operation: file_only(
+                duration::AWS_OPERATION_TIMEOUT,
+                &file.aws_operation_timeout,
+                AwsTimeouts::DEFAULT_OPERATION,
+            )?,
+        };
         Ok(Settings {
             files: cli.files.clone(),
             follow: cli.follow,
@@ -151,8 +196,9 @@ impl Settings {
             aws: AwsOptions {
                 region: or_file(&cli.region, &file.region),
                 profile: or_file(&cli.profile, &file.profile),
-                endpoint_url: or_file(&cli.endpoint_url, &file.endpoint_url),
-                s3_endpoint_url: or_file(&cli.s3_endpoint_url, &file.s3_endpoint_url),
+                endpoint_url,
+                s3_endpoint_url,
+                timeouts,
             },
             from,
             consumer: cli.consumer.clone(),
@@ -160,4 +206,10 @@ impl Settings {
             config_path: path.map(Path::to_path_buf),
         })
     }
+}
+
+fn wall_clock_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::core::alarms::AlarmsView;
 use crate::core::WindowSummary;
 use crate::enrich::MetadataTable;
+use crate::output::actions::ActionStats;
 
 /// Line counters since start. `parsed + malformed == lines`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
@@ -104,6 +105,8 @@ pub struct Snapshot {
     pub source: SourceStatus,
     pub metadata: MetadataStatus,
     pub alarms: Arc<AlarmsView>,
+    /// What became of alarm actions so far, when rules have actions.
+    pub actions: Option<ActionStats>,
     /// Whether the input has ended (finite files).
     pub finished: bool,
 }

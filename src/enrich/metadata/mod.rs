@@ -14,11 +14,14 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 use md5::{Digest, Md5};
 use tokio::sync::mpsc;
 
+use crate::aws::backoff::Backoff;
+use crate::aws::retry::Retries;
 use crate::enrich::{MetadataError, MetadataTable};
 use crate::pipeline::snapshot::MetadataStatus;
 
@@ -87,17 +90,35 @@ pub enum Fetched {
     Content { bytes: Vec<u8>, version: String },
 }
 
+/// Why a fetch failed: a short human-readable reason (without the location), and whether
+/// trying again later can work (no answer from S3) or someone must act (no such file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchError {
+    pub reason: String,
+    pub transient: bool,
+}
+
+impl FetchError {
+    /// A failure retrying will not fix.
+    pub fn permanent(reason: impl Into<String>) -> Self {
+        FetchError {
+            reason: reason.into(),
+            transient: false,
+        }
+    }
+}
+
 /// Reads the metadata file; implemented for local files here and for S3 elsewhere.
 pub trait MetadataFetcher: Send + Sync + 'static {
     /// The path or `s3://` URL, for messages.
     fn origin(&self) -> String;
 
     /// Fetches the file, or says it has not changed since `previous_version` (the version of the
-    /// last `Content` this fetcher returned). Errors are short human-readable reasons.
+    /// last `Content` this fetcher returned).
     fn fetch<'a>(
         &'a self,
         previous_version: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<Fetched, String>>;
+    ) -> BoxFuture<'a, Result<Fetched, FetchError>>;
 
     /// Hints that the file may have changed (file-system events), to check sooner than the next
     /// period. `None` (the default): the period alone decides.
@@ -160,18 +181,52 @@ pub async fn load(
     fetcher: &dyn MetadataFetcher,
     clock: &Clock,
 ) -> Result<LoadedMetadata, MetadataError> {
+    load_retrying(
+        fetcher,
+        clock,
+        Backoff::new(Duration::ZERO, Duration::ZERO),
+        0,
+        &mut |_| {},
+    )
+    .await
+}
+
+/// [`load`], with failures worth retrying (no answer from S3, a server error) retried with
+/// `backoff`, at most `retries` times: before each retry `report` gets the problem text
+/// (`s3://b/hosts.csv: no answer from http://…: retrying in 4 s (3rd try, no success yet)`),
+/// and `None` once loaded. What retrying cannot fix fails at once.
+pub async fn load_retrying(
+    fetcher: &dyn MetadataFetcher,
+    clock: &Clock,
+    backoff: Backoff,
+    retries: u32,
+    report: &mut dyn FnMut(Option<&str>),
+) -> Result<LoadedMetadata, MetadataError> {
     let origin = fetcher.origin();
-    let (bytes, version) = match fetcher.fetch(None).await {
-        Ok(Fetched::Content { bytes, version }) => (bytes, version),
-        Ok(Fetched::NotModified) => {
-            return Err(MetadataError::new(
-                &origin,
-                0,
-                "the first fetch answered `not modified`",
-            ))
+    let mut tries = Retries::new(backoff);
+    let (bytes, version) = loop {
+        match fetcher.fetch(None).await {
+            Ok(Fetched::Content { bytes, version }) => break (bytes, version),
+            Ok(Fetched::NotModified) => {
+                return Err(MetadataError::new(
+                    &origin,
+                    0,
+                    "the first fetch answered `not modified`",
+                ))
+            }
+            Err(e) if e.transient && tries.failures() < retries => {
+                let delay = tries.failed();
+                tracing::warn!(%origin, reason = %e.reason, ?delay, "metadata not loaded; retrying");
+                let what = format!("{origin}: {}", e.reason);
+                report(Some(&tries.text(&what, delay, std::time::Instant::now())));
+                tokio::time::sleep(delay).await;
+            }
+            Err(e) => return Err(MetadataError::new(&origin, 0, e.reason)),
         }
-        Err(reason) => return Err(MetadataError::new(&origin, 0, reason)),
     };
+    if tries.failures() > 0 {
+        report(None);
+    }
     let table = MetadataTable::from_csv(&bytes, &origin)?;
     Ok(LoadedMetadata {
         origin,

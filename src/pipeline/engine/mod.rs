@@ -20,6 +20,7 @@ use crate::core::alarms::{AlarmEngine, AlarmsView};
 use crate::core::event_time::OriginClocks;
 use crate::core::{Aggregator, WindowConfig, WindowSummary};
 use crate::output::actions::ActionRunner;
+use crate::output::fault_log::FaultLog;
 use crate::output::jsonl::is_broken_pipe;
 use crate::output::lines::SummaryLine;
 use crate::pipeline::snapshot::{
@@ -83,6 +84,8 @@ pub struct Engine {
     format_spec: Option<String>,
     clocks: OriginClocks,
     sinks: Vec<Box<dyn Sink>>,
+    /// Headless: sources' troubles said on standard error.
+    fault_log: Option<FaultLog>,
     inputs: EngineInputs,
 }
 
@@ -132,8 +135,14 @@ impl Engine {
             format_spec: None,
             clocks: OriginClocks::new(base.lateness_secs),
             sinks: Vec::new(),
+            fault_log: None,
             inputs,
         }
+    }
+
+    /// Says the sources' troubles (and the metadata's) on standard error (headless).
+    pub fn set_fault_log(&mut self, log: FaultLog) {
+        self.fault_log = Some(log);
     }
 
     /// Adds a consumer of the results.
@@ -186,6 +195,9 @@ impl Engine {
                 }
                 Ok(StageMsg::Status(status)) => {
                     let now = Instant::now();
+                    if let Some(log) = self.fault_log.as_mut() {
+                        log.observe(&status, now);
+                    }
                     for part in &status.details {
                         self.clocks.wait_for(&part.name, now);
                     }
@@ -217,6 +229,9 @@ impl Engine {
             }
             self.handle_commands();
             self.publish(false);
+            if let Some(log) = self.fault_log.as_mut() {
+                log.tick(Instant::now());
+            }
         }
     }
 
@@ -322,7 +337,9 @@ impl Engine {
             return Ok(());
         };
         for transition in alarms.evaluate(window) {
-            tracing::info!(
+            // Debug: a `*` rule over many applications changes thousands of states at once;
+            // transitions are in the JSON Lines and the alarm view.
+            tracing::debug!(
                 alarm = %transition.alarm,
                 application = %transition.application,
                 state = transition.state.as_str(),
@@ -340,13 +357,21 @@ impl Engine {
     }
 
     fn finish(&mut self) -> io::Result<EngineEnd> {
-        if let Some(actions) = self.actions.take() {
-            // Commands started by the last windows get a moment to complete before exit.
-            let stats = actions.finish_blocking(ACTIONS_GRACE);
+        if let Some(log) = self.fault_log.as_mut() {
+            log.flush(Instant::now());
+        }
+        // Commands started by the last windows get a moment to complete before exit (none
+        // when a signal stopped the run; see `ActionRunner::finish`).
+        let actions = self
+            .actions
+            .take()
+            .map(|actions| actions.finish_blocking(ACTIONS_GRACE));
+        if let Some(stats) = actions {
             tracing::info!(?stats, "alarm actions finished");
         }
         let status = self.source_status();
         let mut line = SummaryLine::new(&self.counters, &self.source_name);
+        line.actions_dropped = actions.map(|stats| stats.dropped);
         line.format = self.format_spec.as_deref();
         line.lag_ms = status.lag_ms;
         line.shards =
@@ -437,6 +462,7 @@ impl Engine {
             source: self.source_status(),
             metadata: self.inputs.metadata.borrow_and_update().clone(),
             alarms: self.alarms_view.clone(),
+            actions: self.actions.as_ref().map(ActionRunner::stats),
             finished: self.finished,
         };
         let snapshot = Arc::new(snapshot);

@@ -354,6 +354,7 @@ pub fn snapshot() -> Snapshot {
             error: None,
         },
         alarms: Arc::new(alarms()),
+        actions: None,
         finished: false,
     }
 }

@@ -6,6 +6,7 @@ use crate::ui::app::format;
 use crate::ui::app::state::{AlarmKey, UiState};
 
 use super::widgets::{matches_filter, safe};
+use super::Tone;
 
 /// Recent transitions in the alarm panel.
 const RECENT_TRANSITIONS: usize = 20;
@@ -40,6 +41,9 @@ pub struct AlarmRow {
 pub struct AlarmTable {
     pub rows: Vec<AlarmRow>,
     pub empty: Option<String>,
+    /// What became of alarm actions (done, failed, dropped…), when rules have actions: one line
+    /// below the table, in trouble's tone when any were dropped or failed.
+    pub actions: Option<(String, Tone)>,
 }
 
 fn alarm_text(
@@ -177,5 +181,24 @@ pub fn alarm_table(snapshot: &Snapshot, ui: &UiState, filter: &str) -> AlarmTabl
     } else {
         None
     };
-    AlarmTable { rows, empty }
+    let actions = snapshot.actions.map(|a| {
+        let tone = if a.dropped > 0 || a.failed > 0 || a.timed_out > 0 {
+            Tone::Bad
+        } else {
+            Tone::Dim
+        };
+        let text = format!(
+            "actions: {} done · {} failed · {} timed out · {} dropped",
+            format::grouped(a.succeeded),
+            format::grouped(a.failed),
+            format::grouped(a.timed_out),
+            format::grouped(a.dropped),
+        );
+        (text, tone)
+    });
+    AlarmTable {
+        rows,
+        empty,
+        actions,
+    }
 }
