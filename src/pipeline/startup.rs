@@ -96,7 +96,7 @@ async fn load_refreshed_metadata(
     location: &MetadataLocation,
 ) -> Result<(SharedTable, watch::Receiver<MetadataStatus>), StartError> {
     let s3 = match location {
-        MetadataLocation::S3 { .. } => {
+        MetadataLocation::S3(_) => {
             let client = crate::aws::s3_client(&settings.aws).await;
             let endpoint = settings.aws.s3_endpoint_url.as_deref();
             S3MetadataFetcher::for_location_at(location, &client, endpoint)
