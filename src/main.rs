@@ -6,7 +6,9 @@ use clap::Parser;
 
 use kinetop::cli::Cli;
 use kinetop::config::{self, Settings};
+use kinetop::pipeline::progress::StartProgress;
 use kinetop::pipeline::{self, EngineEnd, StartError};
+use kinetop::ui::terminal::{Startup, TuiEnd, TuiOptions};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -33,9 +35,12 @@ fn run(cli: Cli) -> Result<ExitCode, StartError> {
         .thread_name("kinetop-io")
         .build()
         .map_err(|e| StartError(format!("cannot start the runtime: {e}")))?;
-    let parts = runtime.block_on(kinetop::pipeline::startup::prepare(&settings, &config_file))?;
-
     if settings.headless {
+        let parts = runtime.block_on(kinetop::pipeline::startup::prepare(
+            &settings,
+            &config_file,
+            &StartProgress::unwatched(),
+        ))?;
         let stdout: Box<dyn std::io::Write + Send> = Box::new(std::io::stdout());
         let running = pipeline::start(&settings, parts, runtime.handle(), Some(stdout))?;
         let cancel = running.cancel.clone();
@@ -52,16 +57,32 @@ fn run(cli: Cli) -> Result<ExitCode, StartError> {
         };
     }
 
-    let mut running = pipeline::start(&settings, parts, runtime.handle(), None)?;
-    let handle = running.handle.take().expect("TUI mode has a handle");
-    let options = kinetop::ui::terminal::TuiOptions {
+    // The TUI takes the terminal before start-up waits on anything (S3, a stream, a FIFO), so
+    // the screen says what it waits for and `q` works from the first second.
+    let (progress, progress_rx) = StartProgress::new();
+    let task = {
+        let settings = settings.clone();
+        runtime.spawn(async move {
+            let parts =
+                kinetop::pipeline::startup::prepare(&settings, &config_file, &progress).await?;
+            pipeline::start(&settings, parts, &tokio::runtime::Handle::current(), None)
+        })
+    };
+    let startup = Startup {
+        task,
+        progress: progress_rx,
+    };
+    let options = TuiOptions {
         bell: settings.bell,
     };
-    let result = runtime.block_on(kinetop::ui::terminal::run(handle, options));
-    running.cancel.cancel();
+    let result = runtime.block_on(kinetop::ui::terminal::run(startup, options));
+    // Whatever start-up or a source still waits on (a FIFO's open, a hung endpoint) is not
+    // waited for.
     runtime.shutdown_background();
     match result {
-        Ok(()) => Ok(ExitCode::SUCCESS),
+        Ok(TuiEnd::Quit) => Ok(ExitCode::SUCCESS),
+        Ok(TuiEnd::Signal(signal)) => Ok(ExitCode::from(signal.exit_status())),
+        Ok(TuiEnd::StartFailed(e)) => Err(e),
         Err(e) => {
             eprintln!("kinetop: {e:#}");
             Ok(ExitCode::FAILURE)

@@ -6,6 +6,7 @@
 
 mod engine;
 mod parse_stage;
+pub mod progress;
 pub mod snapshot;
 pub mod startup;
 

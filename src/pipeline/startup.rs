@@ -7,6 +7,7 @@ use crate::config::{self, ConfigFile, Settings};
 use crate::core::alarms::{AlarmEngine, AlarmRule};
 use crate::enrich::{MetadataTable, SharedTable};
 use crate::output::actions::ActionRunner;
+use crate::pipeline::progress::StartProgress;
 use crate::pipeline::snapshot::MetadataStatus;
 use crate::pipeline::{now_ms, StartError, StartParts};
 use std::time::Duration;
@@ -20,16 +21,20 @@ use crate::source::kinesis::KinesisSource;
 use crate::source::Source;
 use tokio_util::sync::CancellationToken;
 
-/// Loads the metadata and opens the sources.
-pub async fn prepare(settings: &Settings, config: &ConfigFile) -> Result<StartParts, StartError> {
+/// Loads the metadata and opens the sources; says on `progress` what it waits for.
+pub async fn prepare(
+    settings: &Settings,
+    config: &ConfigFile,
+    progress: &StartProgress,
+) -> Result<StartParts, StartError> {
     let alarms = alarm_rules(settings, config)?;
-    let (table, metadata) = load_metadata(settings).await?;
+    let (table, metadata) = load_metadata(settings, progress).await?;
     let origins = settings
         .files
         .iter()
         .map(|p| FileSource::origin_of(p))
         .collect();
-    let (sources, source_name) = open_sources(settings).await?;
+    let (sources, source_name) = open_sources(settings, progress).await?;
     let alarms = (!alarms.is_empty()).then(|| {
         let actions = ActionRunner::new(&alarms);
         let actions = actions.has_actions().then_some(actions);
@@ -61,8 +66,10 @@ fn alarm_rules(settings: &Settings, config: &ConfigFile) -> Result<Vec<AlarmRule
 
 async fn load_metadata(
     settings: &Settings,
+    progress: &StartProgress,
 ) -> Result<(SharedTable, watch::Receiver<MetadataStatus>), StartError> {
     if let Some(location) = &settings.metadata {
+        progress.step(format!("loading metadata from {location}"));
         return load_refreshed_metadata(settings, location).await;
     }
     // The demo's callers come with their own metadata, so its default run shows applications.
@@ -123,14 +130,23 @@ fn demo_backfill(settings: &Settings) -> Duration {
     (settings.window * 12).min(Duration::from_secs(3600))
 }
 
-async fn open_sources(settings: &Settings) -> Result<(Vec<Box<dyn Source>>, String), StartError> {
+async fn open_sources(
+    settings: &Settings,
+    progress: &StartProgress,
+) -> Result<(Vec<Box<dyn Source>>, String), StartError> {
     if settings.is_demo() {
         let demo = DemoSource::new(DemoConfig::default(), demo_backfill(settings));
         return Ok((vec![Box::new(demo)], "demo".to_string()));
     }
     let mut sources: Vec<Box<dyn Source>> = Vec::new();
     let mut names = Vec::new();
-    if settings.kinesis.is_some() {
+    if let Some(stream) = &settings.kinesis {
+        let at = settings
+            .endpoint_url
+            .as_deref()
+            .map(|url| format!(" at {url}"))
+            .unwrap_or_default();
+        progress.step(format!("connecting to Kinesis stream {stream}{at}"));
         let source = KinesisSource::connect(settings).await.map_err(StartError)?;
         names.push(source.describe());
         sources.push(Box::new(source));

@@ -181,6 +181,7 @@ fn inputs_view_lists_every_shard_trouble_first() {
             lag_ms: lag,
             records,
             problem: problem.map(str::to_string),
+            ..PartStatus::default()
         }
     };
     let mut snapshot = fixtures::snapshot();

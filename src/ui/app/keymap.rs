@@ -9,6 +9,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Quit,
+    /// Ctrl-Z: suspend to the shell, as any terminal program.
+    Suspend,
     Help,
     Up,
     Down,
@@ -78,6 +80,13 @@ pub const BINDINGS: &[Binding] = &[
         label: "q  Ctrl-C",
         hint: "q",
         help: "quit",
+        group: Group::Move,
+    },
+    Binding {
+        keys: &[(Ctrl('z'), A::Suspend)],
+        label: "Ctrl-Z",
+        hint: "Ctrl-Z",
+        help: "suspend to the shell (fg comes back)",
         group: Group::Move,
     },
     Binding {
@@ -358,8 +367,9 @@ pub fn filter_key(key: KeyEvent) -> Option<FilterKey> {
 mod tests {
     use super::*;
 
-    const ALL: [Action; 24] = [
+    const ALL: [Action; 25] = [
         A::Quit,
+        A::Suspend,
         A::Help,
         A::Up,
         A::Down,

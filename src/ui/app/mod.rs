@@ -15,6 +15,7 @@ use std::sync::Arc;
 use crossterm::event::KeyEvent;
 
 use crate::core::alarms::AlarmState;
+use crate::pipeline::progress::StartStep;
 use crate::pipeline::snapshot::Snapshot;
 
 use keymap::{Action, FilterKey};
@@ -30,6 +31,8 @@ pub struct Outcome {
     pub set_width: Option<i64>,
     /// A new alarm fired: ring the bell (once).
     pub bell: bool,
+    /// Ctrl-Z: give the terminal back and stop until `fg`.
+    pub suspend: bool,
 }
 
 impl Outcome {
@@ -74,6 +77,18 @@ impl App {
             widths,
             firing: HashSet::new(),
         }
+    }
+
+    /// The widths `w` cycles through, once the pipeline runs.
+    pub fn set_widths(&mut self, widths: Vec<i64>) {
+        self.widths = widths;
+    }
+
+    /// Start-up waits for something new (before the first snapshot).
+    pub fn on_start_step(&mut self, step: StartStep) -> Outcome {
+        self.ui.starting = Some(step);
+        self.rebuild();
+        Outcome::redraw()
     }
 
     /// The snapshot on screen.
@@ -185,6 +200,12 @@ impl App {
             Action::Quit => {
                 return Outcome {
                     quit: true,
+                    ..Outcome::default()
+                }
+            }
+            Action::Suspend => {
+                return Outcome {
+                    suspend: true,
                     ..Outcome::default()
                 }
             }

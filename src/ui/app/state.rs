@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 pub use crate::core::alarms::AlarmKey;
+use crate::pipeline::progress::StartStep;
 
 /// One screen of the drill-down.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,6 +173,8 @@ pub struct UiState {
     pub travel: Option<i64>,
     /// Alarms acknowledged while in ALARM; forgotten when they clear.
     pub acknowledged: HashSet<AlarmKey>,
+    /// What start-up waits for, until the first snapshot.
+    pub starting: Option<StartStep>,
 }
 
 impl Default for UiState {
@@ -184,6 +187,7 @@ impl Default for UiState {
             paused: false,
             travel: None,
             acknowledged: HashSet::new(),
+            starting: None,
         }
     }
 }

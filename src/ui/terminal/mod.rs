@@ -1,28 +1,36 @@
-//! The terminal: setup and guaranteed restore, the event loop.
+//! The terminal: setup and guaranteed restore ([`guard`]), the signals that end the TUI
+//! ([`signals`]), and the event loop.
 //!
-//! One task `select!`s over terminal events (crossterm's `EventStream`), new snapshots (a tokio
-//! `watch`), a frame deadline and a slow tick. Nothing spins: with no input and no traffic the
-//! loop wakes once a second to refresh ages in the status bar. Frames are drawn only when
-//! something changed, at most [`MAX_FPS`] times a second.
+//! One task `select!`s over terminal events (crossterm's `EventStream`), end signals, the
+//! pipeline's start-up, new snapshots (a tokio `watch`), a frame deadline and a slow tick.
+//! The terminal is taken before start-up waits on anything (a metadata file in S3, a stream, a
+//! FIFO without a writer), so the screen says what it waits for, and `q` quits, from the first
+//! second. Nothing spins: with no input and no traffic the loop wakes once a second to refresh
+//! ages in the status bar. Frames are drawn only when something changed, at most [`MAX_FPS`]
+//! times a second.
+
+pub mod guard;
+pub mod signals;
 
 use std::io::{self, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Once;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, EventStream};
-use crossterm::terminal::{
-    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
-};
-use crossterm::{cursor, execute};
+use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use tokio::time::{sleep_until, Instant};
 
-use crate::pipeline::{EngineCommand, PipelineHandle};
+use crate::pipeline::progress::StartStep;
+use crate::pipeline::snapshot::Snapshot;
+use crate::pipeline::{EngineCommand, PipelineHandle, Running, StartError};
 use crate::ui::app::{App, Outcome};
 use crate::ui::view::{self, Theme};
+use guard::TerminalGuard;
+use signals::{EndSignal, EndSignals};
 
 /// Upper bound of the redraw rate.
 pub const MAX_FPS: u64 = 10;
@@ -42,66 +50,30 @@ impl Default for TuiOptions {
     }
 }
 
-/// Puts the terminal back (raw mode off, main screen, cursor, mouse) however we leave: on drop,
-/// on error, and from the panic hook.
-struct TerminalGuard;
-
-impl TerminalGuard {
-    fn enter() -> io::Result<TerminalGuard> {
-        install_panic_hook();
-        // The guard exists before the first change, so a failure halfway is undone too.
-        let guard = TerminalGuard;
-        TERMINAL_TAKEN.store(true, Ordering::SeqCst);
-        enable_raw_mode()?;
-        let mut out = io::stdout();
-        // Mouse capture: a click selects a row, the wheel scrolls (Shift-drag still selects text
-        // in most terminals).
-        execute!(out, EnterAlternateScreen, cursor::Hide, EnableMouseCapture)?;
-        Ok(guard)
-    }
+/// The pipeline being started: the task that loads metadata and opens the sources, and what it
+/// is waiting for meanwhile.
+pub struct Startup {
+    pub task: JoinHandle<Result<Running, StartError>>,
+    pub progress: watch::Receiver<Option<StartStep>>,
 }
 
-impl Drop for TerminalGuard {
-    fn drop(&mut self) {
-        restore();
-    }
-}
-
-/// Whether the terminal is in kinetop's modes: restoring twice must be a no-op, since leaving
-/// the alternate screen again puts the cursor back where kinetop started, and whatever comes
-/// next (a panic message, the shell) would overwrite the screen.
-static TERMINAL_TAKEN: AtomicBool = AtomicBool::new(false);
-
-/// Best effort: every step is tried even if one fails. Only the first call after
-/// [`TerminalGuard::enter`] acts (the panic hook, then the guard's drop while unwinding).
-fn restore() {
-    if !TERMINAL_TAKEN.swap(false, Ordering::SeqCst) {
-        return;
-    }
-    let mut out = io::stdout();
-    let _ = execute!(out, DisableMouseCapture, LeaveAlternateScreen, cursor::Show);
-    let _ = disable_raw_mode();
-    let _ = out.flush();
-}
-
-/// Restores the terminal before the default hook prints the panic, so the message is readable.
-fn install_panic_hook() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            restore();
-            tracing::error!(%info, "panic");
-            previous(info);
-        }));
-    });
+/// How the TUI ended.
+#[derive(Debug)]
+pub enum TuiEnd {
+    /// The user quit.
+    Quit,
+    /// A signal asked kinetop to end.
+    Signal(EndSignal),
+    /// Start-up failed (bad metadata, unknown stream…): the terminal is restored, the caller
+    /// prints the error.
+    StartFailed(StartError),
 }
 
 /// Debug builds only: with `KINETOP_DEBUG_PANIC_AFTER_FRAMES=N` the TUI panics after N frames,
 /// so a test can check through the real binary in a real terminal that a panic restores it.
 #[cfg(debug_assertions)]
 fn debug_panic_after_frames() {
-    use std::sync::atomic::AtomicU64;
+    use std::sync::atomic::{AtomicU64, Ordering};
     static FRAMES: AtomicU64 = AtomicU64::new(0);
     let Some(limit) = std::env::var("KINETOP_DEBUG_PANIC_AFTER_FRAMES")
         .ok()
@@ -120,25 +92,79 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// Runs the TUI until the user quits. The terminal is restored on every way out.
-pub async fn run(mut handle: PipelineHandle, options: TuiOptions) -> anyhow::Result<()> {
-    let _guard = TerminalGuard::enter()?;
+/// The pipeline once started: its snapshots and the way to send it commands.
+struct Connected {
+    running: Running,
+    handle: PipelineHandle,
+    /// False once the engine stopped (finite input ended and it was told to stop).
+    snapshots_open: bool,
+}
+
+/// The next change of the snapshot, or never while there is no pipeline.
+async fn next_snapshot(connected: &mut Option<Connected>) -> Option<Arc<Snapshot>> {
+    match connected {
+        Some(c) if c.snapshots_open => match c.handle.snapshots.changed().await {
+            Ok(()) => Some(c.handle.snapshots.borrow_and_update().clone()),
+            Err(_) => {
+                // The engine stopped: keep showing the last snapshot.
+                c.snapshots_open = false;
+                None
+            }
+        },
+        _ => std::future::pending().await,
+    }
+}
+
+/// What start-up did.
+enum StartupEvent {
+    Step(StartStep),
+    Done(Result<Result<Running, StartError>, tokio::task::JoinError>),
+}
+
+/// The next step or the end of start-up, or never once it ended.
+async fn startup_event(startup: &mut Option<Startup>) -> StartupEvent {
+    let Some(s) = startup else {
+        return std::future::pending().await;
+    };
+    loop {
+        tokio::select! {
+            biased;
+            result = &mut s.task => {
+                *startup = None;
+                return StartupEvent::Done(result);
+            }
+            Ok(()) = s.progress.changed() => {
+                if let Some(step) = s.progress.borrow_and_update().clone() {
+                    return StartupEvent::Step(step);
+                }
+            }
+        }
+    }
+}
+
+/// Runs the TUI until the user quits or a signal ends it. The terminal is restored on every way
+/// out, and the pipeline is cancelled.
+pub async fn run(startup: Startup, options: TuiOptions) -> anyhow::Result<TuiEnd> {
+    let mut signals = EndSignals::install()?;
+    let guard = TerminalGuard::enter()?;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     terminal.clear()?;
     let theme = Theme::from_env();
     let size = terminal.size()?;
-    let mut app = App::new(handle.widths.clone(), (size.width, size.height), now_ms());
-    let initial = handle.snapshots.borrow_and_update().clone();
-    app.on_snapshot(initial);
+    let mut app = App::new(Vec::new(), (size.width, size.height), now_ms());
+    let mut startup = Some(startup);
+    if let Some(step) = startup.as_ref().and_then(|s| s.progress.borrow().clone()) {
+        app.on_start_step(step);
+    }
+    let mut connected: Option<Connected> = None;
 
     let mut events = EventStream::new();
     let frame_interval = Duration::from_millis(1000 / MAX_FPS);
     let mut last_frame: Option<Instant> = None;
     let mut dirty = true;
-    let mut snapshots_open = true;
     let mut next_tick = Instant::now() + TICK;
 
-    loop {
+    let end = loop {
         if dirty {
             let due = last_frame.map_or(Instant::now(), |t| t + frame_interval);
             if due <= Instant::now() {
@@ -160,18 +186,29 @@ pub async fn run(mut handle: PipelineHandle, options: TuiOptions) -> anyhow::Res
                 }
                 Some(Ok(_)) => Outcome::default(),
                 Some(Err(e)) => return Err(e.into()),
-                None => break,
+                None => break TuiEnd::Quit,
             },
-            changed = handle.snapshots.changed(), if snapshots_open => match changed {
-                Ok(()) => {
-                    let snapshot = handle.snapshots.borrow_and_update().clone();
-                    app.on_snapshot(snapshot)
+            signal = signals.recv() => {
+                tracing::info!(signal = signal.name, "ending on a signal");
+                break TuiEnd::Signal(signal);
+            }
+            event = startup_event(&mut startup) => match event {
+                StartupEvent::Step(step) => app.on_start_step(step),
+                StartupEvent::Done(Ok(Ok(mut running))) => {
+                    let Some(mut handle) = running.handle.take() else {
+                        anyhow::bail!("the pipeline started without a handle for the TUI");
+                    };
+                    app.set_widths(handle.widths.clone());
+                    let first = handle.snapshots.borrow_and_update().clone();
+                    connected = Some(Connected { running, handle, snapshots_open: true });
+                    app.on_snapshot(first)
                 }
-                Err(_) => {
-                    // The engine stopped (finite input ended): keep showing the last snapshot.
-                    snapshots_open = false;
-                    Outcome::default()
-                }
+                StartupEvent::Done(Ok(Err(e))) => break TuiEnd::StartFailed(e),
+                StartupEvent::Done(Err(e)) => anyhow::bail!("start-up failed: {e}"),
+            },
+            snapshot = next_snapshot(&mut connected) => match snapshot {
+                Some(snapshot) => app.on_snapshot(snapshot),
+                None => Outcome::default(),
             },
             _ = sleep_until(frame_due), if dirty => Outcome::default(),
             _ = sleep_until(next_tick) => {
@@ -185,14 +222,27 @@ pub async fn run(mut handle: PipelineHandle, options: TuiOptions) -> anyhow::Res
             out.write_all(b"\x07")?;
             out.flush()?;
         }
-        if let Some(width) = outcome.set_width {
-            // The engine may be gone (finite input ended); the view then stays as it is.
-            let _ = handle.commands.send(EngineCommand::SetWidth(width));
+        if let (Some(width), Some(c)) = (outcome.set_width, connected.as_ref()) {
+            // The engine may be gone; the view then stays as it is.
+            let _ = c.handle.commands.send(EngineCommand::SetWidth(width));
+        }
+        if outcome.suspend {
+            guard.suspend()?;
+            // Back from `fg`: the shell drew over the screen; draw every cell again.
+            terminal.clear()?;
+            let size = terminal.size()?;
+            app.on_resize(size.width, size.height);
+            dirty = true;
+            last_frame = None;
         }
         if outcome.quit {
-            break;
+            break TuiEnd::Quit;
         }
+    };
+    if let Some(c) = connected {
+        c.running.cancel.cancel();
     }
-    terminal.show_cursor()?;
-    Ok(())
+    drop(terminal);
+    drop(guard);
+    Ok(end)
 }

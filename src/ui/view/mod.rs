@@ -18,11 +18,11 @@ pub mod theme;
 pub mod widgets;
 
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::ui::app::model::Body;
+use crate::ui::app::model::{Body, Tone};
 use crate::ui::app::{App, ClickTarget};
 
 pub use theme::Theme;
@@ -68,6 +68,21 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
             frame.render_widget(
                 Paragraph::new("Waiting for the first data…").alignment(Alignment::Center),
                 Rect::new(body.x, y, body.width, 1),
+            );
+        }
+        Body::Starting { what, waited } => {
+            let y = body.y + body.height.saturating_sub(2) / 2;
+            frame.render_widget(
+                Paragraph::new(vec![
+                    Line::from(format!("Starting: {what} ({waited})")),
+                    Line::from(Span::styled(
+                        "q quits; the log file says more",
+                        theme.tone(Tone::Dim),
+                    )),
+                ])
+                .alignment(Alignment::Center)
+                .wrap(Wrap { trim: true }),
+                Rect::new(body.x, y, body.width, body.height - (y - body.y)),
             );
         }
         Body::Overview(o) => overview::draw(frame, body, o, ui, theme),

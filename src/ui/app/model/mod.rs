@@ -15,6 +15,8 @@ pub mod widgets;
 
 use crate::pipeline::snapshot::Snapshot;
 
+use super::format;
+use super::keymap::{self, Action};
 use super::state::{UiState, View};
 
 pub use alarms::{AlarmLine, AlarmPanel, AlarmRow, AlarmTable};
@@ -70,6 +72,11 @@ pub enum Body {
     /// No snapshot yet.
     #[default]
     Waiting,
+    /// Start-up waits for something (an endpoint, a metadata file), for `waited` so far.
+    Starting {
+        what: String,
+        waited: String,
+    },
     Overview(Overview),
     App(AppDetail),
     Host(HostDetail),
@@ -89,9 +96,13 @@ impl ViewModel {
         now_ms: i64,
         columns: u16,
     ) {
-        if let Some(snapshot) = snapshot {
-            let index = picked_window(snapshot, ui.travel);
-            self.status = status::status(snapshot, ui, index, now_ms, columns);
+        match snapshot {
+            Some(snapshot) => {
+                let index = picked_window(snapshot, ui.travel);
+                self.status = status::status(snapshot, ui, index, now_ms, columns);
+            }
+            // Start-up's wait grows by the second.
+            None => *self = ViewModel::build(None, ui, now_ms, columns),
         }
     }
 
@@ -104,9 +115,16 @@ impl ViewModel {
     ) -> ViewModel {
         let Some(snapshot) = snapshot else {
             return ViewModel {
-                status: status::waiting(),
-                hints: status::hints(ui, columns),
-                body: Body::Waiting,
+                status: status::waiting(ui, now_ms),
+                // Before the first snapshot there is nothing to move, sort or open.
+                hints: vec![(keymap::hint(Action::Quit), "quit")],
+                body: match &ui.starting {
+                    Some(step) => Body::Starting {
+                        what: safe(&step.what),
+                        waited: format::age((now_ms - step.since_ms) / 1000),
+                    },
+                    None => Body::Waiting,
+                },
             };
         };
         let index = picked_window(snapshot, ui.travel);

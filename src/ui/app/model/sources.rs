@@ -83,6 +83,7 @@ mod tests {
             lag_ms: lag,
             records: 1_234,
             problem: problem.map(str::to_string),
+            ..PartStatus::default()
         }
     }
 

@@ -1,23 +1,40 @@
 //! The status bar (top) and the key hints (bottom), as `view/status.rs` draws them.
 
-use crate::pipeline::snapshot::Snapshot;
+use crate::pipeline::snapshot::{Snapshot, SourceStatus};
 use crate::ui::app::format;
 use crate::ui::app::keymap::{self, filter_hint, Action, FilterKey};
 use crate::ui::app::state::{Panel, UiState, View};
 
 use super::{safe, Segment, Tone};
 
-/// The status bar before the first snapshot.
-pub fn waiting() -> Vec<Segment> {
+/// Start-up that takes longer than this is shown as a warning.
+const SLOW_START_SECS: i64 = 5;
+
+/// The status bar before the first snapshot: what start-up waits for, and for how long.
+pub fn waiting(ui: &UiState, now_ms: i64) -> Vec<Segment> {
+    let wait = match &ui.starting {
+        Some(step) => {
+            let secs = (now_ms - step.since_ms) / 1000;
+            Segment {
+                text: format!("⧗ {} · {}", safe(&step.what), format::age(secs)),
+                tone: if secs >= SLOW_START_SECS {
+                    Tone::Warn
+                } else {
+                    Tone::Normal
+                },
+            }
+        }
+        None => Segment {
+            text: "waiting for the first data…".into(),
+            tone: Tone::Dim,
+        },
+    };
     vec![
         Segment {
             text: "kinetop".into(),
             tone: Tone::Accent,
         },
-        Segment {
-            text: "waiting for the first data…".into(),
-            tone: Tone::Dim,
-        },
+        wait,
     ]
 }
 
@@ -43,6 +60,8 @@ pub fn status(
     push(1, name, Tone::Normal);
     if let Some(problem) = &source.problem {
         push(0, format!("⚠ {}", safe(problem)), Tone::Bad);
+    } else if let Some(wait) = waiting_part(source, now_ms) {
+        push(0, wait.text, wait.tone);
     }
     push(
         2,
@@ -119,6 +138,30 @@ pub fn status(
         push(1, text, Tone::Accent);
     }
     fit(parts, columns as usize)
+}
+
+/// An input that waits (a FIFO for a writer, a stream being connected to), said with how long:
+/// `⧗ pipe.log waiting for a writer · 12s`.
+fn waiting_part(source: &SourceStatus, now_ms: i64) -> Option<Segment> {
+    let part = source
+        .details
+        .iter()
+        .find(|p| p.state.starts_with("waiting") || p.state.starts_with("connecting"))?;
+    let name = part.name.rsplit('/').next().unwrap_or(&part.name);
+    let secs = part
+        .state_since_ms
+        .map(|since| (now_ms - since).max(0) / 1000);
+    let age = secs
+        .map(|s| format!(" · {}", format::age(s)))
+        .unwrap_or_default();
+    Some(Segment {
+        text: format!("⧗ {} {}{age}", safe(name), safe(&part.state)),
+        tone: if secs.unwrap_or(0) >= SLOW_START_SECS {
+            Tone::Warn
+        } else {
+            Tone::Normal
+        },
+    })
 }
 
 /// Drops the least important segments until the line fits (`" │ "` between segments).
