@@ -74,6 +74,9 @@ pub struct Engine {
     seq: u64,
     dirty: bool,
     last_publish: Option<Instant>,
+    /// Event time and events/s in the last snapshot: when silence moves either, the screen must
+    /// move too, without a line arriving.
+    published: (Option<i64>, f64),
     rate: RateMeter,
     format_spec: Option<String>,
     clocks: OriginClocks,
@@ -115,6 +118,7 @@ impl Engine {
             seq: 0,
             dirty: true,
             last_publish: None,
+            published: (None, 0.0),
             rate: RateMeter::default(),
             format_spec: None,
             clocks: OriginClocks::default(),
@@ -184,6 +188,9 @@ impl Engine {
             self.advance_to_slowest_origin();
             if let Some(end) = self.emit(&mut out)? {
                 return Ok(end);
+            }
+            if self.published != self.shown_now() {
+                self.dirty = true;
             }
             self.handle_commands(&mut out);
             self.publish(&mut out, false);
@@ -258,6 +265,8 @@ impl Engine {
         if finals.is_empty() && silent.is_none() {
             return Ok(None);
         }
+        // Closed windows and the alarm states they caused are news for the screen.
+        self.dirty = true;
         if let Some(json) = out.json.as_mut() {
             if let Err(e) = json.flush() {
                 return closed_or(e);
@@ -341,9 +350,8 @@ impl Engine {
     ) -> std::io::Result<EngineEnd> {
         loop {
             match input.recv_timeout(SNAPSHOT_EVERY) {
-                Err(RecvTimeoutError::Disconnected) => {
-                    return Ok(EngineEnd::Finished(self.counters))
-                }
+                // Stage 1 is gone once the input ended; the UI still asks for other widths.
+                Err(RecvTimeoutError::Disconnected) => std::thread::sleep(SNAPSHOT_EVERY),
                 Ok(StageMsg::Status(status)) => {
                     self.sources.insert(status.name.clone(), status);
                     self.dirty = true;
@@ -383,6 +391,15 @@ impl Engine {
         }
     }
 
+    /// What silence alone changes on screen: event time (the window of now) and events/s.
+    fn shown_now(&self) -> (Option<i64>, f64) {
+        let selected = &self.aggregators[self.selected];
+        (
+            selected.newest_event().max(selected.watermark()),
+            self.rate.per_sec(),
+        )
+    }
+
     fn source_status(&self) -> SourceStatus {
         merge_statuses(&self.source_name, self.sources.values())
     }
@@ -401,6 +418,7 @@ impl Engine {
             return;
         }
         self.seq += 1;
+        self.published = self.shown_now();
         let selected = &self.aggregators[self.selected];
         let snapshot = Snapshot {
             seq: self.seq,
