@@ -29,6 +29,10 @@ pub enum Action {
     Earlier,
     Later,
     Live,
+    /// The oldest window kept.
+    Oldest,
+    /// The newest window (live, or the last of an ended input).
+    Newest,
     Malformed,
     Sources,
     Alarms,
@@ -42,6 +46,8 @@ pub enum Action {
 pub enum Key {
     Code(KeyCode),
     Ctrl(char),
+    /// A non-character key with Shift (`Shift-←`).
+    Shift(KeyCode),
 }
 
 /// The groups of the help view, separated by a blank line.
@@ -70,7 +76,7 @@ pub struct Binding {
 }
 
 use Action as A;
-use Key::{Code, Ctrl};
+use Key::{Code, Ctrl, Shift};
 use KeyCode as K;
 
 /// Every key of normal mode, in the order the help lists them.
@@ -191,6 +197,18 @@ pub const BINDINGS: &[Binding] = &[
         group: Group::Show,
     },
     Binding {
+        keys: &[
+            (Code(K::Char('<')), A::Oldest),
+            (Shift(K::Left), A::Oldest),
+            (Code(K::Char('>')), A::Newest),
+            (Shift(K::Right), A::Newest),
+        ],
+        label: "<  >  Shift-← →",
+        hint: "<>",
+        help: "time travel: the oldest / newest window kept",
+        group: Group::Show,
+    },
+    Binding {
         keys: &[(Code(K::End), A::Live), (Code(K::Char('l')), A::Live)],
         label: "End  l",
         hint: "End",
@@ -251,6 +269,23 @@ pub fn help_rows() -> Vec<(&'static str, &'static str)> {
     rows
 }
 
+/// The help for a body `height` rows tall: its rows (the blank separators go when short of
+/// room) and how many show at once (border, history line and footer take 4 rows); ↑ ↓ scroll
+/// the rest into view.
+pub fn help_layout(height: u16) -> (Vec<(&'static str, &'static str)>, usize) {
+    let all = help_rows();
+    let room = height.saturating_sub(4).max(1) as usize;
+    let rows: Vec<_> = if all.len() <= room {
+        all
+    } else {
+        all.into_iter()
+            .filter(|(keys, _)| !keys.is_empty())
+            .collect()
+    };
+    let shown = room.min(rows.len());
+    (rows, shown)
+}
+
 /// The binding that triggers `action`. Every action has one (a unit test checks).
 pub fn binding(action: Action) -> &'static Binding {
     BINDINGS
@@ -279,6 +314,11 @@ pub fn action(key: KeyEvent) -> Option<Action> {
             if let Some(action) = lookup(all(), Ctrl(c)) {
                 return Some(action);
             }
+        }
+    }
+    if key.modifiers.contains(KeyModifiers::SHIFT) && !matches!(key.code, KeyCode::Char(_)) {
+        if let Some(action) = lookup(all(), Shift(key.code)) {
+            return Some(action);
         }
     }
     lookup(all(), Code(key.code))
@@ -367,7 +407,7 @@ pub fn filter_key(key: KeyEvent) -> Option<FilterKey> {
 mod tests {
     use super::*;
 
-    const ALL: [Action; 25] = [
+    const ALL: [Action; 27] = [
         A::Quit,
         A::Suspend,
         A::Help,
@@ -388,6 +428,8 @@ mod tests {
         A::Earlier,
         A::Later,
         A::Live,
+        A::Oldest,
+        A::Newest,
         A::Malformed,
         A::Sources,
         A::Alarms,
@@ -421,6 +463,7 @@ mod tests {
                 let event = match key {
                     Code(code) => press(code, KeyModifiers::NONE),
                     Ctrl(c) => press(KeyCode::Char(c), KeyModifiers::CONTROL),
+                    Shift(code) => press(code, KeyModifiers::SHIFT),
                 };
                 assert_eq!(action(event), Some(bound), "{key:?}");
             }

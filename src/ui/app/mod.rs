@@ -137,17 +137,35 @@ impl App {
         Outcome::redraw()
     }
 
-    /// Rebuilds the view model and keeps selections inside their lists.
+    /// Rebuilds the view model; each selection follows its item (an application, caller or
+    /// alarm) wherever it moved, or stays at its place (its neighbour) if the item is gone.
     pub fn rebuild(&mut self) {
         self.model = ViewModel::build(self.shown.as_deref(), &self.ui, self.now_ms, self.size.0);
-        let len = self.model.list_len();
-        let alarms = match &self.model.body {
-            Body::Overview(o) => o.alarms.active.len(),
-            _ => 0,
-        };
-        let top = self.ui.top_mut();
+        let len = self.list_len();
+        let top = self
+            .ui
+            .stack
+            .last_mut()
+            .expect("the view stack always holds the overview");
+        if let Some(at) = top
+            .selected_key
+            .as_ref()
+            .and_then(|k| self.model.list_position(k))
+        {
+            top.selected = at;
+        }
         top.selected = top.selected.min(len.saturating_sub(1));
-        top.alarm_selected = top.alarm_selected.min(alarms.saturating_sub(1));
+        top.selected_key = self.model.list_key(top.selected);
+        let active = self.model.active_alarms();
+        if let Some(at) = top
+            .alarm_key
+            .as_ref()
+            .and_then(|k| active.iter().position(|a| a.key == *k))
+        {
+            top.alarm_selected = at;
+        }
+        top.alarm_selected = top.alarm_selected.min(active.len().saturating_sub(1));
+        top.alarm_key = active.get(top.alarm_selected).map(|a| a.key.clone());
     }
 
     pub fn on_key(&mut self, key: KeyEvent) -> Outcome {
@@ -168,16 +186,16 @@ impl App {
         match key {
             FilterKey::Char(c) => {
                 top.filter.push(c);
-                top.selected = 0;
+                top.select(0);
             }
             FilterKey::Backspace => {
                 top.filter.pop();
-                top.selected = 0;
+                top.select(0);
             }
             FilterKey::Accept => self.ui.filtering = false,
             FilterKey::Cancel => {
                 top.filter.clear();
-                top.selected = 0;
+                top.select(0);
                 self.ui.filtering = false;
             }
             FilterKey::Move(action) => return self.act(action),
@@ -226,7 +244,7 @@ impl App {
                     self.ui.pop();
                 } else {
                     top.filter.clear();
-                    top.selected = 0;
+                    top.select(0);
                 }
             }
             Action::NextPanel => {
@@ -272,6 +290,8 @@ impl App {
             }
             Action::Earlier => self.travel(-1),
             Action::Later => self.travel(1),
+            Action::Oldest => self.travel(isize::MIN / 2),
+            Action::Newest => self.ui.travel = None,
             Action::Live => self.ui.travel = None,
             Action::Acknowledge => self.acknowledge(),
             Action::Latency => {
@@ -309,22 +329,34 @@ impl App {
         }
     }
 
+    /// Positions the selection (or, in the help, the scroll) can take.
+    fn list_len(&self) -> usize {
+        if self.ui.top().view == View::Help {
+            // The help scrolls by its first row; the last position shows its last row.
+            let (rows, shown) = keymap::help_layout(self.size.1.saturating_sub(2));
+            return rows.len() - shown + 1;
+        }
+        self.model.list_len()
+    }
+
     fn move_by(&mut self, delta: isize) {
-        let len = self.model.list_len();
-        let alarms = match &self.model.body {
-            Body::Overview(o) => o.alarms.active.len(),
-            _ => 0,
-        };
+        let len = self.list_len();
+        let alarms = self.model.active_alarms().len();
         let top = self.ui.top_mut();
-        let (index, len) = if top.view == View::Overview && top.panel == Panel::Alarms {
-            (&mut top.alarm_selected, alarms)
+        let on_alarms = top.view == View::Overview && top.panel == Panel::Alarms;
+        let (index, len) = if on_alarms {
+            (top.alarm_selected, alarms)
         } else {
-            (&mut top.selected, len)
+            (top.selected, len)
         };
         let last = len.saturating_sub(1) as isize;
-        *index = (*index as isize)
-            .saturating_add(delta)
-            .clamp(0, last.max(0)) as usize;
+        let index = (index as isize).saturating_add(delta).clamp(0, last.max(0)) as usize;
+        if on_alarms {
+            top.alarm_selected = index;
+            top.alarm_key = None;
+        } else {
+            top.select(index);
+        }
     }
 
     fn enter(&mut self) {
@@ -395,12 +427,13 @@ impl App {
             Some(ClickTarget::Row(index)) => {
                 let top = self.ui.top_mut();
                 top.panel = Panel::Table;
-                top.selected = index;
+                top.select(index);
             }
             Some(ClickTarget::AlarmLine(index)) => {
                 let top = self.ui.top_mut();
                 top.panel = Panel::Alarms;
                 top.alarm_selected = index;
+                top.alarm_key = None;
             }
             None => return Outcome::default(),
         }

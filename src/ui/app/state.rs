@@ -58,23 +58,46 @@ pub struct ViewState {
     pub view: View,
     /// Selected row of the view's main list.
     pub selected: usize,
+    /// What is at `selected`: the selection follows it across re-sorts and refreshes until the
+    /// user moves; `None` = whatever is at `selected` (after a move by position).
+    pub selected_key: Option<ItemKey>,
     /// Selected line of the alarm panel (overview) — only active alarms are selectable.
     pub alarm_selected: usize,
+    /// The alarm at `alarm_selected`, followed likewise.
+    pub alarm_key: Option<AlarmKey>,
     pub panel: Panel,
     /// Rows whose name contains this (case-insensitive) are shown; empty = all.
     pub filter: String,
 }
 
 impl ViewState {
+    /// Selects the row at `index` (and whatever it holds).
+    pub fn select(&mut self, index: usize) {
+        self.selected = index;
+        self.selected_key = None;
+    }
+
     pub fn new(view: View) -> Self {
         ViewState {
             view,
             selected: 0,
+            selected_key: None,
             alarm_selected: 0,
+            alarm_key: None,
             panel: Panel::Table,
             filter: String::new(),
         }
     }
+}
+
+/// What a list row stands for, so a selection can follow it when rows move.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemKey {
+    /// An application, caller, input or path.
+    Name(Arc<str>),
+    Alarm(AlarmKey),
+    /// A row known only by its text (a malformed sample).
+    Text(String),
 }
 
 /// The tables that can be sorted; each keeps its own order across drill-downs.

@@ -92,7 +92,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         Body::Malformed(m) => malformed::draw(frame, body, m, ui, theme),
         Body::Sources(s) => sources::draw(frame, body, s, ui, theme),
         Body::Alarms(a) => alarms::draw_view(frame, body, a, ui, theme),
-        Body::Help => help::draw(frame, body, theme),
+        Body::Help(history) => help::draw(frame, body, history, ui.top().selected, theme),
     }
 }
 

@@ -3,5 +3,6 @@
 
 mod basics;
 mod harness;
+mod live;
 mod signals;
 mod startup;

@@ -17,7 +17,7 @@ use crate::pipeline::snapshot::Snapshot;
 
 use super::format;
 use super::keymap::{self, Action};
-use super::state::{UiState, View};
+use super::state::{ItemKey, UiState, View};
 
 pub use alarms::{AlarmLine, AlarmPanel, AlarmRow, AlarmTable};
 pub use detail::{AppDetail, CallerRow, HostDetail, LatencyView, CALLER_COLUMNS};
@@ -84,7 +84,22 @@ pub enum Body {
     Malformed(MalformedView),
     Sources(SourcesView),
     Alarms(AlarmTable),
-    Help,
+    /// The keys, and how far back history reaches.
+    Help(String),
+}
+
+/// How far back time travel reaches: `48 windows of 5m kept, back to 2017-01-20 06:00 UTC`.
+pub fn history_reach(snapshot: &Snapshot) -> String {
+    match (snapshot.windows.first(), snapshot.windows.len()) {
+        (Some(oldest), n) => format!(
+            "History: {n} window{} of {} kept, back to {} {} UTC (< goes there).",
+            if n == 1 { "" } else { "s" },
+            format::width(snapshot.width_secs),
+            format::date(oldest.start),
+            format::clock_short(oldest.start),
+        ),
+        (None, _) => "History: no window yet.".into(),
+    }
 }
 
 impl ViewModel {
@@ -131,7 +146,7 @@ impl ViewModel {
         let top = ui.top();
         let filter = top.filter.to_lowercase();
         let body = match (&top.view, index) {
-            (View::Help, _) => Body::Help,
+            (View::Help, _) => Body::Help(history_reach(snapshot)),
             (View::Malformed, _) => Body::Malformed(malformed::malformed(snapshot)),
             (View::Sources, _) => Body::Sources(sources::sources_view(&snapshot.source)),
             (View::Alarms, _) => Body::Alarms(alarms::alarm_table(snapshot, ui, &filter)),
@@ -154,6 +169,37 @@ impl ViewModel {
             status: status::status(snapshot, ui, index, now_ms, columns),
             hints: status::hints(ui, columns),
             body,
+        }
+    }
+
+    /// What the main list's row `index` stands for.
+    pub fn list_key(&self, index: usize) -> Option<ItemKey> {
+        let name = |n: &std::sync::Arc<str>| Some(ItemKey::Name(n.clone()));
+        match &self.body {
+            Body::Overview(o) => o.rows.get(index).and_then(|r| name(&r.name)),
+            Body::App(a) => a.callers.get(index).and_then(|c| name(&c.host)),
+            Body::Alarms(a) => a.rows.get(index).map(|r| ItemKey::Alarm(r.key.clone())),
+            Body::Sources(s) => s.rows.get(index).map(|r| ItemKey::Text(r.cells[0].clone())),
+            _ => None,
+        }
+    }
+
+    /// Where the row standing for `key` is now, if still listed.
+    pub fn list_position(&self, key: &ItemKey) -> Option<usize> {
+        match (&self.body, key) {
+            (Body::Overview(o), ItemKey::Name(n)) => o.rows.iter().position(|r| r.name == *n),
+            (Body::App(a), ItemKey::Name(n)) => a.callers.iter().position(|c| c.host == *n),
+            (Body::Alarms(a), ItemKey::Alarm(k)) => a.rows.iter().position(|r| r.key == *k),
+            (Body::Sources(s), ItemKey::Text(t)) => s.rows.iter().position(|r| r.cells[0] == *t),
+            _ => None,
+        }
+    }
+
+    /// The active alarms of the overview's alarm panel.
+    pub fn active_alarms(&self) -> &[AlarmLine] {
+        match &self.body {
+            Body::Overview(o) => &o.alarms.active,
+            _ => &[],
         }
     }
 

@@ -54,20 +54,20 @@ pub fn status(
     if source.parts > 1 {
         name.push_str(&format!(" ×{}", source.parts));
     }
-    if snapshot.finished {
-        name.push_str(" (ended)");
-    }
     push(1, name, Tone::Normal);
     if let Some(problem) = &source.problem {
         push(0, format!("⚠ {}", safe(problem)), Tone::Bad);
     } else if let Some(wait) = waiting_part(source, now_ms) {
         push(0, wait.text, wait.tone);
     }
-    push(
-        2,
-        format!("{} ev/s", format::rate(snapshot.events_per_sec)),
-        Tone::Normal,
-    );
+    // A finished input has no rate now; the last one measured would be a frozen lie.
+    if !snapshot.finished {
+        push(
+            2,
+            format!("{} ev/s", format::rate(snapshot.events_per_sec)),
+            Tone::Normal,
+        );
+    }
     let c = &snapshot.counters;
     push(
         3,
@@ -114,6 +114,7 @@ pub fn status(
             format!("◀ PAST {}/{}", i + 1, snapshot.windows.len()),
             Tone::Warn,
         ),
+        _ if snapshot.finished => ("■ ENDED".to_string(), Tone::Accent),
         _ => ("● LIVE".to_string(), Tone::Good),
     };
     push(0, mode, tone);
@@ -267,10 +268,11 @@ fn all_hints(ui: &UiState) -> Vec<(&'static str, &'static str)> {
             (Action::Filter, "filter"),
             (Action::Back, "back"),
         ],
-        View::Help => vec![(Action::Back, "close")],
+        View::Help => vec![(Action::Up, "scroll"), (Action::Back, "close")],
     };
     if ui.travel.is_some() {
         hints.insert(0, (Action::Live, "live"));
+        hints.insert(1, (Action::Oldest, "oldest/newest"));
     }
     hints.push((Action::Pause, if ui.paused { "resume" } else { "pause" }));
     hints.push((Action::Help, "help"));
