@@ -86,10 +86,13 @@ pub fn percent(share: f64) -> String {
     }
 }
 
-/// A rate per second: `0`, `0.25`, `4.2`, `37`, `1.2k`.
+/// A rate per second: `0`, `<0.01`, `0.25`, `4.2`, `37`, `1.2k`.
 pub fn rate(per_sec: f64) -> String {
     if per_sec <= 0.0 {
         "0".into()
+    } else if per_sec < 0.01 {
+        // Not zero: something did arrive.
+        "<0.01".into()
     } else if per_sec < 1.0 {
         format!("{per_sec:.2}")
     } else if per_sec < 10.0 {
@@ -110,6 +113,58 @@ pub fn metric(value: f64) -> String {
         format!("{value:.3}")
     } else {
         format!("{value:.1}")
+    }
+}
+
+/// A metric's value in the metric's own unit, as the tables show it: latencies `192ms`, error
+/// rates `26%`, bytes `1.5 MiB`, rates `12/s`, counts `1,234`.
+pub fn metric_value(metric_name: &str, value: f64) -> String {
+    use crate::core::alarms::Metric;
+    match metric_name.parse::<Metric>() {
+        Ok(
+            Metric::P50LatencyUs
+            | Metric::P90LatencyUs
+            | Metric::P99LatencyUs
+            | Metric::MaxLatencyUs,
+        ) => latency_us(value.max(0.0).round() as u64),
+        Ok(Metric::ErrorRate4xx | Metric::ErrorRate5xx) => percent(value),
+        Ok(Metric::Bytes) => bytes(value.max(0.0).round() as u64),
+        Ok(Metric::RequestsPerSecond) => format!("{}/s", rate(value)),
+        Ok(Metric::Requests | Metric::Hosts) | Err(_) => metric(value),
+    }
+}
+
+/// A value and the threshold it is compared with, each in the metric's unit; where rounding
+/// would make two different numbers look the same, both are shown in full.
+pub fn metric_pair(metric_name: &str, value: f64, threshold: f64) -> (String, String) {
+    let (v, t) = (
+        metric_value(metric_name, value),
+        metric_value(metric_name, threshold),
+    );
+    if v == t && value != threshold {
+        use crate::core::alarms::Metric;
+        let (scale, unit) = match metric_name.parse::<Metric>() {
+            Ok(Metric::ErrorRate4xx | Metric::ErrorRate5xx) => (100.0, "%"),
+            Ok(
+                Metric::P50LatencyUs
+                | Metric::P90LatencyUs
+                | Metric::P99LatencyUs
+                | Metric::MaxLatencyUs,
+            ) => (1.0, "µs"),
+            Ok(Metric::Bytes) => (1.0, " B"),
+            Ok(Metric::RequestsPerSecond) => (1.0, "/s"),
+            _ => (1.0, ""),
+        };
+        for decimals in 1..=6 {
+            let a = format!("{:.decimals$}{unit}", value * scale);
+            let b = format!("{:.decimals$}{unit}", threshold * scale);
+            if a != b {
+                return (a, b);
+            }
+        }
+        (format!("{value}"), format!("{threshold}"))
+    } else {
+        (v, t)
     }
 }
 
@@ -201,10 +256,32 @@ mod tests {
         assert_eq!(percent(0.004), "0.4%");
         assert_eq!(percent(0.5), "50%");
         assert_eq!(rate(0.25), "0.25");
+        assert_eq!(rate(0.004), "<0.01");
+        assert_eq!(rate(0.0), "0");
         assert_eq!(rate(37.4), "37");
         assert_eq!(metric(0.12), "0.120");
         assert_eq!(metric(1500.0), "1,500");
         assert_eq!(metric(-3.0), "-3");
+    }
+
+    #[test]
+    fn alarm_values_keep_the_metric_unit() {
+        assert_eq!(metric_value("p99-latency-us", 1_741_823.0), "1.74s");
+        assert_eq!(metric_value("p99-latency-us", 1_000_000.0), "1.00s");
+        assert_eq!(metric_value("error-rate-5xx", 0.315), "32%");
+        assert_eq!(metric_value("error-rate-5xx", 0.1), "10%");
+        assert_eq!(metric_value("bytes", 1536.0), "1.5 KiB");
+        assert_eq!(metric_value("requests-per-second", 162.0), "162/s");
+        assert_eq!(metric_value("requests", 1_000_000.0), "1,000,000");
+        // Rounding that would hide the difference shows both in full.
+        assert_eq!(
+            metric_pair("error-rate-5xx", 0.0504, 0.05),
+            ("5.04%".to_string(), "5.00%".to_string())
+        );
+        assert_eq!(
+            metric_pair("error-rate-5xx", 0.315, 0.1),
+            ("32%".to_string(), "10%".to_string())
+        );
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub enum Action {
     Enter,
     Back,
     NextPanel,
+    PrevPanel,
     Filter,
     SortNext,
     SortReverse,
@@ -144,11 +145,11 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: &[
             (Code(K::Tab), A::NextPanel),
-            (Code(K::BackTab), A::NextPanel),
+            (Code(K::BackTab), A::PrevPanel),
         ],
-        label: "Tab",
+        label: "Tab  Shift-Tab",
         hint: "Tab",
-        help: "next panel (overview: the alarm panel)",
+        help: "next / previous panel; ↑ ↓ scroll it, Enter shows it full screen",
         group: Group::Move,
     },
     Binding {
@@ -407,7 +408,7 @@ pub fn filter_key(key: KeyEvent) -> Option<FilterKey> {
 mod tests {
     use super::*;
 
-    const ALL: [Action; 27] = [
+    const ALL: [Action; 28] = [
         A::Quit,
         A::Suspend,
         A::Help,
@@ -420,6 +421,7 @@ mod tests {
         A::Enter,
         A::Back,
         A::NextPanel,
+        A::PrevPanel,
         A::Filter,
         A::SortNext,
         A::SortReverse,

@@ -126,6 +126,11 @@ impl App {
     /// The clock moved: only the status bar (ages) changes, the lists are not rebuilt.
     pub fn on_tick(&mut self, now_ms: i64) -> Outcome {
         self.now_ms = now_ms;
+        if self.ui.top().view == View::Sources {
+            // How long each input has been in its state grows by the second.
+            self.rebuild();
+            return Outcome::redraw();
+        }
         self.model
             .refresh_status(self.shown.as_deref(), &self.ui, now_ms, self.size.0);
         Outcome::redraw()
@@ -240,22 +245,17 @@ impl App {
             Action::Enter => self.enter(),
             Action::Back => {
                 let top = self.ui.top_mut();
-                if top.filter.is_empty() {
+                if top.zoomed {
+                    top.zoomed = false;
+                } else if top.filter.is_empty() {
                     self.ui.pop();
                 } else {
                     top.filter.clear();
                     top.select(0);
                 }
             }
-            Action::NextPanel => {
-                let top = self.ui.top_mut();
-                if top.view == View::Overview {
-                    top.panel = match top.panel {
-                        Panel::Table => Panel::Alarms,
-                        Panel::Alarms => Panel::Table,
-                    };
-                }
-            }
+            Action::NextPanel => self.next_panel(1),
+            Action::PrevPanel => self.next_panel(-1),
             Action::Filter => {
                 let top = self.ui.top();
                 if matches!(top.view, View::Overview | View::App { .. } | View::Alarms) {
@@ -340,26 +340,50 @@ impl App {
     }
 
     fn move_by(&mut self, delta: isize) {
-        let len = self.list_len();
-        let alarms = self.model.active_alarms().len();
+        let panel = self.ui.top().panel;
+        let len = match panel {
+            Panel::Codes | Panel::Paths => self.model.panel_len(panel),
+            Panel::Alarms => self.model.active_alarms().len(),
+            _ => self.list_len(),
+        };
         let top = self.ui.top_mut();
-        let on_alarms = top.view == View::Overview && top.panel == Panel::Alarms;
-        let (index, len) = if on_alarms {
-            (top.alarm_selected, alarms)
-        } else {
-            (top.selected, len)
+        let index = match panel {
+            Panel::Codes | Panel::Paths => top.cursors.get(&panel).copied().unwrap_or(0),
+            Panel::Alarms => top.alarm_selected,
+            _ => top.selected,
         };
         let last = len.saturating_sub(1) as isize;
         let index = (index as isize).saturating_add(delta).clamp(0, last.max(0)) as usize;
-        if on_alarms {
-            top.alarm_selected = index;
-            top.alarm_key = None;
-        } else {
-            top.select(index);
+        match panel {
+            Panel::Codes | Panel::Paths => {
+                top.cursors.insert(panel, index);
+            }
+            Panel::Alarms => {
+                top.alarm_selected = index;
+                top.alarm_key = None;
+            }
+            // The chart and the latency bars have no rows to move through.
+            Panel::Chart | Panel::Latency => {}
+            Panel::Table => top.select(index),
         }
     }
 
+    /// Moves the focus `step` panels on (wrapping); a full-screen panel gives way to the next.
+    fn next_panel(&mut self, step: isize) {
+        let top = self.ui.top_mut();
+        let panels = top.view.panels();
+        let at = panels.iter().position(|p| *p == top.panel).unwrap_or(0) as isize;
+        let next = (at + step).rem_euclid(panels.len() as isize) as usize;
+        top.panel = panels[next];
+        top.zoomed = top.zoomed && top.panel.zooms();
+    }
+
     fn enter(&mut self) {
+        let top = self.ui.top_mut();
+        if top.panel.zooms() {
+            top.zoomed = !top.zoomed;
+            return;
+        }
         let top = self.ui.top();
         let next = match (&top.view, &self.model.body) {
             (View::Overview, Body::Overview(o)) if top.panel == Panel::Alarms => {

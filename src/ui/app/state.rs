@@ -1,7 +1,7 @@
 //! UI state: the stack of views (drill-down), selection, sort, filter, pause, time travel and
 //! acknowledgements. Pure data; [`crate::ui::app::App`] changes it in response to keys and snapshots.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 pub use crate::core::alarms::AlarmKey;
@@ -44,12 +44,46 @@ impl View {
     }
 }
 
-/// The panels of the overview that take the selection (`Tab` cycles them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// The panels of a view: `Tab` moves the focus through them, ↑ ↓ move in the focused one, Enter
+/// opens a chart, status-code, path or latency panel full screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum Panel {
+    /// The view's main list (applications, callers).
     #[default]
     Table,
     Alarms,
+    Codes,
+    Paths,
+    Latency,
+    Chart,
+}
+
+impl View {
+    /// The panels `Tab` goes through, in order.
+    pub fn panels(&self) -> &'static [Panel] {
+        match self {
+            View::Overview => &[Panel::Table, Panel::Alarms, Panel::Chart],
+            View::App { .. } => &[
+                Panel::Table,
+                Panel::Codes,
+                Panel::Paths,
+                Panel::Latency,
+                Panel::Chart,
+            ],
+            View::Host { .. } => &[Panel::Codes, Panel::Paths, Panel::Latency, Panel::Chart],
+            _ => &[Panel::Table],
+        }
+    }
+}
+
+impl Panel {
+    /// Whether Enter opens it full screen (rather than drilling down).
+    pub fn zooms(self) -> bool {
+        matches!(
+            self,
+            Panel::Codes | Panel::Paths | Panel::Latency | Panel::Chart
+        )
+    }
 }
 
 /// One view on the drill-down stack, with its own selection, focused panel and filter.
@@ -66,6 +100,10 @@ pub struct ViewState {
     /// The alarm at `alarm_selected`, followed likewise.
     pub alarm_key: Option<AlarmKey>,
     pub panel: Panel,
+    /// The highlighted row of each scrolling side panel (status codes, paths).
+    pub cursors: BTreeMap<Panel, usize>,
+    /// The focused panel fills the body (Enter on it; Esc goes back).
+    pub zoomed: bool,
     /// Rows whose name contains this (case-insensitive) are shown; empty = all.
     pub filter: String,
 }
@@ -79,12 +117,14 @@ impl ViewState {
 
     pub fn new(view: View) -> Self {
         ViewState {
+            panel: view.panels()[0],
             view,
             selected: 0,
             selected_key: None,
             alarm_selected: 0,
             alarm_key: None,
-            panel: Panel::Table,
+            cursors: BTreeMap::new(),
+            zoomed: false,
             filter: String::new(),
         }
     }

@@ -8,6 +8,7 @@
 //! ```
 
 pub mod alarms;
+pub mod columns;
 pub mod detail;
 pub mod help;
 pub mod malformed;

@@ -82,7 +82,7 @@ fn silence_moves_the_screen_and_missing_data_raises_its_alarm() {
     let first_window = quiet.lines().next().unwrap().to_string();
     // Three silent windows of 10 s decide (N + 2, as CloudWatch), after 5 s of idleness.
     let fired = session.wait_for("the missing-data alarm", 3 * WAIT, |s| {
-        s.contains("calls-stopped") && s.contains("1 firing")
+        s.contains("calls-stopped") && s.contains("Alarms · 1 ALARM")
     });
     assert!(fired.contains("● LIVE"), "{fired}");
     // Time goes on on screen: the window of now is a later one than when it went quiet.

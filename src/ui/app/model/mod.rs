@@ -5,6 +5,7 @@
 //! the builder that fills them. `widgets` holds what several screens share (charts, histograms,
 //! table headers and sorting, the time line of kept windows); `status` the status bar and hints.
 
+pub mod alarm_states;
 pub mod alarms;
 pub mod detail;
 pub mod malformed;
@@ -17,7 +18,7 @@ use crate::pipeline::snapshot::Snapshot;
 
 use super::format;
 use super::keymap::{self, Action};
-use super::state::{ItemKey, UiState, View};
+use super::state::{ItemKey, Panel, UiState, View};
 
 pub use alarms::{AlarmLine, AlarmPanel, AlarmRow, AlarmTable};
 pub use detail::{AppDetail, CallerRow, HostDetail, LatencyView, CALLER_COLUMNS};
@@ -148,8 +149,8 @@ impl ViewModel {
         let body = match (&top.view, index) {
             (View::Help, _) => Body::Help(history_reach(snapshot)),
             (View::Malformed, _) => Body::Malformed(malformed::malformed(snapshot)),
-            (View::Sources, _) => Body::Sources(sources::sources_view(&snapshot.source)),
-            (View::Alarms, _) => Body::Alarms(alarms::alarm_table(snapshot, ui, &filter)),
+            (View::Sources, _) => Body::Sources(sources::sources_view(&snapshot.source, now_ms)),
+            (View::Alarms, _) => Body::Alarms(alarms::alarm_table(snapshot, ui, index, &filter)),
             (View::Overview, Some(i)) => {
                 Body::Overview(overview::overview(snapshot, ui, i, &filter))
             }
@@ -192,6 +193,20 @@ impl ViewModel {
             (Body::Alarms(a), ItemKey::Alarm(k)) => a.rows.iter().position(|r| r.key == *k),
             (Body::Sources(s), ItemKey::Text(t)) => s.rows.iter().position(|r| r.cells[0] == *t),
             _ => None,
+        }
+    }
+
+    /// Rows of a side panel (status codes, top paths) of the view.
+    pub fn panel_len(&self, panel: Panel) -> usize {
+        let (codes, paths) = match &self.body {
+            Body::App(a) => (a.status_codes.len(), a.paths.len()),
+            Body::Host(h) => (h.status_codes.len(), h.paths.len()),
+            _ => (0, 0),
+        };
+        match panel {
+            Panel::Codes => codes,
+            Panel::Paths => paths,
+            _ => 0,
         }
     }
 

@@ -228,12 +228,32 @@ fn all_hints(ui: &UiState) -> Vec<(&'static str, &'static str)> {
     }
     let top = ui.top();
     // (the action whose keys the hint shows, what they do in this view)
+    let side_panel = top.panel.zooms() && top.view.panels().contains(&top.panel);
     let mut hints: Vec<(Action, &'static str)> = match &top.view {
+        _ if side_panel && top.zoomed => vec![
+            (Action::Back, "back"),
+            (Action::NextPanel, "next panel"),
+            (Action::Earlier, "time"),
+        ],
+        _ if side_panel => {
+            let mut h = vec![
+                (Action::Enter, "full screen"),
+                (Action::NextPanel, "next panel"),
+                (Action::Earlier, "time"),
+            ];
+            if matches!(top.panel, Panel::Codes | Panel::Paths) {
+                h.insert(0, (Action::Up, "scroll"));
+            }
+            if top.view != View::Overview {
+                h.push((Action::Back, "back"));
+            }
+            h
+        }
         View::Overview if top.panel == Panel::Alarms => vec![
             (Action::Up, "alarm"),
             (Action::Acknowledge, "acknowledge"),
             (Action::Enter, "application"),
-            (Action::NextPanel, "table"),
+            (Action::NextPanel, "next panel"),
         ],
         View::Overview => vec![
             (Action::Up, "move"),
@@ -241,7 +261,7 @@ fn all_hints(ui: &UiState) -> Vec<(&'static str, &'static str)> {
             (Action::Filter, "filter"),
             (Action::SortNext, "sort"),
             (Action::Earlier, "time"),
-            (Action::NextPanel, "alarms"),
+            (Action::NextPanel, "panels"),
             (Action::CycleWidth, "width"),
         ],
         View::App { .. } => vec![
@@ -251,6 +271,7 @@ fn all_hints(ui: &UiState) -> Vec<(&'static str, &'static str)> {
             (Action::Filter, "filter"),
             (Action::SortNext, "sort"),
             (Action::Earlier, "time"),
+            (Action::NextPanel, "panels"),
             (Action::Back, "back"),
         ],
         View::Host { .. } => vec![
