@@ -22,6 +22,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, StartError> {
+    let local_time = cli.local_time;
     let (config_path, config_file) = config::load(&cli).map_err(|e| StartError(e.to_string()))?;
     let settings = Settings::resolve(&cli, &config_file, config_path.as_deref())
         .map_err(|e| StartError(e.to_string()))?;
@@ -74,6 +75,7 @@ fn run(cli: Cli) -> Result<ExitCode, StartError> {
     };
     let options = TuiOptions {
         bell: settings.bell,
+        local_time,
     };
     let result = runtime.block_on(kinetop::ui::terminal::run(startup, options));
     // Whatever start-up or a source still waits on (a FIFO's open, a hung endpoint) is not

@@ -728,3 +728,41 @@ fn small_terminals_help_scrolls_and_malformed_keeps_reason_and_line() {
         assert_snapshot!(format!("malformed_long_{columns}x{rows}"), s.render());
     }
 }
+
+/// Data over two days: the status bar, the chart's axis (labels on window starts, in order) and
+/// the alarm times carry the date; the zone is always named.
+#[test]
+fn dates_and_the_zone_are_on_screen_when_data_spans_days() {
+    let mut snapshot = fixtures::snapshot();
+    // Twelve one-hour windows from 2017-01-20 18:00 to 2017-01-21 05:00 UTC.
+    let base = 1_484_935_200;
+    let windows: Vec<_> = snapshot
+        .windows
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let mut w = (**w).clone();
+            w.start = base + i as i64 * 3600;
+            w.end = w.start + 3600;
+            Arc::new(w)
+        })
+        .collect();
+    snapshot.watermark = Some(windows.last().unwrap().start + 1800);
+    snapshot.windows = windows;
+    snapshot.width_secs = 3600;
+    for (columns, rows) in SIZES {
+        let mut s = Screen::new(columns, rows, snapshot.clone());
+        let text = s.text();
+        let bar = text.lines().next().unwrap();
+        assert!(bar.contains("UTC") && bar.contains("01-21"), "{bar}");
+        assert!(
+            text.contains("01-20 18:00"),
+            "the axis starts with a date:\n{text}"
+        );
+        assert!(
+            text.contains("01-20 10:50"),
+            "alarm times carry the date:\n{text}"
+        );
+        assert_snapshot!(format!("two_days_{columns}x{rows}"), s.render());
+    }
+}

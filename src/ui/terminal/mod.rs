@@ -42,11 +42,16 @@ const TICK: Duration = Duration::from_secs(1);
 pub struct TuiOptions {
     /// Ring the terminal bell once when an alarm goes to ALARM (`--no-bell` turns it off).
     pub bell: bool,
+    /// Show times in the system's time zone (`--local-time`), not UTC.
+    pub local_time: bool,
 }
 
 impl Default for TuiOptions {
     fn default() -> Self {
-        TuiOptions { bell: true }
+        TuiOptions {
+            bell: true,
+            local_time: false,
+        }
     }
 }
 
@@ -145,6 +150,9 @@ async fn startup_event(startup: &mut Option<Startup>) -> StartupEvent {
 /// Runs the TUI until the user quits or a signal ends it. The terminal is restored on every way
 /// out, and the pipeline is cancelled.
 pub async fn run(startup: Startup, options: TuiOptions) -> anyhow::Result<TuiEnd> {
+    if options.local_time {
+        crate::ui::app::format::use_local_time();
+    }
     let mut signals = EndSignals::install()?;
     let guard = TerminalGuard::enter()?;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;

@@ -103,13 +103,10 @@ pub fn draw_chart(frame: &mut Frame, area: Rect, chart: &Chart, focused: bool, t
         .block(block)
         .legend_position(None)
         .x_axis(
-            Axis::default().bounds(chart.x_bounds).style(dim).labels(
-                chart
-                    .x_labels
-                    .iter()
-                    .map(|l| Span::raw(l.as_str()))
-                    .collect::<Vec<_>>(),
-            ),
+            Axis::default()
+                .bounds(chart.x_bounds)
+                .style(dim)
+                .labels(x_labels(&chart.x_labels, area.width)),
         )
         .y_axis(
             Axis::default().bounds(chart.y_bounds).style(dim).labels(
@@ -121,6 +118,20 @@ pub fn draw_chart(frame: &mut Frame, area: Rect, chart: &Chart, focused: bool, t
             ),
         );
     frame.render_widget(widget, area);
+}
+
+/// The x axis labels that fit a chart `width` cells wide: all of them, or the first and the last
+/// when the middle one would run into them (dated labels in a narrow chart).
+fn x_labels(labels: &[String], width: u16) -> Vec<Span<'_>> {
+    let needed: usize = labels.iter().map(|l| l.chars().count() + 2).sum();
+    // Border, y labels and the axis line take about 12 cells.
+    let room = (width as usize).saturating_sub(12);
+    let shown: Vec<&String> = if labels.len() > 2 && needed > room {
+        vec![&labels[0], &labels[labels.len() - 1]]
+    } else {
+        labels.iter().collect()
+    };
+    shown.into_iter().map(|l| Span::raw(l.as_str())).collect()
 }
 
 /// Horizontal latency bars, one line per bucket (`≤20ms ████▌   256`), percentiles in the title.

@@ -177,3 +177,29 @@ fn oldest_and_newest_windows_of_a_finished_file_are_one_key_away() {
     session.send(&["q"]);
     session.after_exit(WAIT);
 }
+
+#[test]
+fn local_time_shows_the_system_zone_by_name() {
+    if !tmux_or_skip() {
+        return;
+    }
+    let session = Session::start(120, 36);
+    let log = session.state_dir().join("day.log");
+    // 2017-01-20 09:00 UTC is 18:00 in Tokyo (JST, UTC+9, no daylight saving).
+    let text: String = (0..10)
+        .map(|i| line("10.0.0.1", 1_484_902_800 + i))
+        .collect();
+    append(&log, &text);
+    session.launch(
+        "TZ=Asia/Tokyo",
+        &format!(
+            "--file {} --format combined --window 1m --local-time",
+            log.display()
+        ),
+    );
+    let screen = session.wait_for("the ended file", WAIT, |s| s.contains("■ ENDED"));
+    let bar = screen.lines().next().unwrap_or_default();
+    assert!(bar.contains("18:00") && bar.contains("JST"), "{bar}");
+    session.send(&["q"]);
+    session.after_exit(WAIT);
+}

@@ -10,6 +10,7 @@ use crate::ui::app::format;
 use crate::ui::app::state::{AlarmKey, UiState};
 
 use super::alarm_states::{shown_alarms, ShownAlarm, ShownAlarms};
+use super::status::multi_day;
 use super::widgets::{matches_filter, safe};
 use super::Mark;
 
@@ -120,12 +121,13 @@ pub fn alarm_panel(snapshot: &Snapshot, ui: &UiState, index: Option<usize>) -> A
         .iter()
         .map(|s| (&*s.alarm, &*s.metric))
         .collect();
+    let dated = multi_day(snapshot);
     let active = shown
         .firing()
         .map(|a| {
             let since = a
                 .since
-                .map(|t| format!("  since {}", format::clock_short(t)))
+                .map(|t| format!("  since {}", format::stamp(t, dated)))
                 .unwrap_or_default();
             AlarmLine {
                 text: format!("{}{since}", alarm_text(a)),
@@ -135,7 +137,7 @@ pub fn alarm_panel(snapshot: &Snapshot, ui: &UiState, index: Option<usize>) -> A
             }
         })
         .collect();
-    let recent = recent_lines(shown.transitions(snapshot), &metric_of);
+    let recent = recent_lines(shown.transitions(snapshot), &metric_of, dated);
     let total = shown.alarms.len();
     let firing = shown.count(AlarmState::Alarm);
     let insufficient = shown.count(AlarmState::InsufficientData);
@@ -153,7 +155,7 @@ pub fn alarm_panel(snapshot: &Snapshot, ui: &UiState, index: Option<usize>) -> A
     };
     let at = shown
         .past
-        .map(|past| format!(" as of {}", format::clock_short(past)))
+        .map(|past| format!(" as of {}", format::stamp(past, multi_day(snapshot))))
         .unwrap_or_default();
     let mut title = format!("Alarms{at} · {}", state_counts(&shown));
     let short_title = title.replace("INSUFFICIENT_DATA", "INSUF");
@@ -175,6 +177,7 @@ pub fn alarm_panel(snapshot: &Snapshot, ui: &UiState, index: Option<usize>) -> A
 fn recent_lines<'a>(
     transitions: impl Iterator<Item = &'a AlarmTransition>,
     metric_of: &HashMap<&str, &str>,
+    dated: bool,
 ) -> Vec<AlarmLine> {
     struct Entry<'a> {
         newest: &'a AlarmTransition,
@@ -216,8 +219,8 @@ fn recent_lines<'a>(
             let text = if e.flips > 1 {
                 format!(
                     "{}–{} OK⇄INSUF ×{} {} {} (sparse data)",
-                    format::clock_short(e.oldest_start),
-                    format::clock_short(t.window_start),
+                    format::stamp(e.oldest_start, dated),
+                    format::stamp(t.window_start, dated),
                     e.flips,
                     safe(&t.alarm),
                     safe(&t.application),
@@ -225,7 +228,7 @@ fn recent_lines<'a>(
             } else {
                 format!(
                     "{} {}→{} {} {} {}",
-                    format::clock_short(t.window_start),
+                    format::stamp(t.window_start, dated),
                     short_state(t.previous),
                     short_state(t.state),
                     t.value
@@ -260,6 +263,7 @@ pub fn alarm_table(
     filter: &str,
 ) -> AlarmTable {
     let shown = shown_alarms(snapshot, index, is_past(snapshot, ui, index));
+    let dated = multi_day(snapshot);
     let rows: Vec<AlarmRow> = shown
         .alarms
         .iter()
@@ -290,7 +294,15 @@ pub fn alarm_table(
                         format::metric_value(&s.metric, s.threshold)
                     ),
                     a.state.as_str().to_string(),
-                    a.since.map(format::clock).unwrap_or_else(|| "start".into()),
+                    a.since
+                        .map(|t| {
+                            if dated {
+                                format!("{} {}", format::date(t), format::clock(t))
+                            } else {
+                                format::clock(t)
+                            }
+                        })
+                        .unwrap_or_else(|| "start".into()),
                     a.value
                         .map(|v| format::metric_value(&s.metric, v))
                         .unwrap_or_else(|| "–".into()),

@@ -121,24 +121,40 @@ pub fn status(
     if let Some(i) = index {
         let w = &snapshot.windows[i];
         let width = format::width(snapshot.width_secs);
+        // The date when the data kept spans more than one day; the zone always.
+        let multi_day = multi_day(snapshot);
+        let zone = format::zone_name(w.start);
         let text = if columns >= 150 {
             format!("{width} window {}", format::span(w.start, w.end))
         } else if columns >= 100 {
+            let day = if multi_day {
+                format!("{} ", format::date(w.start))
+            } else {
+                String::new()
+            };
             format!(
-                "{width} {}–{}Z",
+                "{width} {day}{}–{} {zone}",
                 format::clock(w.start),
                 format::clock(w.end)
             )
         } else {
             format!(
-                "{width} {}–{}",
-                format::clock_short(w.start),
+                "{width} {}–{} {zone}",
+                format::stamp(w.start, multi_day),
                 format::clock_short(w.end)
             )
         };
         push(1, text, Tone::Accent);
     }
     fit(parts, columns as usize)
+}
+
+/// Whether the windows kept span more than one day: times then carry their date.
+pub fn multi_day(snapshot: &Snapshot) -> bool {
+    match (snapshot.windows.first(), snapshot.windows.last()) {
+        (Some(first), Some(last)) => format::spans_days(first.start, last.end - 1),
+        _ => false,
+    }
 }
 
 /// An input that waits (a FIFO for a writer, a stream being connected to), said with how long:

@@ -139,13 +139,15 @@ pub fn chart(title: String, starts: &[i64], series: Vec<(String, Vec<u64>)>) -> 
         starts.last().copied().unwrap_or(0),
     );
     let x_bounds = [first as f64, (last.max(first + 1)) as f64];
-    let mid = first + (last - first) / 2;
+    // Labels on window starts, in order; with the date when the chart spans days.
+    let mid = starts.get(starts.len() / 2).copied().unwrap_or(first);
+    let dated = format::spans_days(first, last);
     Chart {
         title,
         x_labels: vec![
-            format::clock_short(first),
-            format::clock_short(mid),
-            format::clock_short(last),
+            format::stamp(first, dated),
+            format::stamp(mid, dated),
+            format::stamp(last, dated),
         ],
         y_labels: vec!["0".into(), format::count(max / 2), format::count(max)],
         x_bounds,
