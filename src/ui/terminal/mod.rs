@@ -36,6 +36,10 @@ use signals::{EndSignal, EndSignals};
 pub const MAX_FPS: u64 = 10;
 /// How often the status bar's ages are refreshed without any other change.
 const TICK: Duration = Duration::from_secs(1);
+/// Taking in a snapshot (rebuilding the view model: sorting 100,000 applications…) may use at
+/// most about 1/(1 + this) of a core: after one that took `t`, the next waits `t × this`, so a
+/// huge input is read at nearly headless speed while the screen still moves every second or so.
+const INTAKE_SPACING: u32 = 4;
 
 /// How the TUI behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,6 +151,14 @@ async fn startup_event(startup: &mut Option<Startup>) -> StartupEvent {
     }
 }
 
+/// Gives the app a snapshot and spaces the next intake by what this one cost.
+fn take_in(app: &mut App, snapshot: Arc<Snapshot>, due: &mut Instant) -> Outcome {
+    let started = Instant::now();
+    let outcome = app.on_snapshot(snapshot);
+    *due = Instant::now() + started.elapsed() * INTAKE_SPACING;
+    outcome
+}
+
 /// Runs the TUI until the user quits or a signal ends it. The terminal is restored on every way
 /// out, and the pipeline is cancelled.
 pub async fn run(startup: Startup, options: TuiOptions) -> anyhow::Result<TuiEnd> {
@@ -165,6 +177,9 @@ pub async fn run(startup: Startup, options: TuiOptions) -> anyhow::Result<TuiEnd
         app.on_start_step(step);
     }
     let mut connected: Option<Connected> = None;
+    // A snapshot that came before the last one's intake cost was paid back, and when it may go in.
+    let mut pending: Option<Arc<Snapshot>> = None;
+    let mut intake_due = Instant::now();
 
     let mut events = EventStream::new();
     let frame_interval = Duration::from_millis(1000 / MAX_FPS);
@@ -215,7 +230,17 @@ pub async fn run(startup: Startup, options: TuiOptions) -> anyhow::Result<TuiEnd
                 StartupEvent::Done(Err(e)) => anyhow::bail!("start-up failed: {e}"),
             },
             snapshot = next_snapshot(&mut connected) => match snapshot {
-                Some(snapshot) => app.on_snapshot(snapshot),
+                Some(snapshot) if Instant::now() >= intake_due => {
+                    take_in(&mut app, snapshot, &mut intake_due)
+                }
+                Some(snapshot) => {
+                    pending = Some(snapshot);
+                    Outcome::default()
+                }
+                None => Outcome::default(),
+            },
+            _ = sleep_until(intake_due), if pending.is_some() => match pending.take() {
+                Some(snapshot) => take_in(&mut app, snapshot, &mut intake_due),
                 None => Outcome::default(),
             },
             _ = sleep_until(frame_due), if dirty => Outcome::default(),
