@@ -104,3 +104,22 @@ fn an_s3_metadata_endpoint_that_never_answers_shows_the_wait_and_ctrl_c_quits() 
     assert!(after.contains("EXIT=0"), "{after}");
     assert_restored(&session, &after, &modes);
 }
+
+/// Start-up now runs with the terminal taken: a start-up error still gives the terminal back
+/// first, then says what went wrong on standard error with exit status 2.
+#[test]
+fn a_start_up_error_restores_the_terminal_then_exits_2_with_the_message() {
+    if !tmux_or_skip() {
+        return;
+    }
+    let session = Session::start(100, 30);
+    let missing = session.state_dir().join("no-such-metadata.csv");
+    session.launch("", &format!("--metadata {}", missing.display()));
+    let (after, modes) = session.after_exit(PROMPTLY);
+    assert!(after.contains("EXIT=2"), "{after}");
+    assert!(
+        after.contains("kinetop:") && after.contains("no-such-metadata.csv"),
+        "the message names the file:\n{after}"
+    );
+    assert_restored(&session, &after, &modes);
+}
