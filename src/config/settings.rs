@@ -32,6 +32,8 @@ pub struct Settings {
     pub top_k: usize,
     pub headless: bool,
     pub bell: bool,
+    /// The TUI shows local time (`--local-time`) instead of UTC.
+    pub local_time: bool,
     /// Stream name or ARN.
     pub kinesis: Option<String>,
     pub aws: AwsOptions,
@@ -126,7 +128,7 @@ impl Settings {
         let from = match &cli.from {
             Some(text) => {
                 let from: StartFrom = text.parse().map_err(|e| Origin::Flag("--from").error(e))?;
-                from.check_not_future(wall_clock_ms())
+                from.check_not_future(crate::clock::now_ms())
                     .map_err(|e| Origin::Flag("--from").error(e))?;
                 from
             }
@@ -192,6 +194,7 @@ impl Settings {
             top_k: file.top_k.unwrap_or(20).clamp(1, 1000),
             headless: cli.headless,
             bell: !(cli.no_bell || file.no_bell.unwrap_or(false)),
+            local_time: cli.local_time || file.local_time.unwrap_or(false),
             kinesis: cli.kinesis.clone(),
             aws: AwsOptions {
                 region: or_file(&cli.region, &file.region),
@@ -206,10 +209,4 @@ impl Settings {
             config_path: path.map(Path::to_path_buf),
         })
     }
-}
-
-fn wall_clock_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }

@@ -63,6 +63,13 @@ pub struct PartStatus {
     /// This part's problem in effect, or one that cleared since the previous status: the
     /// source's line names only the first of several.
     pub problem: Option<String>,
+    /// Since when the part is in `state` (UTC epoch milliseconds), where known: the inputs view
+    /// says how long it has been waiting or connecting.
+    pub state_since_ms: Option<i64>,
+    /// Files: bytes read so far (over every file a rotation brought).
+    pub bytes_read: Option<u64>,
+    /// Files: bytes between the read position and the file's end at the last look.
+    pub bytes_behind: Option<u64>,
 }
 
 /// The metadata table in use and its freshness, for the status bar and detail views.

@@ -204,7 +204,7 @@ pub async fn load_retrying(
     clock: &Clock,
     backoff: Backoff,
     retries: u32,
-    report: &mut dyn FnMut(Option<&str>),
+    report: &mut (dyn FnMut(Option<&str>) + Send),
 ) -> Result<LoadedMetadata, MetadataError> {
     let origin = fetcher.origin();
     let mut tries = Retries::new(backoff);

@@ -299,6 +299,7 @@ fn alarms() -> AlarmsView {
                 threshold: 0.05,
             },
         ],
+        width_secs: WIDTH,
     }
 }
 
