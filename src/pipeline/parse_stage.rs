@@ -134,7 +134,7 @@ impl LineParser {
                 }
                 out.arena.reserve(bytes.len() / 4);
                 out.hits.reserve(bytes.len() / 200);
-                for (i, line) in lines(bytes).enumerate() {
+                for (i, line) in decode::split_lines(bytes).enumerate() {
                     let line_no = if batch.first_line == 0 {
                         0
                     } else {
@@ -181,7 +181,8 @@ impl LineParser {
                                 .arrival_ms
                                 .map_or(received_secs, |ms| ms.div_euclid(1000));
                             for (range, fmt) in &self.decoded_lines {
-                                let line = trim_cr(&self.decoded_text[range.clone()]);
+                                // The decoder split at every line ending: no CR is left.
+                                let line = &self.decoded_text[range.clone()];
                                 if !line.is_empty() {
                                     self.parse_one(line, *fmt, secs, &origin, &mut out);
                                 }
@@ -201,7 +202,7 @@ impl LineParser {
     }
 
     fn detect(&mut self, bytes: &[u8]) {
-        let sample: Vec<&[u8]> = lines(bytes)
+        let sample: Vec<&[u8]> = decode::split_lines(bytes)
             .filter(|l| !l.is_empty())
             .take(DETECT_LINES)
             .collect();
@@ -306,19 +307,6 @@ fn sample(out: &mut ParsedBatch, origin: &Origin<'_>, reason: &str, bytes: &[u8]
     }
 }
 
-/// The lines of a buffer, without `\n` or a trailing `\r`.
-fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-    let empty = body.is_empty() && bytes.is_empty();
-    body.split(|&b| b == b'\n')
-        .map(trim_cr)
-        .take(if empty { 0 } else { usize::MAX })
-}
-
-fn trim_cr(line: &[u8]) -> &[u8] {
-    line.strip_suffix(b"\r").unwrap_or(line)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,11 +373,44 @@ mod tests {
         assert_eq!(out.max_time, Some(1_484_906_700));
     }
 
+    fn file_batch(text: String) -> RawBatch {
+        RawBatch {
+            origin: "f.log".into(),
+            first_line: 1,
+            received_ms: 0,
+            payload: Payload::Lines(text.into_bytes()),
+        }
+    }
+
+    fn combined_parser() -> LineParser {
+        LineParser::new(
+            Some(LogFormat::preset(Preset::Combined)),
+            SharedTable::new(MetadataTable::empty()),
+        )
+    }
+
     #[test]
-    fn splits_lines_like_a_log_reader() {
-        let got: Vec<&[u8]> = lines(b"a\r\nb\n\nc").collect();
-        assert_eq!(got, vec![&b"a"[..], b"b", b"", b"c"]);
-        assert_eq!(lines(b"").count(), 0);
-        assert_eq!(lines(b"x\n").count(), 1);
+    fn a_lone_cr_ends_a_line_like_lf_and_crlf() {
+        let mut parser = combined_parser();
+        let out = parser.parse_batch(&file_batch(format!("{LINE}\r").repeat(1000)));
+        assert_eq!((out.lines, out.parsed, out.malformed), (1000, 1000, 0));
+        assert_eq!(out.hits.len(), 1000);
+
+        // Empty lines are numbered but not counted: the bad line is line 6 of the file.
+        let mixed = format!("{LINE}\n{LINE}\r\n\r\n{LINE}\r\rbad line\n{LINE}");
+        let out = parser.parse_batch(&file_batch(mixed));
+        assert_eq!((out.lines, out.parsed, out.malformed), (5, 4, 1));
+        assert_eq!(out.samples[0].origin, "f.log:6");
+        assert_eq!(out.samples[0].text, "bad line");
+
+        // A stream record of plain text splits the same way.
+        let batch = RawBatch {
+            origin: "shardId-000000000000".into(),
+            first_line: 0,
+            received_ms: 0,
+            payload: Payload::Records(vec![record(format!("{LINE}\r{LINE}\r{LINE}").into(), "1")]),
+        };
+        let out = parser.parse_batch(&batch);
+        assert_eq!((out.lines, out.parsed, out.malformed), (3, 3, 0));
     }
 }
