@@ -27,6 +27,7 @@ pub struct Hit<'a> {
     pub method: &'a str,
     /// Request path without query string, in its escaped (logged) form; empty when unknown.
     pub path: &'a str,
+    /// HTTP status; 0 when the line has none (Apache's `-`), which counts in class `other`.
     pub status: u16,
     pub bytes: u64,
     pub latency_us: Option<u64>,

@@ -43,9 +43,14 @@ pub(super) fn clf_bytes(input: &str) -> Res<'_, u64> {
     alt((value(0, char('-')), number)).parse(input)
 }
 
-/// `%s` / `%>s`: exactly three digits.
-pub(super) fn status(input: &str) -> Res<'_, u16> {
-    map_opt(fixed_digits(3), |n| u16::try_from(n).ok()).parse(input)
+/// `%s` / `%>s`: exactly three digits, or `-` (`None`): Apache writes `-` when the request has no
+/// status (≤ 0), e.g. when the client went away before a response was chosen.
+pub(super) fn status(input: &str) -> Res<'_, Option<u16>> {
+    alt((
+        value(None, char('-')),
+        map_opt(fixed_digits(3), |n| u16::try_from(n).ok().map(Some)),
+    ))
+    .parse(input)
 }
 
 /// `%t` in Apache's default form `[10/Oct/2000:13:55:36 -0700]`, as UTC epoch seconds.

@@ -353,7 +353,7 @@ impl Field {
             Shape::Status => {
                 let (rest, status) = apache::status(input)?;
                 if self.slot == Slot::Status {
-                    out.status = Some(status);
+                    out.status = status;
                 }
                 return Ok((rest, ()));
             }

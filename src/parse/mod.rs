@@ -30,7 +30,8 @@ pub struct LogLine<'a> {
     pub request: Option<Request<'a>>,
     /// `%r` as written (escaped), also when it could not be split.
     pub request_line: Option<&'a str>,
-    /// `%>s` / `%s`.
+    /// `%>s` / `%s`; `None` when the format has no status or the line has `-` (Apache writes it
+    /// for a request without a status): such a request counts in status class `other`.
     pub status: Option<u16>,
     /// `%b` / `%B` (`-` counts as 0 and is `Some(0)` for `%b`).
     pub bytes: Option<u64>,

@@ -304,6 +304,11 @@ fn statuses() {
     // The final status wins over the original one, in either order.
     assert_eq!(parse("%<s %>s", "301 200").status, Some(200));
     assert_eq!(parse("%>s %s", "200 301").status, Some(200));
+    // `-`: Apache's "no status" (≤ 0). The line is a request all the same; its bytes count.
+    assert_eq!(parse("%>s", "-").status, None);
+    let line = parse("%h %>s %b", "h - 1234");
+    assert_eq!((line.status, line.bytes), (None, Some(1234)));
+    assert_eq!(parse("%<s %>s", "301 -").status, None);
     assert_eq!(field_error("%>s", "20"), ("%>s", 0));
     assert_eq!(field_error("%h %>s", "h OK"), ("%>s", 2));
     assert!(matches!(

@@ -264,6 +264,7 @@ fn push_hit(out: &mut ParsedBatch, line: &LogLine<'_>, app: AppId, received_secs
     out.hits.push(HitRecord {
         time,
         app,
+        // No status (`-`): 0, status class `other`.
         status: line.status.unwrap_or(0),
         bytes: line.bytes.unwrap_or(0),
         latency_us: line.latency_us,
@@ -412,5 +413,23 @@ mod tests {
         };
         let out = parser.parse_batch(&batch);
         assert_eq!((out.lines, out.parsed, out.malformed), (3, 3, 0));
+    }
+
+    #[test]
+    fn a_dash_status_is_a_request_of_class_other_whose_bytes_count() {
+        let mut parser = combined_parser();
+        let no_status = LINE.replace("\" 200 512 ", "\" - 512 ");
+        let out = parser.parse_batch(&file_batch(format!("{no_status}\n{LINE}\n")));
+        assert_eq!((out.lines, out.parsed, out.malformed), (2, 2, 0));
+        let mut windows = crate::core::Aggregator::new(crate::core::WindowConfig::default());
+        out.for_each_hit(|hit| {
+            windows.record(hit);
+        });
+        windows.flush();
+        let final_windows = windows.take_final();
+        let app = &final_windows[0].apps[0];
+        assert_eq!((app.requests, app.bytes), (2, 1024));
+        assert_eq!((app.status.other, app.status.c2xx), (1, 1));
+        assert_eq!(app.status_codes, vec![(0, 1), (200, 1)]);
     }
 }
