@@ -120,6 +120,10 @@ struct Field {
     stop: u8,
     /// Unquoted text fields followed directly by another field may be empty.
     allow_empty: bool,
+    /// Whether a line that is not UTF-8 may have its invalid bytes replaced in this field: text
+    /// between quotes on the line (an odd number of `"` in the literal text before it, so `%U`
+    /// in `"%m %U %H"` too), except the client host, whose identity a replaced byte would lose.
+    lossy_ok: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -198,10 +202,38 @@ impl LogFormat {
         self.inner.has_time
     }
 
-    /// The lenient entry point used on live input: one line without its line ending (a trailing
-    /// `\r` is tolerated), trailing text after the last field tolerated.
+    /// The lenient entry point: one line without its line ending (a trailing `\r` is
+    /// tolerated), trailing text after the last field tolerated. A line that is not valid UTF-8
+    /// is [`ParseError::NotUtf8`]; live input goes through [`LogFormat::parse_line_lossy`].
     pub fn parse_line<'a>(&self, line: &'a [u8]) -> Result<LogLine<'a>, ParseError> {
         self.inner.parse(line, false)
+    }
+
+    /// [`LogFormat::parse_line`] for live input, where a line need not be valid UTF-8. Valid lines
+    /// (almost all) are read in place. In a line that is not, each invalid sequence becomes
+    /// U+FFFD (as [`String::from_utf8_lossy`] does) in `scratch`, which the result then borrows:
+    /// inside quotes (the request line, a referer, a user agent, …) that is text to count and show
+    /// like any other. Outside quotes (the client host, `%u`, …) Apache never writes raw bytes and
+    /// a host's identity cannot be guessed, so the line is [`ParseError::FieldNotUtf8`].
+    pub fn parse_line_lossy<'a>(
+        &self,
+        line: &'a [u8],
+        scratch: &'a mut String,
+    ) -> Result<LogLine<'a>, ParseError> {
+        let line = without_ending(line);
+        match std::str::from_utf8(line) {
+            Ok(text) => self.inner.parse_text(text, false, false),
+            Err(_) => {
+                scratch.clear();
+                for chunk in line.utf8_chunks() {
+                    scratch.push_str(chunk.valid());
+                    if !chunk.invalid().is_empty() {
+                        scratch.push(char::REPLACEMENT_CHARACTER);
+                    }
+                }
+                self.inner.parse_text(scratch, false, true)
+            }
+        }
     }
 
     /// The strict entry point used by tests: the whole line must match.
@@ -218,13 +250,22 @@ impl fmt::Display for LogFormat {
 
 impl Compiled {
     fn parse<'a>(&self, line: &'a [u8], strict: bool) -> Result<LogLine<'a>, ParseError> {
-        let line = line.strip_suffix(b"\n").unwrap_or(line);
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        // Validate once; every field parser then works on `&str` and slices stay borrowed.
+        let line = std::str::from_utf8(without_ending(line)).map_err(|_| ParseError::NotUtf8)?;
+        self.parse_text(line, strict, false)
+    }
+
+    /// Parses one line of text. `replaced`: invalid UTF-8 in the line was replaced by U+FFFD,
+    /// which only fields inside quotes may hold.
+    fn parse_text<'a>(
+        &self,
+        line: &'a str,
+        strict: bool,
+        replaced: bool,
+    ) -> Result<LogLine<'a>, ParseError> {
         if line.is_empty() {
             return Err(ParseError::Empty);
         }
-        // Validate once; every field parser then works on `&str` and slices stay borrowed.
-        let line = std::str::from_utf8(line).map_err(|_| ParseError::NotUtf8)?;
         // Every slice a parser returns or reports points into `line`; clamp anyway so an error can
         // never turn into a panic.
         let offset_of = |at: &str| {
@@ -248,7 +289,7 @@ impl Compiled {
                     }
                 },
                 Item::Field(field) => {
-                    field
+                    let after = field
                         .read(rest, strict, &mut out, &mut parts)
                         .map_err(|err| ParseError::Field {
                             field: field.name,
@@ -256,7 +297,14 @@ impl Compiled {
                                 nom::Err::Error(e) | nom::Err::Failure(e) => offset_of(e.input),
                                 nom::Err::Incomplete(_) => offset_of(rest),
                             },
-                        })?
+                        })?;
+                    if replaced && !field.lossy_ok {
+                        let value = &rest[..rest.len() - after.len()];
+                        if value.contains(char::REPLACEMENT_CHARACTER) {
+                            return Err(ParseError::FieldNotUtf8 { field: field.name });
+                        }
+                    }
+                    after
                 }
             };
         }
@@ -276,6 +324,12 @@ impl Compiled {
         }
         Ok(out)
     }
+}
+
+/// A line without its `\n`, `\r\n` or `\r` ending.
+fn without_ending(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
 }
 
 /// `rest` after `text`, if it starts with it. Literals are mostly one or two bytes (` `, `" `):
@@ -474,12 +528,16 @@ fn link(spec: &str, preset: Option<Preset>, raw: Vec<RawItem>) -> Compiled {
         next.or(previous).unwrap_or("literal text")
     };
     let mut items = Vec::with_capacity(raw.len());
+    let mut quotes_before = 0usize;
     for (k, item) in raw.iter().enumerate() {
         match item {
-            RawItem::Literal(text) => items.push(Item::Literal {
-                text: text.as_str().into(),
-                field: field_name_near(k),
-            }),
+            RawItem::Literal(text) => {
+                quotes_before += text.matches('"').count();
+                items.push(Item::Literal {
+                    text: text.as_str().into(),
+                    field: field_name_near(k),
+                })
+            }
             RawItem::Field(d) => {
                 let preferred = best_rank
                     .iter()
@@ -512,6 +570,7 @@ fn link(spec: &str, preset: Option<Preset>, raw: Vec<RawItem>) -> Compiled {
                     quoted,
                     stop,
                     allow_empty,
+                    lossy_ok: quotes_before % 2 == 1 && slot != Slot::Client,
                 }));
             }
         }

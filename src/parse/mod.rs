@@ -70,6 +70,9 @@ impl<'a> Request<'a> {
 pub enum ParseError {
     #[error("line is not valid UTF-8")]
     NotUtf8,
+    /// Invalid UTF-8 outside quotes (see [`LogFormat::parse_line_lossy`]).
+    #[error("field {field} is not valid UTF-8")]
+    FieldNotUtf8 { field: &'static str },
     #[error("empty line")]
     Empty,
     #[error("field {field} does not match at byte {offset}")]

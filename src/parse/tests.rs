@@ -529,6 +529,76 @@ fn empty_and_non_utf8_lines() {
 }
 
 #[test]
+fn invalid_utf8_inside_quotes_is_replaced_outside_it_is_malformed() {
+    let mut scratch = String::new();
+    let mut bytes = LINE.as_bytes().to_vec();
+    bytes[LINE.find("Mozilla").unwrap()] = 0xff;
+    // A lead byte whose continuation is missing, in the path of the request line.
+    bytes[LINE.find("/presentations").unwrap() + 1] = 0xc3;
+    assert_eq!(combined().parse_line(&bytes), Err(ParseError::NotUtf8));
+    let line = combined().parse_line_lossy(&bytes, &mut scratch).unwrap();
+    assert!(line
+        .user_agent
+        .unwrap()
+        .starts_with("\u{fffd}ozilla/5.0 (Macintosh"));
+    let request = line.request.unwrap();
+    assert!(request.target.starts_with("/\u{fffd}resentations/"));
+    assert_eq!((request.method, request.protocol), ("GET", "HTTP/1.1"));
+    assert_eq!(
+        (line.time, line.status, line.bytes),
+        (Some(T0), Some(200), Some(203_023))
+    );
+
+    // `%U` between the quotes of `"%m %U %H"` is inside quotes too.
+    let format = LogFormat::new(r#"%h %t "%m %U %H" %>s"#).unwrap();
+    let text = b"h [17/May/2015:10:05:03 +0000] \"GET /caf\xe9 HTTP/1.1\" 200";
+    let line = format.parse_line_lossy(text, &mut scratch).unwrap();
+    assert_eq!(line.request.unwrap().target, "/caf\u{fffd}");
+
+    // Outside quotes: the client host and the user are malformed.
+    let mut bad_host = LINE.as_bytes().to_vec();
+    bad_host[2] = 0xff;
+    assert_eq!(
+        combined().parse_line_lossy(&bad_host, &mut scratch),
+        Err(ParseError::FieldNotUtf8 { field: "%h" })
+    );
+    let bad_user = [&LINE.as_bytes()[..15], b"b\xffb", &LINE.as_bytes()[16..]].concat();
+    assert_eq!(
+        combined().parse_line_lossy(&bad_user, &mut scratch),
+        Err(ParseError::FieldNotUtf8 { field: "%u" })
+    );
+    // The client host never holds a replaced byte, even between quotes.
+    let format = LogFormat::new(r#""%h" %t"#).unwrap();
+    assert_eq!(
+        format.parse_line_lossy(b"\"h\xff\" [17/May/2015:10:05:03 +0000]", &mut scratch),
+        Err(ParseError::FieldNotUtf8 { field: "%h" })
+    );
+    assert_eq!(
+        ParseError::FieldNotUtf8 { field: "%h" }.to_string(),
+        "field %h is not valid UTF-8"
+    );
+}
+
+#[test]
+fn valid_lines_are_read_in_place_by_the_lossy_entry_point() {
+    let mut scratch = String::new();
+    let with_crlf = format!("{LINE}\r\n");
+    let line = combined()
+        .parse_line_lossy(with_crlf.as_bytes(), &mut scratch)
+        .unwrap();
+    assert_eq!(line, combined().parse_line(LINE.as_bytes()).unwrap());
+    assert_eq!(
+        line.client.as_ptr(),
+        with_crlf.as_ptr(),
+        "borrowed from the input"
+    );
+    assert_eq!(
+        combined().parse_line_lossy(b"\r\n", &mut scratch),
+        Err(ParseError::Empty)
+    );
+}
+
+#[test]
 fn strict_versus_lenient() {
     let extra = format!("{LINE} 1234 extra");
     let lenient = combined().parse_line(extra.as_bytes()).unwrap();

@@ -127,6 +127,8 @@ impl LineParser {
             samples: Vec::new(),
         };
         let received_secs = batch.received_ms.div_euclid(1000);
+        // A line that is not UTF-8 is read from a repaired copy here (allocated on first use).
+        let mut lossy = String::new();
         match &batch.payload {
             Payload::Lines(bytes) => {
                 if self.format.is_none() {
@@ -149,6 +151,7 @@ impl LineParser {
                         LineFormat::Configured,
                         received_secs,
                         &origin,
+                        &mut lossy,
                         &mut out,
                     );
                 }
@@ -184,7 +187,7 @@ impl LineParser {
                                 // The decoder split at every line ending: no CR is left.
                                 let line = &self.decoded_text[range.clone()];
                                 if !line.is_empty() {
-                                    self.parse_one(line, *fmt, secs, &origin, &mut out);
+                                    self.parse_one(line, *fmt, secs, &origin, &mut lossy, &mut out);
                                 }
                             }
                         }
@@ -220,6 +223,7 @@ impl LineParser {
         fmt: LineFormat,
         received_secs: i64,
         origin: &Origin<'_>,
+        lossy: &mut String,
         out: &mut ParsedBatch,
     ) {
         out.lines += 1;
@@ -237,7 +241,7 @@ impl LineParser {
             );
             return;
         };
-        match format.parse_line(line) {
+        match format.parse_line_lossy(line, lossy) {
             Ok(parsed) => {
                 out.parsed += 1;
                 let app = out.table.lookup(parsed.client);
@@ -431,5 +435,26 @@ mod tests {
         assert_eq!((app.requests, app.bytes), (2, 1024));
         assert_eq!((app.status.other, app.status.c2xx), (1, 1));
         assert_eq!(app.status_codes, vec![(0, 1), (200, 1)]);
+    }
+
+    #[test]
+    fn invalid_utf8_in_a_quoted_field_is_replaced_not_malformed() {
+        let mut parser = combined_parser();
+        let mut text = Vec::new();
+        text.extend_from_slice(LINE.replace("/a?x=1", "/caf\u{e9}").as_bytes());
+        let e_acute = text.iter().position(|&b| b == 0xc3).unwrap();
+        text.drain(e_acute + 1..e_acute + 2); // `é` loses its continuation byte
+        text.extend_from_slice(b"\n\xff");
+        text.extend_from_slice(LINE.as_bytes());
+        let batch = RawBatch {
+            payload: Payload::Lines(text),
+            ..file_batch(String::new())
+        };
+        let out = parser.parse_batch(&batch);
+        assert_eq!((out.lines, out.parsed, out.malformed), (2, 1, 1));
+        out.for_each_hit(|h| assert_eq!(h.path, "/caf\u{fffd}"));
+        assert_eq!(out.samples[0].origin, "f.log:2");
+        assert_eq!(out.samples[0].reason, "field %h is not valid UTF-8");
+        assert!(out.samples[0].text.starts_with("\\xff10.1.2.3 - -"));
     }
 }

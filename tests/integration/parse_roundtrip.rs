@@ -300,13 +300,21 @@ proptest! {
         }
     }
 
-    /// Whatever the bytes, parsing returns; it never panics.
+    /// Whatever the bytes, parsing returns; it never panics. The lossy entry point agrees with
+    /// the plain one on UTF-8 and never yields a client host with a replaced byte.
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        let mut scratch = String::new();
         for preset in Preset::ALL {
             let format = LogFormat::preset(preset);
-            let _ = format.parse_line(&bytes);
+            let plain = format.parse_line(&bytes);
             let _ = format.parse_line_strict(&bytes);
+            let lossy = format.parse_line_lossy(&bytes, &mut scratch);
+            if std::str::from_utf8(&bytes).is_ok() {
+                prop_assert_eq!(&lossy, &plain);
+            } else if let Ok(line) = &lossy {
+                prop_assert!(!line.client.contains(char::REPLACEMENT_CHARACTER), "client {:?}", line.client);
+            }
         }
     }
 
