@@ -11,7 +11,7 @@ use nom::Parser;
 
 use super::apache::{self, Res};
 use super::directive::{directive, Directive, Shape, Slot};
-use super::{LogLine, ParseError, Request};
+use super::{LogLine, ParseError, Request, Trailing};
 
 /// Built-in formats, as Apache names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,7 +203,8 @@ impl LogFormat {
     }
 
     /// The lenient entry point: one line without its line ending (a trailing `\r` is
-    /// tolerated), trailing text after the last field tolerated. A line that is not valid UTF-8
+    /// tolerated). Text after the last field does not make the line malformed: it is returned in
+    /// [`LogLine::trailing`] for the caller to count. A line that is not valid UTF-8
     /// is [`ParseError::NotUtf8`]; live input goes through [`LogFormat::parse_line_lossy`].
     pub fn parse_line<'a>(&self, line: &'a [u8]) -> Result<LogLine<'a>, ParseError> {
         self.inner.parse(line, false)
@@ -308,10 +309,18 @@ impl Compiled {
                 }
             };
         }
-        if strict && !rest.is_empty() {
-            return Err(ParseError::Trailing {
-                offset: offset_of(rest),
-            });
+        if !rest.is_empty() {
+            if strict {
+                return Err(ParseError::Trailing {
+                    offset: offset_of(rest),
+                });
+            }
+            if !rest.bytes().all(|b| b == b' ' || b == b'\t') {
+                out.trailing = Some(Trailing {
+                    offset: offset_of(rest),
+                    text: rest,
+                });
+            }
         }
         if self.request_from_parts {
             if let Some(target) = parts.path {

@@ -43,6 +43,18 @@ pub struct LogLine<'a> {
     pub referer: Option<&'a str>,
     /// `%{User-Agent}i`; `None` for `-`.
     pub user_agent: Option<&'a str>,
+    /// Text left after the last field of the format (lenient parsing only; spaces and tabs alone
+    /// are not text): a second record run onto this line, or junk appended to it. The line's
+    /// values are those of its first record.
+    pub trailing: Option<Trailing<'a>>,
+}
+
+/// Text after the last field of a line, and where it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trailing<'a> {
+    /// Byte offset in the line (in the repaired text, for a line that was not UTF-8).
+    pub offset: usize,
+    pub text: &'a str,
 }
 
 /// The parts of a request line `METHOD TARGET PROTOCOL`.

@@ -53,6 +53,7 @@ fn combined_line_from_the_shared_data() {
             vhost: None,
             referer: Some("http://semicomplete.com/presentations/logstash-monitorama-2013/"),
             user_agent: Some("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/32.0.1700.77 Safari/537.36"),
+            trailing: None,
         }
     );
 }
@@ -607,15 +608,25 @@ fn strict_versus_lenient() {
         combined().parse_line(LINE.as_bytes()).unwrap().user_agent
     );
     assert_eq!(
+        lenient.trailing,
+        Some(Trailing {
+            offset: LINE.len(),
+            text: " 1234 extra"
+        })
+    );
+    assert_eq!(
         combined().parse_line_strict(extra.as_bytes()),
         Err(ParseError::Trailing { offset: LINE.len() })
     );
     // Common parses a combined line leniently, not strictly.
     let common = LogFormat::preset(Preset::Common);
-    assert_eq!(
-        common.parse_line(LINE.as_bytes()).unwrap().bytes,
-        Some(203_023)
-    );
+    let as_common = common.parse_line(LINE.as_bytes()).unwrap();
+    assert_eq!(as_common.bytes, Some(203_023));
+    assert!(as_common
+        .trailing
+        .unwrap()
+        .text
+        .starts_with(r#" "http://semicomplete.com/"#));
     assert!(matches!(
         common.parse_line_strict(LINE.as_bytes()),
         Err(ParseError::Trailing { .. })
@@ -631,9 +642,44 @@ fn strict_versus_lenient() {
             .user_agent,
         Some(r#"say "hi" now"#)
     );
+    let lenient = format.parse_line(bare.as_bytes()).unwrap();
+    assert_eq!(lenient.user_agent, Some("say "));
+    assert_eq!(lenient.trailing.unwrap().text, r#"hi" now""#);
+}
+
+#[test]
+fn a_second_record_on_the_line_is_trailing_text() {
+    let second = LINE
+        .replace("83.149.9.216", "10.0.0.9")
+        .replace(" 200 ", " 500 ");
+    let two = format!("{LINE} {second}");
+    let line = combined().parse_line(two.as_bytes()).unwrap();
+    assert_eq!((line.client, line.status), ("83.149.9.216", Some(200)));
     assert_eq!(
-        format.parse_line(bare.as_bytes()).unwrap().user_agent,
-        Some("say ")
+        line.trailing,
+        Some(Trailing {
+            offset: LINE.len(),
+            text: &two[LINE.len()..]
+        })
+    );
+    // Glued without a space, too.
+    let glued = format!("{LINE}{second}");
+    let line = combined().parse_line(glued.as_bytes()).unwrap();
+    assert_eq!(line.trailing.unwrap().text, second);
+    // Spaces and tabs alone are not text; a whole line has none.
+    let spaced = format!("{LINE} \t ");
+    assert_eq!(
+        combined().parse_line(spaced.as_bytes()).unwrap().trailing,
+        None
+    );
+    assert_eq!(
+        combined().parse_line(LINE.as_bytes()).unwrap().trailing,
+        None
+    );
+    // Strict parsing still refuses any of it.
+    assert_eq!(
+        combined().parse_line_strict(spaced.as_bytes()),
+        Err(ParseError::Trailing { offset: LINE.len() })
     );
 }
 

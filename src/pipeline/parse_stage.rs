@@ -61,6 +61,8 @@ pub struct ParsedBatch {
     pub parsed: u64,
     pub malformed: u64,
     pub bad_records: u64,
+    /// Parsed lines with text after the last field (also counted in `parsed`).
+    pub trailing: u64,
     pub samples: Vec<MalformedSample>,
 }
 
@@ -124,6 +126,7 @@ impl LineParser {
             parsed: 0,
             malformed: 0,
             bad_records: 0,
+            trailing: 0,
             samples: Vec::new(),
         };
         let received_secs = batch.received_ms.div_euclid(1000);
@@ -195,7 +198,7 @@ impl LineParser {
                             out.lines += 1;
                             out.malformed += 1;
                             out.bad_records += 1;
-                            sample(&mut out, &origin, &e.to_string(), &record.data);
+                            sample(&mut out, &origin, e, &record.data);
                         }
                     }
                 }
@@ -246,10 +249,16 @@ impl LineParser {
                 out.parsed += 1;
                 let app = out.table.lookup(parsed.client);
                 push_hit(out, &parsed, app, received_secs);
+                if let Some(trailing) = parsed.trailing {
+                    // Counted and shown, never swallowed: it may be a second request whose
+                    // status the windows cannot see.
+                    out.trailing += 1;
+                    sample(out, origin, TrailingReason(trailing), line);
+                }
             }
             Err(e) => {
                 out.malformed += 1;
-                sample(out, origin, &e.to_string(), line);
+                sample(out, origin, e, line);
             }
         }
     }
@@ -302,13 +311,37 @@ impl std::fmt::Display for Origin<'_> {
     }
 }
 
-fn sample(out: &mut ParsedBatch, origin: &Origin<'_>, reason: &str, bytes: &[u8]) {
+/// Keeps a sample of a bad line while the batch has room; the reason is only formatted then.
+fn sample(
+    out: &mut ParsedBatch,
+    origin: &Origin<'_>,
+    reason: impl std::fmt::Display,
+    bytes: &[u8],
+) {
     if out.samples.len() < SAMPLES_PER_BATCH {
         out.samples.push(MalformedSample {
             origin: origin.to_string(),
             reason: reason.to_string(),
             text: sanitize::bytes_for_display(bytes, SAMPLE_CHARS),
         });
+    }
+}
+
+/// How many characters of trailing text a sample's reason quotes (the sample's text may be cut
+/// before the trailing text starts).
+const TRAILING_QUOTED_CHARS: usize = 48;
+
+/// `text after the last field at byte 187: " 10.0.0.2 - - [20/Jan/2017…"`, made safe to show.
+struct TrailingReason<'a>(crate::parse::Trailing<'a>);
+
+impl std::fmt::Display for TrailingReason<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let quoted = sanitize::for_display(self.0.text, TRAILING_QUOTED_CHARS);
+        write!(
+            f,
+            "text after the last field at byte {}: \"{quoted}\"",
+            self.0.offset
+        )
     }
 }
 
@@ -456,5 +489,38 @@ mod tests {
         assert_eq!(out.samples[0].origin, "f.log:2");
         assert_eq!(out.samples[0].reason, "field %h is not valid UTF-8");
         assert!(out.samples[0].text.starts_with("\\xff10.1.2.3 - -"));
+    }
+
+    #[test]
+    fn text_after_the_last_field_is_counted_and_sampled() {
+        let mut parser = combined_parser();
+        let second = LINE.replace(" 200 ", " 500 ");
+        let text = format!("{LINE} {second}\n{LINE}\n{LINE} \u{1b}[2J junk\n{LINE}  \n");
+        let out = parser.parse_batch(&file_batch(text));
+        assert_eq!(
+            (out.lines, out.parsed, out.malformed, out.trailing),
+            (4, 4, 0, 2)
+        );
+        // Each line counts once, with its first record: the 500 is not a request of its own.
+        let mut statuses = Vec::new();
+        out.for_each_hit(|h| statuses.push(h.status));
+        assert_eq!(statuses, [200; 4]);
+        assert_eq!(out.samples.len(), 2);
+        assert_eq!(out.samples[0].origin, "f.log:1");
+        assert_eq!(
+            out.samples[0].reason,
+            format!(
+                r#"text after the last field at byte {}: " 10.1.2.3 - - [20/Jan/2017:10:05:00 +0000] "GET …""#,
+                LINE.len()
+            )
+        );
+        assert!(out.samples[0].text.starts_with(LINE));
+        // Terminal controls in the quoted text are escaped like the sample's text.
+        assert_eq!(out.samples[1].origin, "f.log:3");
+        assert!(
+            out.samples[1].reason.ends_with(r#": " \x1b[2J junk""#),
+            "{}",
+            out.samples[1].reason
+        );
     }
 }

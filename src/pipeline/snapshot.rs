@@ -7,7 +7,7 @@ use crate::core::alarms::AlarmsView;
 use crate::core::WindowSummary;
 use crate::enrich::MetadataTable;
 
-/// Line counters since start. `parsed + malformed == lines`.
+/// Line counters since start. `parsed + malformed == lines`; `trailing` lines are among `parsed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Counters {
     /// Non-empty input lines.
@@ -19,6 +19,10 @@ pub struct Counters {
     /// Stream records that could not be decoded (corrupt or unknown payloads). Each such record
     /// also counts as one line and one malformed line, so the summary still adds up.
     pub bad_records: u64,
+    /// Parsed lines with text left after the last field of the format (a second record run onto
+    /// the line, junk appended): each counts once in `parsed`, with its first record; the text is
+    /// sampled in the malformed view.
+    pub trailing: u64,
 }
 
 /// A malformed line or record, kept for the malformed view. `text` is already made safe to show

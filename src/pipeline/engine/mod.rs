@@ -215,6 +215,7 @@ impl Engine {
         self.counters.parsed += batch.parsed;
         self.counters.malformed += batch.malformed;
         self.counters.bad_records += batch.bad_records;
+        self.counters.trailing += batch.trailing;
         for s in batch.samples.drain(..) {
             if self.samples.len() == KEPT_SAMPLES {
                 self.samples.pop_front();

@@ -316,6 +316,7 @@ pub fn snapshot() -> Snapshot {
             malformed: 3,
             late: 2,
             bad_records: 0,
+            trailing: 0,
         },
         events_per_sec: 187.5,
         malformed: vec![
