@@ -19,8 +19,12 @@ fuzz_target!(|data: &[u8]| {
         None => (data, &b""[..]),
     };
     if let Ok(spec) = std::str::from_utf8(spec) {
-        if let Ok(format) = LogFormat::new(spec) {
-            assert_eq!(LogFormat::new(format.spec()).is_ok(), true);
+        assert_eq!(
+            LogFormat::new(spec).is_ok(),
+            LogFormat::new_untimed(spec).is_ok_and(|f| f.has_time())
+        );
+        if let Ok(format) = LogFormat::new_untimed(spec) {
+            assert!(LogFormat::new_untimed(format.spec()).is_ok());
             for line in lines.split(|&b| b == b'\n') {
                 check(&format, line);
             }

@@ -63,22 +63,39 @@ impl fmt::Display for Preset {
     }
 }
 
-/// A bad `--format` string, with the byte offset of the problem.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("bad log format at byte {offset}: {reason}")]
+/// A bad `--format` string, with the byte offset of the problem (`None`: the format as a whole).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FormatError {
-    pub offset: usize,
+    pub offset: Option<usize>,
     pub reason: String,
 }
 
 impl FormatError {
     pub(super) fn new(offset: usize, reason: impl Into<String>) -> Self {
         FormatError {
-            offset,
+            offset: Some(offset),
+            reason: reason.into(),
+        }
+    }
+
+    fn whole(reason: impl Into<String>) -> Self {
+        FormatError {
+            offset: None,
             reason: reason.into(),
         }
     }
 }
+
+impl fmt::Display for FormatError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.offset {
+            Some(offset) => write!(f, "bad log format at byte {offset}: {}", self.reason),
+            None => write!(f, "bad log format: {}", self.reason),
+        }
+    }
+}
+
+impl std::error::Error for FormatError {}
 
 /// A compiled log format. Cheap to clone and share between threads.
 #[derive(Debug, Clone)]
@@ -142,8 +159,23 @@ struct Parts<'a> {
 }
 
 impl LogFormat {
-    /// Compiles an Apache LogFormat string, or a preset name (`common`, `combined`, `combined_D`).
+    /// Compiles the format of an access log: an Apache LogFormat string, or a preset name
+    /// (`common`, `combined`, `combined_D`). It must have a time directive (`%t`, `%{sec}t`, …):
+    /// every request is placed in a window by its time, and a line without one has none.
     pub fn new(spec: &str) -> Result<Self, FormatError> {
+        let format = Self::new_untimed(spec)?;
+        if !format.has_time() {
+            return Err(FormatError::whole(
+                "no time directive (%t, %{sec}t, %{msec}t, %{usec}t or a %{…}t strftime format): \
+                 every request is placed in a window by its time",
+            ));
+        }
+        Ok(format)
+    }
+
+    /// Compiles a format that need not have a time directive, to read fields out of lines
+    /// (tests, tools). What reads events uses [`LogFormat::new`].
+    pub fn new_untimed(spec: &str) -> Result<Self, FormatError> {
         if let Some(preset) = Preset::from_name(spec.trim()) {
             return Ok(Self::preset(preset));
         }
@@ -497,7 +529,7 @@ fn compile(spec: &str, preset: Option<Preset>) -> Result<LogFormat, FormatError>
         raw.push(RawItem::Literal(literal));
     }
     if !raw.iter().any(|item| matches!(item, RawItem::Field(_))) {
-        return Err(FormatError::new(0, "no % directives: nothing to parse"));
+        return Err(FormatError::whole("no % directives: nothing to parse"));
     }
     Ok(LogFormat {
         inner: Arc::new(link(spec, preset, raw)),

@@ -13,14 +13,14 @@ fn combined() -> LogFormat {
 }
 
 fn parse<'a>(format: &str, line: &'a str) -> LogLine<'a> {
-    LogFormat::new(format)
+    LogFormat::new_untimed(format)
         .unwrap_or_else(|e| panic!("{format}: {e}"))
         .parse_line_strict(line.as_bytes())
         .unwrap_or_else(|e| panic!("{line}: {e}"))
 }
 
 fn field_error(format: &str, line: &str) -> (&'static str, usize) {
-    match LogFormat::new(format)
+    match LogFormat::new_untimed(format)
         .unwrap()
         .parse_line_strict(line.as_bytes())
     {
@@ -66,7 +66,7 @@ fn presets_by_name_and_spec() {
         ("combined_D", Preset::CombinedD),
         ("combinedD", Preset::CombinedD),
     ] {
-        let format = LogFormat::new(name).unwrap();
+        let format = LogFormat::new_untimed(name).unwrap();
         assert_eq!(format.preset_kind(), Some(preset));
         assert_eq!(format.spec(), preset.spec());
         assert_eq!(format.name(), preset.name());
@@ -75,7 +75,7 @@ fn presets_by_name_and_spec() {
         LogFormat::preset(Preset::CombinedD).spec(),
         r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %D"#
     );
-    let custom = LogFormat::new("%h %>s").unwrap();
+    let custom = LogFormat::new_untimed("%h %>s").unwrap();
     assert_eq!(custom.spec(), "%h %>s");
     assert_eq!(custom.preset_kind(), None);
 }
@@ -85,10 +85,10 @@ fn has_latency_and_time() {
     assert!(!combined().has_latency());
     assert!(combined().has_time());
     assert!(LogFormat::preset(Preset::CombinedD).has_latency());
-    assert!(LogFormat::new("%h %T").unwrap().has_latency());
-    assert!(LogFormat::new("%h %{ms}T").unwrap().has_latency());
-    assert!(!LogFormat::new("%h %>s").unwrap().has_time());
-    assert!(LogFormat::new("%h %{sec}t").unwrap().has_time());
+    assert!(LogFormat::new_untimed("%h %T").unwrap().has_latency());
+    assert!(LogFormat::new_untimed("%h %{ms}T").unwrap().has_latency());
+    assert!(!LogFormat::new_untimed("%h %>s").unwrap().has_time());
+    assert!(LogFormat::new_untimed("%h %{sec}t").unwrap().has_time());
 }
 
 #[test]
@@ -135,7 +135,9 @@ fn clients_ipv4_ipv6_and_hostnames() {
         "host.example"
     );
     assert!(matches!(
-        LogFormat::new("%h %>s").unwrap().parse_line(b" 200"),
+        LogFormat::new_untimed("%h %>s")
+            .unwrap()
+            .parse_line(b" 200"),
         Err(ParseError::Field {
             field: "%h",
             offset: 0
@@ -228,7 +230,7 @@ fn strftime_times() {
     let line = parse("%{begin:%Y-%m-%d %H:%M:%S}t", "2000-10-10 20:55:36");
     assert_eq!(line.time, Some(971_211_336));
     assert_eq!(field_error("%{%Y-%m-%d}t", "2021-02-31"), ("%{…}t", 0));
-    assert!(LogFormat::new("%{%Q}t").is_err());
+    assert!(LogFormat::new_untimed("%{%Q}t").is_err());
 }
 
 #[test]
@@ -313,7 +315,9 @@ fn statuses() {
     assert_eq!(field_error("%>s", "20"), ("%>s", 0));
     assert_eq!(field_error("%h %>s", "h OK"), ("%>s", 2));
     assert!(matches!(
-        LogFormat::new("%>s").unwrap().parse_line_strict(b"2000"),
+        LogFormat::new_untimed("%>s")
+            .unwrap()
+            .parse_line_strict(b"2000"),
         Err(ParseError::Trailing { offset: 3 })
     ));
 }
@@ -426,7 +430,7 @@ fn percent_and_literal_text() {
 
 #[test]
 fn format_errors_name_the_byte() {
-    let cases: [(&str, usize); 9] = [
+    let cases: [(&str, usize); 8] = [
         ("%h %Z", 3),
         ("%h %{Referer", 4),
         ("%h %", 3),
@@ -435,14 +439,77 @@ fn format_errors_name_the_byte() {
         ("%h %{fortnight}t", 3),
         ("%i", 0),
         ("%h %^xx", 3),
-        ("no directives", 0),
     ];
     for (spec, offset) in cases {
-        let err = LogFormat::new(spec).unwrap_err();
-        assert_eq!(err.offset, offset, "{spec}: {err}");
+        let err = LogFormat::new_untimed(spec).unwrap_err();
+        assert_eq!(err.offset, Some(offset), "{spec}: {err}");
         assert!(err.to_string().contains(&format!("byte {offset}")));
     }
-    assert!(LogFormat::new("%h %Z").unwrap_err().reason.contains("`%Z`"));
+    assert!(LogFormat::new_untimed("%h %Z")
+        .unwrap_err()
+        .reason
+        .contains("`%Z`"));
+    let whole = LogFormat::new_untimed("no directives").unwrap_err();
+    assert_eq!(whole.offset, None);
+    assert_eq!(
+        whole.to_string(),
+        "bad log format: no % directives: nothing to parse"
+    );
+}
+
+#[test]
+fn a_format_without_time_is_refused_for_events() {
+    for spec in ["%h", r#"%h "%r" %>s %b"#, "%h %{msec_frac}t %>s"] {
+        let err = LogFormat::new(spec).unwrap_err();
+        assert_eq!(err.offset, None, "{spec}");
+        assert!(
+            err.to_string()
+                .starts_with("bad log format: no time directive (%t, %{sec}t,"),
+            "{err}"
+        );
+        assert!(!LogFormat::new_untimed(spec).unwrap().has_time());
+    }
+    for spec in [
+        "combined",
+        "%h %t",
+        "%h %{sec}t",
+        "%h %{end:msec}t",
+        "%h %{%Y-%m-%dT%H:%M:%S%z}t",
+    ] {
+        assert!(LogFormat::new(spec).is_ok(), "{spec}");
+    }
+}
+
+#[test]
+fn status_conditions_are_statuses_not_field_widths() {
+    for (spec, offset, shown) in [
+        ("%1000000000h %t", 1, "`1000000000`"),
+        ("%h %5t", 4, "`5`"),
+        ("%h %t %200,30{Referer}i", 11, "`30`"),
+        ("%h %t %!099>s", 8, "`099`"),
+        ("%h %t %4000s", 7, "`4000`"),
+    ] {
+        let err = LogFormat::new(spec).unwrap_err();
+        assert_eq!(err.offset, Some(offset), "{spec}: {err}");
+        assert!(err.reason.contains(shown), "{spec}: {err}");
+        assert!(err.reason.contains("no field width"), "{err}");
+    }
+    let huge = format!("%h %t %{}h", "9".repeat(100_000));
+    let err = LogFormat::new(&huge).unwrap_err();
+    assert!(err.reason.contains("`999999999999…`"), "{err}");
+    assert!(
+        err.to_string().len() < 200,
+        "the message quotes a bounded part"
+    );
+    // Valid conditions, as Apache's documentation writes them.
+    assert!(LogFormat::new(r#"%h %t %400,501{User-agent}i %!200,304,302{Referer}i %>s"#).is_ok());
+    assert!(LogFormat::new("%h %t %{%Y-%m-%d %H:%M:%S}t").is_ok());
+}
+
+#[test]
+fn strftime_field_widths_are_refused_too() {
+    let err = LogFormat::new("%h %{%1000000000Y}t").unwrap_err();
+    assert_eq!(err.offset, Some(3), "{err}");
 }
 
 #[test]
@@ -551,7 +618,7 @@ fn invalid_utf8_inside_quotes_is_replaced_outside_it_is_malformed() {
     );
 
     // `%U` between the quotes of `"%m %U %H"` is inside quotes too.
-    let format = LogFormat::new(r#"%h %t "%m %U %H" %>s"#).unwrap();
+    let format = LogFormat::new_untimed(r#"%h %t "%m %U %H" %>s"#).unwrap();
     let text = b"h [17/May/2015:10:05:03 +0000] \"GET /caf\xe9 HTTP/1.1\" 200";
     let line = format.parse_line_lossy(text, &mut scratch).unwrap();
     assert_eq!(line.request.unwrap().target, "/caf\u{fffd}");
@@ -569,7 +636,7 @@ fn invalid_utf8_inside_quotes_is_replaced_outside_it_is_malformed() {
         Err(ParseError::FieldNotUtf8 { field: "%u" })
     );
     // The client host never holds a replaced byte, even between quotes.
-    let format = LogFormat::new(r#""%h" %t"#).unwrap();
+    let format = LogFormat::new_untimed(r#""%h" %t"#).unwrap();
     assert_eq!(
         format.parse_line_lossy(b"\"h\xff\" [17/May/2015:10:05:03 +0000]", &mut scratch),
         Err(ParseError::FieldNotUtf8 { field: "%h" })
@@ -634,7 +701,7 @@ fn strict_versus_lenient() {
     // Strict mode: the last quoted field ends at the end of the line, so a bare quote inside it
     // (written by a non-Apache server) stays in the field.
     let bare = r#"h "say "hi" now""#;
-    let format = LogFormat::new(r#"%h "%{User-Agent}i""#).unwrap();
+    let format = LogFormat::new_untimed(r#"%h "%{User-Agent}i""#).unwrap();
     assert_eq!(
         format
             .parse_line_strict(bare.as_bytes())
@@ -738,10 +805,10 @@ fn gigantic_lines_are_linear_and_do_not_overflow() {
         ua.push_str(r#"\"x\\ ""#);
     }
     let text = format!(r#"h "{ua}"#);
-    let format = LogFormat::new(r#"%h "%{User-Agent}i" %>s"#).unwrap();
+    let format = LogFormat::new_untimed(r#"%h "%{User-Agent}i" %>s"#).unwrap();
     assert!(format.parse_line(text.as_bytes()).is_err());
     let huge_target = format!(r#"h "GET /{} HTTP/1.1" 200"#, "a".repeat(8 << 20));
-    let line = LogFormat::new(r#"%h "%r" %>s"#)
+    let line = LogFormat::new_untimed(r#"%h "%r" %>s"#)
         .unwrap()
         .parse_line(huge_target.as_bytes())
         .unwrap();

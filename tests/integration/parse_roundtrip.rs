@@ -324,7 +324,11 @@ proptest! {
         spec in "([%{}<>!,0-9 \"\\\\a-zA-Z^]|%[a-zA-Z%]|%\\{[a-zA-Z-]{0,8}\\}[a-zA-Z]){0,12}",
         line in "[ -~]{0,80}",
     ) {
-        if let Ok(format) = LogFormat::new(&spec) {
+        // Events need a time: `new` is `new_untimed` plus that check.
+        let timed = LogFormat::new(&spec).is_ok();
+        let untimed = LogFormat::new_untimed(&spec);
+        prop_assert_eq!(timed, untimed.as_ref().is_ok_and(LogFormat::has_time));
+        if let Ok(format) = untimed {
             let _ = format.parse_line(line.as_bytes());
             let _ = format.parse_line_strict(line.as_bytes());
         }
