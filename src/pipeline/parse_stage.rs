@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use crate::decode::{self, LineFormat};
-use crate::enrich::{AppId, MetadataTable, SharedTable};
+use crate::enrich::{self, AppId, MetadataTable, SharedTable};
 use crate::output::sanitize;
 use crate::parse::{LogFormat, LogLine, Preset};
 use crate::pipeline::snapshot::MalformedSample;
@@ -247,8 +247,7 @@ impl LineParser {
         match format.parse_line_lossy(line, lossy) {
             Ok(parsed) => {
                 out.parsed += 1;
-                let app = out.table.lookup(parsed.client);
-                push_hit(out, &parsed, app, received_secs);
+                push_hit(out, &parsed, received_secs);
                 if let Some(trailing) = parsed.trailing {
                     // Counted and shown, never swallowed: it may be a second request whose
                     // status the windows cannot see.
@@ -264,12 +263,23 @@ impl LineParser {
     }
 }
 
-fn push_hit(out: &mut ParsedBatch, line: &LogLine<'_>, app: AppId, received_secs: i64) {
+/// Copies what the windows need of a parsed line into the batch, the client host in its canonical
+/// spelling (one host, one key), and looks its application up by that.
+fn push_hit(out: &mut ParsedBatch, line: &LogLine<'_>, received_secs: i64) {
     let (method, path) = match &line.request {
         Some(r) => (r.method, r.path()),
         None => ("", ""),
     };
-    let client = push_str(&mut out.arena, line.client);
+    let start = out.arena.len();
+    let address = enrich::push_canonical_host(&mut out.arena, line.client);
+    let client = Span {
+        start: start as u32,
+        len: (out.arena.len() - start) as u32,
+    };
+    let app = match address {
+        Some(ip) => out.table.lookup_ip(ip),
+        None => out.table.lookup(client.get(&out.arena)),
+    };
     let method = push_str(&mut out.arena, method);
     let path = push_str(&mut out.arena, path);
     let time = line.time.unwrap_or(received_secs);
@@ -521,6 +531,63 @@ mod tests {
             out.samples[1].reason.ends_with(r#": " \x1b[2J junk""#),
             "{}",
             out.samples[1].reason
+        );
+    }
+
+    #[test]
+    fn hosts_are_counted_by_identity_not_by_spelling() {
+        let table = MetadataTable::from_csv(
+            b"host,application\n10.0.0.0/8,checkout\n2001:db8::/32,search\nweb-1.example.com,static\n",
+            "m.csv",
+        )
+        .unwrap();
+        let mut parser = LineParser::new(
+            Some(LogFormat::preset(Preset::Combined)),
+            SharedTable::new(table),
+        );
+        let clients = [
+            "2001:db8::1",
+            "2001:0db8:0:0:0:0:0:1",
+            "2001:DB8::1",
+            "::ffff:10.1.2.3",
+            "10.1.2.3",
+            "Web-1.Example.COM",
+            "web-1.example.com.",
+        ];
+        let text: Vec<String> = clients
+            .iter()
+            .map(|c| LINE.replacen("10.1.2.3", c, 1))
+            .collect();
+        let out = parser.parse_batch(&file_batch(text.join("\n")));
+        assert_eq!((out.lines, out.parsed), (7, 7));
+        let mut windows = crate::core::Aggregator::new(crate::core::WindowConfig::default());
+        out.for_each_hit(|hit| {
+            windows.record(hit);
+        });
+        windows.flush();
+        let final_windows = windows.take_final();
+        let apps: Vec<(&str, u64, u64, &str, u64)> = final_windows[0]
+            .apps
+            .iter()
+            .map(|a| {
+                let top = &a.top_callers[0];
+                (
+                    a.application.as_ref(),
+                    a.requests,
+                    a.hosts,
+                    top.host.as_ref(),
+                    top.requests,
+                )
+            })
+            .collect();
+        assert_eq!(
+            apps,
+            [
+                // The IPv4-mapped caller is the IPv4 host and matches its IPv4 row.
+                ("checkout", 2, 1, "10.1.2.3", 2),
+                ("search", 3, 1, "2001:db8::1", 3),
+                ("static", 2, 1, "web-1.example.com", 2),
+            ]
         );
     }
 }
