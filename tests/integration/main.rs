@@ -11,6 +11,7 @@ mod alarms_headless;
 mod decode_props;
 mod decode_roundtrip;
 mod headless_apache_logs;
+mod headless_messy_lines;
 mod kinesis_binary;
 mod kinesis_encodings;
 mod kinesis_polling;
