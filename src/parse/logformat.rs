@@ -255,7 +255,7 @@ impl LogFormat {
     ) -> Result<LogLine<'a>, ParseError> {
         let line = without_ending(line);
         match std::str::from_utf8(line) {
-            Ok(text) => self.inner.parse_text(text, false, false),
+            Ok(text) => self.inner.parse_text::<false>(text, false),
             Err(_) => {
                 scratch.clear();
                 for chunk in line.utf8_chunks() {
@@ -264,7 +264,7 @@ impl LogFormat {
                         scratch.push(char::REPLACEMENT_CHARACTER);
                     }
                 }
-                self.inner.parse_text(scratch, false, true)
+                self.inner.parse_text::<true>(scratch, false)
             }
         }
     }
@@ -285,16 +285,15 @@ impl Compiled {
     fn parse<'a>(&self, line: &'a [u8], strict: bool) -> Result<LogLine<'a>, ParseError> {
         // Validate once; every field parser then works on `&str` and slices stay borrowed.
         let line = std::str::from_utf8(without_ending(line)).map_err(|_| ParseError::NotUtf8)?;
-        self.parse_text(line, strict, false)
+        self.parse_text::<false>(line, strict)
     }
 
-    /// Parses one line of text. `replaced`: invalid UTF-8 in the line was replaced by U+FFFD,
-    /// which only fields inside quotes may hold.
-    fn parse_text<'a>(
+    /// Parses one line of text. `REPLACED`: invalid UTF-8 in the line was replaced by U+FFFD,
+    /// which only some fields may hold (a constant, so valid lines pay nothing for the check).
+    fn parse_text<'a, const REPLACED: bool>(
         &self,
         line: &'a str,
         strict: bool,
-        replaced: bool,
     ) -> Result<LogLine<'a>, ParseError> {
         if line.is_empty() {
             return Err(ParseError::Empty);
@@ -331,7 +330,7 @@ impl Compiled {
                                 nom::Err::Incomplete(_) => offset_of(rest),
                             },
                         })?;
-                    if replaced && !field.lossy_ok {
+                    if REPLACED && !field.lossy_ok {
                         let value = &rest[..rest.len() - after.len()];
                         if value.contains(char::REPLACEMENT_CHARACTER) {
                             return Err(ParseError::FieldNotUtf8 { field: field.name });

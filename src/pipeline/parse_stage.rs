@@ -341,17 +341,14 @@ fn sample(
 /// before the trailing text starts).
 const TRAILING_QUOTED_CHARS: usize = 48;
 
-/// `text after the last field at byte 187: " 10.0.0.2 - - [20/Jan/2017…"`, made safe to show.
+/// `trailing text at byte 187: " 10.0.0.2 - - [20/Jan/2017…"`, made safe to show. It starts with
+/// what it is: the malformed view shows the first words of a reason.
 struct TrailingReason<'a>(crate::parse::Trailing<'a>);
 
 impl std::fmt::Display for TrailingReason<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let quoted = sanitize::for_display(self.0.text, TRAILING_QUOTED_CHARS);
-        write!(
-            f,
-            "text after the last field at byte {}: \"{quoted}\"",
-            self.0.offset
-        )
+        write!(f, "trailing text at byte {}: \"{quoted}\"", self.0.offset)
     }
 }
 
@@ -520,7 +517,7 @@ mod tests {
         assert_eq!(
             out.samples[0].reason,
             format!(
-                r#"text after the last field at byte {}: " 10.1.2.3 - - [20/Jan/2017:10:05:00 +0000] "GET …""#,
+                r#"trailing text at byte {}: " 10.1.2.3 - - [20/Jan/2017:10:05:00 +0000] "GET …""#,
                 LINE.len()
             )
         );
