@@ -25,17 +25,22 @@ pub struct Cli {
     #[arg(long, value_name = "PATH")]
     pub metadata: Option<String>,
 
-    /// How often to check the metadata for changes.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    /// How often to check the metadata for changes (1s to 1d; default 60s).
+    #[arg(long, value_name = "DURATION", value_parser = |t: &str| duration::METADATA_REFRESH.parse(t))]
     pub metadata_refresh: Option<Duration>,
 
-    /// Tumbling window width: 10s, 1m, 5m, 15m, 1h … (default 5m).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    /// Tumbling window width: 10s, 1m, 5m, 15m, 1h … (1s to 7d, whole seconds; default 5m).
+    #[arg(long, value_name = "DURATION", value_parser = |t: &str| duration::WINDOW.parse(t))]
     pub window: Option<Duration>,
 
-    /// How long after a window's end events may still arrive (default 60s).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    /// How long after a window's end events may still arrive (0 to 7d; default 60s).
+    #[arg(long, value_name = "DURATION", value_parser = |t: &str| duration::LATENESS.parse(t))]
     pub lateness: Option<Duration>,
+
+    /// How far ahead of the wall clock an event's time may be; later ones are refused and
+    /// counted as `future` (0 to 7d; default 5m).
+    #[arg(long, value_name = "DURATION", value_parser = |t: &str| duration::MAX_SKEW.parse(t))]
+    pub max_skew: Option<Duration>,
 
     /// No TUI: write JSON Lines (windows, alarms, a final summary) to standard output.
     #[arg(long)]
@@ -85,68 +90,26 @@ pub struct Cli {
 
 pub use std::time::Duration;
 
-/// Parses `500ms`, `10s`, `1m`, `5m`, `1h`, `1h30m`, `2d` (a bare number is seconds).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err("empty duration".into());
-    }
-    if let Ok(secs) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        if digits == 0 {
-            return Err(format!(
-                "bad duration {text:?}: expected a number before {rest:?}"
-            ));
-        }
-        let n: u64 = rest[..digits]
-            .parse()
-            .map_err(|_| format!("bad duration {text:?}: number too large"))?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let unit = &rest[..unit_len];
-        rest = &rest[unit_len..];
-        let part = match unit {
-            "ms" => Duration::from_millis(n),
-            "s" | "sec" | "secs" => Duration::from_secs(n),
-            "m" | "min" | "mins" => Duration::from_secs(n * 60),
-            "h" => Duration::from_secs(n * 3600),
-            "d" => Duration::from_secs(n * 86_400),
-            "" => {
-                return Err(format!(
-                    "bad duration {text:?}: missing unit (ms, s, m, h, d)"
-                ))
-            }
-            other => return Err(format!("bad duration {text:?}: unknown unit {other:?}")),
-        };
-        total += part;
-    }
-    Ok(total)
-}
+use crate::config::duration;
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
-        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
-        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
-        assert!(parse_duration("").is_err());
-        assert!(parse_duration("5x").is_err());
-        assert!(parse_duration("m").is_err());
-        assert!(parse_duration("5").is_ok());
+    fn durations_out_of_range_are_refused_by_name() {
+        for args in [
+            ["kinetop", "--window", "18446744073709551615s1s"],
+            ["kinetop", "--window", "0s"],
+            ["kinetop", "--lateness", "9223372036854775808s"],
+            ["kinetop", "--metadata-refresh", "9223372036854775808s"],
+            ["kinetop", "--max-skew", "8d"],
+        ] {
+            let err = Cli::try_parse_from(args).unwrap_err().to_string();
+            assert!(err.contains(args[1]), "{err}");
+        }
+        let cli = Cli::try_parse_from(["kinetop", "--max-skew", "10m"]).unwrap();
+        assert_eq!(cli.max_skew, Some(Duration::from_secs(600)));
     }
 
     #[test]

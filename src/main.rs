@@ -2,14 +2,20 @@
 
 use std::process::ExitCode;
 
+use clap::error::ErrorKind;
 use clap::Parser;
 
 use kinetop::cli::Cli;
 use kinetop::config::{self, Settings};
+use kinetop::pipeline::signals::StopSignals;
 use kinetop::pipeline::{self, EngineEnd, StartError};
+use tokio_util::sync::CancellationToken;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return command_line_error(e),
+    };
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -31,21 +37,50 @@ fn run(cli: Cli) -> Result<ExitCode, StartError> {
         .thread_name("kinetop-io")
         .build()
         .map_err(StartError::io("cannot start the runtime"))?;
-    let parts = runtime.block_on(kinetop::pipeline::startup::prepare(&settings, &config_file))?;
+    // Headless, SIGINT and SIGTERM stop the run from now on, start-up included (the TUI
+    // handles its own signals once the terminal is set up).
+    let stop = CancellationToken::new();
+    let signals = if settings.headless {
+        let _context = runtime.enter();
+        StopSignals::cancel_on_stop(stop.clone())
+            .map_err(StartError::io("cannot handle signals"))?
+    } else {
+        StopSignals::default()
+    };
+    let parts = runtime.block_on(async {
+        tokio::select! {
+            parts = kinetop::pipeline::startup::prepare(&settings, &config_file) => Some(parts),
+            _ = stop.cancelled() => None,
+        }
+    });
+    let Some(parts) = parts else {
+        eprintln!("kinetop: stopped by a signal before the input was opened");
+        runtime.shutdown_background();
+        return Ok(ExitCode::from(signals.exit_status().unwrap_or(1)));
+    };
+    let parts = parts?;
 
     if settings.headless {
         let stdout: Box<dyn std::io::Write + Send> = Box::new(std::io::stdout());
         let running = pipeline::start(&settings, parts, runtime.handle(), Some(stdout))?;
         let cancel = running.cancel.clone();
         runtime.spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.cancel();
-            }
+            stop.cancelled().await;
+            cancel.cancel();
         });
+        let failures = running.source_failures();
         let end = running.join();
         runtime.shutdown_background();
         return match end {
-            Ok(EngineEnd::Finished(_)) | Ok(EngineEnd::OutputClosed) => Ok(ExitCode::SUCCESS),
+            Ok(EngineEnd::Finished(_)) | Ok(EngineEnd::OutputClosed) => {
+                // What was read is written; a source that failed for good (said on standard
+                // error by the run's fault log) still fails the run.
+                Ok(if failures.take().is_empty() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                })
+            }
             Err(e) => Err(StartError::io("writing output")(e)),
         };
     }
@@ -57,6 +92,7 @@ fn run(cli: Cli) -> Result<ExitCode, StartError> {
     };
     let result = runtime.block_on(kinetop::ui::terminal::run(handle, options));
     running.cancel.cancel();
+    running.stop_actions();
     runtime.shutdown_background();
     match result {
         Ok(()) => Ok(ExitCode::SUCCESS),
@@ -65,4 +101,20 @@ fn run(cli: Cli) -> Result<ExitCode, StartError> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// `--help` and `--version` print as clap prints them. Anything else is one line naming the flag
+/// and what is wrong with it, then exit code 2 (clap's own message adds a usage block).
+fn command_line_error(e: clap::Error) -> ExitCode {
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or_default();
+    eprintln!(
+        "kinetop: {}",
+        first.strip_prefix("error: ").unwrap_or(first)
+    );
+    ExitCode::from(2)
 }

@@ -2,6 +2,14 @@
 //! the AWS CLI does: the standard credential chain (environment, profile, SSO, container,
 //! instance), `--region` / `--profile` overrides, and endpoint URLs for emulators and VPC endpoints.
 
+pub mod backoff;
+mod endpoint;
+pub mod retry;
+mod transport;
+
+pub use endpoint::check_endpoint_url;
+pub use transport::{endpoint_label, one_line, transport_failure, TransportFailure};
+
 use std::time::Duration;
 
 use aws_config::meta::region::RegionProviderChain;
@@ -17,6 +25,40 @@ pub struct AwsOptions {
     /// Kinesis endpoint.
     pub endpoint_url: Option<String>,
     pub s3_endpoint_url: Option<String>,
+    pub timeouts: AwsTimeouts,
+}
+
+/// How long a call may take. Every Kinesis and S3 call has both; a call that runs out of time
+/// fails like a network error, and is retried with backoff and said (status bar, stderr).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AwsTimeouts {
+    /// To open the TCP (and TLS) connection (`aws-connect-timeout`, default 3 s).
+    pub connect: Duration,
+    /// For a whole call, answer included (`aws-operation-timeout`, default 10 s). For
+    /// SubscribeToShard, until the event stream opens: the subscription itself lives for
+    /// minutes (see [`AwsTimeouts::subscription_silence`]).
+    pub operation: Duration,
+}
+
+impl AwsTimeouts {
+    pub const DEFAULT_CONNECT: Duration = Duration::from_secs(3);
+    pub const DEFAULT_OPERATION: Duration = Duration::from_secs(10);
+
+    /// How long an open enhanced fan-out subscription may go without any event before it is
+    /// taken for dead and renewed: three operation timeouts. The service sends an event every
+    /// few seconds even without records, so a healthy subscription never comes near it.
+    pub fn subscription_silence(&self) -> Duration {
+        self.operation.saturating_mul(3)
+    }
+}
+
+impl Default for AwsTimeouts {
+    fn default() -> Self {
+        AwsTimeouts {
+            connect: Self::DEFAULT_CONNECT,
+            operation: Self::DEFAULT_OPERATION,
+        }
+    }
 }
 
 /// Region default when an endpoint URL is given but no region is configured anywhere: an
@@ -31,13 +73,13 @@ pub async fn sdk_config(opts: &AwsOptions) -> SdkConfig {
 /// The loader behind [`sdk_config`], for callers that override more (tests give static
 /// credentials).
 pub fn config_loader(opts: &AwsOptions) -> aws_config::ConfigLoader {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        // Fail fast on an unreachable endpoint; our own backoff retries and reports it.
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(3))
-                .build(),
-        );
+    // A call that hangs fails after its timeout; our own backoff retries and reports it.
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
+        TimeoutConfig::builder()
+            .connect_timeout(opts.timeouts.connect)
+            .operation_timeout(opts.timeouts.operation)
+            .build(),
+    );
     if let Some(profile) = &opts.profile {
         loader = loader.profile_name(profile);
     }
@@ -73,9 +115,11 @@ pub async fn s3_client(opts: &AwsOptions) -> aws_sdk_s3::Client {
     s3_client_with(&sdk_config(opts).await, opts)
 }
 
-/// An S3 client from a given shared configuration.
+/// An S3 client from a given shared configuration. Its retries are off too: the metadata
+/// loader and refresher back off themselves and say why.
 pub fn s3_client_with(shared: &SdkConfig, opts: &AwsOptions) -> aws_sdk_s3::Client {
-    let mut builder = aws_sdk_s3::config::Builder::from(shared);
+    let mut builder =
+        aws_sdk_s3::config::Builder::from(shared).retry_config(RetryConfig::disabled());
     if let Some(url) = &opts.s3_endpoint_url {
         builder = builder.endpoint_url(url).force_path_style(true);
     }

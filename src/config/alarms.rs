@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::duration::ACTION_TIMEOUT;
 use super::file::{line_of, parse, ConfigError, ConfigFile, EXAMPLE_CONFIG};
-use crate::cli::parse_duration;
 use crate::core::alarms::{
     ActionCommand, AlarmAction, AlarmRule, AppSelector, Comparison, Metric, TreatMissingData,
 };
@@ -245,11 +245,9 @@ fn validate_action(action: &ActionConfig) -> Result<AlarmAction, String> {
     let timeout = match &action.timeout {
         None => AlarmAction::DEFAULT_TIMEOUT,
         Some(_) if command.is_none() => return Err("timeout is only for a command".into()),
-        Some(text) => match parse_duration(text) {
-            Ok(d) if d.is_zero() => return Err("timeout must be more than 0".into()),
-            Ok(d) => d,
-            Err(e) => return Err(format!("timeout: {e}")),
-        },
+        Some(text) => ACTION_TIMEOUT
+            .parse(text)
+            .map_err(|e| format!("timeout: {e}"))?,
     };
     if action
         .append

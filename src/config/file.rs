@@ -19,8 +19,11 @@ pub struct ConfigFile {
     pub metadata_refresh: Option<String>,
     pub window: Option<String>,
     pub lateness: Option<String>,
-    /// Final windows kept for history (time travel, sparklines).
+    pub max_skew: Option<String>,
+    /// Final windows kept in full detail for history (time travel, sparklines).
     pub history: Option<usize>,
+    /// MiB for older windows, kept compact (counts, statuses, latency).
+    pub history_budget_mib: Option<usize>,
     /// Top paths and callers kept per application and window.
     pub top_k: Option<usize>,
     pub no_bell: Option<bool>,
@@ -28,6 +31,10 @@ pub struct ConfigFile {
     pub profile: Option<String>,
     pub endpoint_url: Option<String>,
     pub s3_endpoint_url: Option<String>,
+    /// Connect timeout of every AWS call (a duration).
+    pub aws_connect_timeout: Option<String>,
+    /// Timeout of every AWS call, answer included (a duration).
+    pub aws_operation_timeout: Option<String>,
     /// Alarm rules, `[[alarm]]` tables as written; [`parse`] validates them once into
     /// [`ConfigFile::alarm_rules`].
     #[serde(default)]

@@ -2,6 +2,7 @@
 //! merged with the command line into typed [`Settings`] (`settings`).
 
 mod alarms;
+pub mod duration;
 mod file;
 mod settings;
 
@@ -41,6 +42,32 @@ mod tests {
         let s = Settings::resolve(&cli, &file, None).unwrap();
         assert_eq!(s.window, Duration::from_secs(60));
         assert_eq!(s.lateness, Duration::from_secs(120));
+    }
+
+    #[test]
+    fn aws_timeouts_default_and_come_from_the_file() {
+        let cli = Cli::try_parse_from(["kinetop"]).unwrap();
+        let s = Settings::resolve(&cli, &ConfigFile::default(), None).unwrap();
+        assert_eq!(s.aws.timeouts.connect, Duration::from_secs(3));
+        assert_eq!(s.aws.timeouts.operation, Duration::from_secs(10));
+        assert_eq!(
+            s.aws.timeouts.subscription_silence(),
+            Duration::from_secs(30)
+        );
+        let path = Path::new("k.toml");
+        let text = "aws-connect-timeout = \"500ms\"\naws-operation-timeout = \"1m\"\n";
+        let s = Settings::resolve(&cli, &parse(text, path).unwrap(), Some(path)).unwrap();
+        assert_eq!(s.aws.timeouts.connect, Duration::from_millis(500));
+        assert_eq!(s.aws.timeouts.operation, Duration::from_secs(60));
+        for (text, line) in [
+            ("aws-connect-timeout = \"0s\"\n", 1),
+            ("\naws-operation-timeout = \"soon\"\n", 2),
+        ] {
+            let err = Settings::resolve(&cli, &parse(text, path).unwrap(), Some(path))
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with(&format!("k.toml:{line}: aws-")), "{err}");
+        }
     }
 
     #[test]

@@ -4,9 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::duration::{self, DurationSetting};
 use super::file::{ConfigError, ConfigFile};
-use crate::aws::AwsOptions;
-use crate::cli::{parse_duration, Cli};
+use crate::aws::{check_endpoint_url, AwsOptions, AwsTimeouts};
+use crate::cli::Cli;
 use crate::enrich::metadata::MetadataLocation;
 use crate::parse::LogFormat;
 use crate::source::kinesis::StartFrom;
@@ -23,7 +24,11 @@ pub struct Settings {
     pub metadata_refresh: Duration,
     pub window: Duration,
     pub lateness: Duration,
+    /// How far ahead of the wall clock an event may be before it is refused as `future`.
+    pub max_skew: Duration,
     pub history: usize,
+    /// Bytes for older windows kept compact, shared by every kept width (TUI only).
+    pub history_budget: usize,
     pub top_k: usize,
     pub headless: bool,
     pub bell: bool,
@@ -89,28 +94,21 @@ impl Settings {
             file,
             key,
         };
-        let dur = |key: &'static str,
+        // The command line's durations were checked by clap (see `cli`); the file's are here.
+        let dur = |setting: DurationSetting,
                    cli: Option<Duration>,
                    text: &Option<String>,
                    default: u64|
          -> Result<Duration, SettingsError> {
             match (cli, text) {
                 (Some(d), _) => Ok(d),
-                (None, Some(text)) => parse_duration(text).map_err(|e| in_file(key).error(e)),
+                (None, Some(text)) => setting
+                    .parse(text)
+                    .map_err(|e| in_file(setting.name).error(e)),
                 (None, None) => Ok(Duration::from_secs(default)),
             }
         };
-        let window = dur("window", cli.window, &file.window, 300)?;
-        if window.as_secs() == 0 || window.subsec_nanos() != 0 {
-            let origin = if cli.window.is_some() {
-                Origin::Flag("--window")
-            } else {
-                in_file("window")
-            };
-            return Err(origin.error(format!(
-                "window must be a whole number of seconds > 0, not {window:?}"
-            )));
-        }
+        let window = dur(duration::WINDOW, cli.window, &file.window, 300)?;
         let format = match (&cli.format, &file.format) {
             (Some(text), _) => Some((text, Origin::Flag("--format"))),
             (None, Some(text)) => Some((text, in_file("format"))),
@@ -126,24 +124,71 @@ impl Settings {
         .map(|(text, origin)| MetadataLocation::parse(text).map_err(|e| origin.error(e)))
         .transpose()?;
         let from = match &cli.from {
-            Some(text) => text.parse().map_err(|e| Origin::Flag("--from").error(e))?,
+            Some(text) => {
+                let from: StartFrom = text.parse().map_err(|e| Origin::Flag("--from").error(e))?;
+                from.check_not_future(wall_clock_ms())
+                    .map_err(|e| Origin::Flag("--from").error(e))?;
+                from
+            }
             None => StartFrom::default(),
         };
         let or_file = |cli: &Option<String>, file: &Option<String>| cli.clone().or(file.clone());
+        let endpoint = |flag: &'static str, key: &'static str, cli: &Option<String>, file_value| {
+            let (url, origin) = match (cli, file_value) {
+                (Some(url), _) => (url, Origin::Flag(flag)),
+                (None, Some(url)) => (url, in_file(key)),
+                (None, None) => return Ok(None),
+            };
+            check_endpoint_url(url).map_err(|e| origin.error(e))?;
+            Ok::<_, SettingsError>(Some(url.clone()))
+        };
+        let endpoint_url = endpoint(
+            "--endpoint-url",
+            "endpoint-url",
+            &cli.endpoint_url,
+            file.endpoint_url.as_ref(),
+        )?;
+        let s3_endpoint_url = endpoint(
+            "--s3-endpoint-url",
+            "s3-endpoint-url",
+            &cli.s3_endpoint_url,
+            file.s3_endpoint_url.as_ref(),
+        )?;
+        let file_only = |setting: DurationSetting, text: &Option<String>, default: Duration| {
+            text.as_ref().map_or(Ok(default), |text| {
+                setting
+                    .parse(text)
+                    .map_err(|e| in_file(setting.name).error(e))
+            })
+        };
+        let timeouts = AwsTimeouts {
+            connect: file_only(
+                duration::AWS_CONNECT_TIMEOUT,
+                &file.aws_connect_timeout,
+                AwsTimeouts::DEFAULT_CONNECT,
+            )?,
+            operation: file_only(
+                duration::AWS_OPERATION_TIMEOUT,
+                &file.aws_operation_timeout,
+                AwsTimeouts::DEFAULT_OPERATION,
+            )?,
+        };
         Ok(Settings {
             files: cli.files.clone(),
             follow: cli.follow,
             format,
             metadata,
             metadata_refresh: dur(
-                "metadata-refresh",
+                duration::METADATA_REFRESH,
                 cli.metadata_refresh,
                 &file.metadata_refresh,
                 60,
             )?,
             window,
-            lateness: dur("lateness", cli.lateness, &file.lateness, 60)?,
+            lateness: dur(duration::LATENESS, cli.lateness, &file.lateness, 60)?,
+            max_skew: dur(duration::MAX_SKEW, cli.max_skew, &file.max_skew, 300)?,
             history: file.history.unwrap_or(48).clamp(2, 10_000),
+            history_budget: file.history_budget_mib.unwrap_or(256).min(64 * 1024) << 20,
             top_k: file.top_k.unwrap_or(20).clamp(1, 1000),
             headless: cli.headless,
             bell: !(cli.no_bell || file.no_bell.unwrap_or(false)),
@@ -151,8 +196,9 @@ impl Settings {
             aws: AwsOptions {
                 region: or_file(&cli.region, &file.region),
                 profile: or_file(&cli.profile, &file.profile),
-                endpoint_url: or_file(&cli.endpoint_url, &file.endpoint_url),
-                s3_endpoint_url: or_file(&cli.s3_endpoint_url, &file.s3_endpoint_url),
+                endpoint_url,
+                s3_endpoint_url,
+                timeouts,
             },
             from,
             consumer: cli.consumer.clone(),
@@ -160,4 +206,10 @@ impl Settings {
             config_path: path.map(Path::to_path_buf),
         })
     }
+}
+
+fn wall_clock_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }

@@ -4,6 +4,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::hashing::KeyHasher;
+use super::history::History;
 use super::window::OpenWindow;
 use super::{Hit, WindowSummary};
 
@@ -14,12 +15,21 @@ pub struct WindowConfig {
     pub width_secs: i64,
     /// How long after a window's end events may still arrive, in seconds.
     pub lateness_secs: i64,
-    /// How many final windows are kept for history (time travel, sparklines, alarms).
+    /// How many of the newest final windows are kept in full detail (time travel, sparklines).
     pub history: usize,
+    /// Bytes for older final windows, kept compact (no top paths or callers); see
+    /// [`crate::core::history`]. 0: none.
+    pub history_bytes: usize,
     /// How many top paths / callers are reported per application and window.
     pub top_k: usize,
     /// How many callers are reported for the `unknown` application (its drill-down lists them).
     pub top_k_unknown: usize,
+    /// At most this many windows are open at once (memory bound whatever the lateness and the
+    /// input); see [`Aggregator::closed_early`].
+    pub max_open: usize,
+    /// At most this many (window, application) accumulators are open at once, beyond the two
+    /// newest windows; see [`MAX_OPEN_APP_WINDOWS`].
+    pub max_open_apps: usize,
     /// Whether only [`Aggregator::advance`] moves the watermark. The pipeline sets this when it
     /// reads several inputs at once (shards, files): one input running ahead in event time must
     /// not make the others' events late, so it advances to the slowest active input's time.
@@ -32,12 +42,24 @@ impl Default for WindowConfig {
             width_secs: 300,
             lateness_secs: 60,
             history: 48,
+            history_bytes: 0,
             top_k: 20,
             top_k_unknown: 200,
+            max_open: MAX_OPEN_WINDOWS,
+            max_open_apps: MAX_OPEN_APP_WINDOWS,
             external_watermark: false,
         }
     }
 }
+
+/// Open windows kept at most (per width): with a long lateness and hits scattered over years, the
+/// oldest open window is finalized early rather than memory growing with every window.
+pub const MAX_OPEN_WINDOWS: usize = 256;
+
+/// (window, application) accumulators kept open at most (per width), each a few KB (up to ~20 KB
+/// when busy: bounded top-k tables and histograms). Past it the oldest open window is finalized
+/// early, but never one of the two newest: those are the traffic of now.
+pub const MAX_OPEN_APP_WINDOWS: usize = 16_384;
 
 /// What happened to a recorded hit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +76,7 @@ pub enum Recorded {
 /// Memory is bounded whatever the input: the open windows are those within `width + lateness` of
 /// the watermark (at most `lateness / width + 2`), each holds bounded top-k tables and a bounded
 /// host counter per application, a final window keeps only its summary, and at most
-/// `config.history` final windows are kept. Final windows wait in a queue for
+/// the final windows kept for display are bounded by count and bytes ([`History`]). Final windows wait in a queue for
 /// [`Aggregator::take_final`]; the pipeline drains it after every batch.
 #[derive(Debug)]
 pub struct Aggregator {
@@ -62,8 +84,8 @@ pub struct Aggregator {
     hasher: KeyHasher,
     /// Open windows, ascending by start.
     open: VecDeque<OpenWindow>,
-    /// Final windows, oldest first, at most `config.history`.
-    history: VecDeque<Arc<WindowSummary>>,
+    /// Final windows kept for display, oldest first.
+    history: History,
     /// Final windows not yet collected by [`Aggregator::take_final`].
     pending: Vec<Arc<WindowSummary>>,
     watermark: Option<i64>,
@@ -72,6 +94,9 @@ pub struct Aggregator {
     /// After [`Aggregator::flush`]: windows starting before this are final whatever the watermark.
     flushed_until: i64,
     late: u64,
+    closed_early: u64,
+    /// Accumulators in the open windows (the sum of their `app_count`).
+    open_apps: usize,
 }
 
 /// Start of the window holding `t`: `floor(t / width) * width`, also for negative `t`.
@@ -89,15 +114,17 @@ impl Aggregator {
             ..config
         };
         Aggregator {
+            history: History::new(config.history, config.history_bytes),
             config,
             hasher: KeyHasher::default(),
             open: VecDeque::new(),
-            history: VecDeque::new(),
             pending: Vec::new(),
             watermark: None,
             newest: None,
             flushed_until: i64::MIN,
             late: 0,
+            closed_early: 0,
+            open_apps: 0,
         }
     }
 
@@ -122,8 +149,19 @@ impl Aggregator {
         }
         let client_hash = self.hasher.hash(hit.client);
         let path_hash = self.hasher.hash(hit.path);
-        let i = self.open_window(start);
-        self.open[i].record(hit, client_hash, path_hash, &self.config);
+        let Some(i) = self.open_window(start) else {
+            self.late += 1;
+            return Recorded::Late;
+        };
+        let window = &mut self.open[i];
+        let apps = window.app_count();
+        window.record(hit, client_hash, path_hash, &self.config);
+        if window.app_count() > apps {
+            self.open_apps += 1;
+            if self.open_apps > self.config.max_open_apps && self.open.len() > 2 && i > 0 {
+                self.close_oldest_early();
+            }
+        }
         Recorded::Accepted
     }
 
@@ -157,6 +195,12 @@ impl Aggregator {
         self.late
     }
 
+    /// Windows finalized before the watermark reached them because [`WindowConfig::max_open`]
+    /// were open: hits for them (or older) that come later are late.
+    pub fn closed_early(&self) -> u64 {
+        self.closed_early
+    }
+
     /// The event time windows are closed by: the newest event time seen (or, with an external
     /// watermark, the time last advanced to).
     pub fn watermark(&self) -> Option<i64> {
@@ -172,6 +216,16 @@ impl Aggregator {
             .saturating_sub(self.config.lateness_secs)
             .saturating_sub(w);
         Some(window_start(last_closing, w))
+    }
+
+    /// Start of the oldest window kept in full detail (older kept ones have no paths or callers).
+    pub fn detail_from(&self) -> Option<i64> {
+        self.history.detail_from()
+    }
+
+    /// Final windows given up to stay within the history budget.
+    pub fn history_dropped(&self) -> u64 {
+        self.history.dropped()
     }
 
     /// The newest event time recorded.
@@ -211,37 +265,51 @@ impl Aggregator {
     }
 
     fn finalize(&mut self, window: OpenWindow) {
+        self.open_apps = self.open_apps.saturating_sub(window.app_count());
         let summary = Arc::new(window.summarize(true, &self.config));
         if summary.apps.is_empty() {
             return;
         }
         self.pending.push(Arc::clone(&summary));
-        if self.config.history > 0 {
-            if self.history.len() == self.config.history {
-                self.history.pop_front();
-            }
-            self.history.push_back(summary);
-        }
+        self.history.push(summary);
     }
 
     /// Index of the open window starting at `start`, created in order if needed. Most hits go
-    /// to the newest window, so the search runs from the back.
+    /// to the newest window, so the search runs from the back. With [`WindowConfig::max_open`]
+    /// windows open, the oldest is finalized to make room; `None` when the new window would be
+    /// older than every open one (it counts as closed early too: windows stay final in order).
     #[inline]
-    fn open_window(&mut self, start: i64) -> usize {
+    fn open_window(&mut self, start: i64) -> Option<usize> {
         let mut at = self.open.len();
         while at > 0 {
             let w = &self.open[at - 1];
             if w.start == start {
-                return at - 1;
+                return Some(at - 1);
             }
             if w.start < start {
                 break;
             }
             at -= 1;
         }
+        if self.open.len() >= self.config.max_open.max(1) {
+            if at == 0 {
+                return None;
+            }
+            self.close_oldest_early();
+            at -= 1;
+        }
         let end = start.saturating_add(self.config.width_secs);
         self.open.insert(at, OpenWindow::new(start, end));
-        at
+        Some(at)
+    }
+
+    #[cold]
+    fn close_oldest_early(&mut self) {
+        if let Some(window) = self.open.pop_front() {
+            self.flushed_until = self.flushed_until.max(window.end);
+            self.closed_early += 1;
+            self.finalize(window);
+        }
     }
 }
 

@@ -1,127 +1,188 @@
-//! The watermark policy: event time per input, and when silence moves it on. Pure: the wall
-//! clock is passed in as an `Instant`.
+//! The watermark policy: event time per input, which event is late, and when silence moves time
+//! on. Pure: wall time is passed in (`Instant` for idleness, epoch seconds for "now").
+//!
+//! **Per event, per input.** Each input (file, shard, `stdin`, `demo`) has its own clock, moved
+//! by its events one at a time, so the same lines in the same order give the same windows
+//! whether they were read in one chunk or one line at a time. Windows close by the slowest input
+//! still delivering: the watermark is the lowest clock among inputs active in the last
+//! [`OriginClocks::IDLE`], so a shard or file read ahead in event time does not make the others'
+//! lines late.
+//!
+//! **One line cannot poison the clock.** The first event of an input sets its clock. After that
+//! an event at most `jump` seconds (the lateness) ahead moves the clock at once: a jump that
+//! small never makes a line of the current time late. A bigger jump moves the clock only when
+//! the *next* event of that input confirms it (is also more than `jump` ahead), and then only as
+//! far as the lesser of the two. An isolated line hours or years ahead of its neighbours
+//! therefore never moves event time; it is still counted, in its own window. (Lines further
+//! ahead of the wall clock than `--max-skew` are refused before they get here: `future`.)
+//!
+//! **Silence.** When every input has been quiet for [`OriginClocks::IDLE`] and none reports a
+//! backlog or a fault, event time runs on with the wall clock from the newest event, so a stream
+//! that stopped still closes its windows and its alarms see the missing data. This holds for
+//! inputs declared live (`--follow`: see [`OriginClocks::follow_silence`]) and for any input
+//! while its data is current (the newest event within [`CURRENT_WITHIN`] of the wall clock). A
+//! replay of old data through a pipe or from a stream's start is never moved by pauses in
+//! reading, so its windows are the same however fast it is read.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Event time per input. Windows close by the slowest input still delivering (each input's newest
-/// event time, the lowest of those), so one shard or file read ahead in event time does not make
-/// every other input's lines late. An input silent for [`OriginClocks::IDLE`] no longer holds
-/// the others back (a finished file, a closed shard, a quiet log).
-#[derive(Debug, Default)]
+/// How close to the wall clock the newest event must be for silence to move event time on.
+pub const CURRENT_WITHIN: i64 = 15 * 60;
+
+/// An input registered with [`OriginClocks::origin`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OriginId(usize);
+
+#[derive(Debug)]
+struct OriginClock {
+    /// Confirmed event time; `None` until the first event.
+    time: Option<i64>,
+    /// A jump beyond `time + jump` waiting for the next event to confirm it.
+    pending: Option<i64>,
+    last_seen: Instant,
+}
+
+/// Event time per input; see the module docs.
+#[derive(Debug)]
 pub struct OriginClocks {
-    origins: HashMap<Arc<str>, (i64, Instant)>,
+    index: HashMap<Arc<str>, OriginId>,
+    origins: Vec<OriginClock>,
+    /// A forward step larger than this needs a second event to confirm it.
+    jump: i64,
+    /// Whether silence moves event time on whatever the data's age (followed files).
+    always_follow_silence: bool,
 }
 
 impl OriginClocks {
+    /// An input silent this long no longer holds the others back.
     pub const IDLE: Duration = Duration::from_secs(5);
 
+    /// `jump`: the largest forward step (seconds) one event may make alone: the lateness.
+    pub fn new(jump: i64) -> Self {
+        OriginClocks {
+            index: HashMap::new(),
+            origins: Vec::new(),
+            jump: jump.max(0),
+            always_follow_silence: false,
+        }
+    }
+
+    /// Silence moves event time on even when the data is old: the inputs are followed files
+    /// (`--follow`), which the user declared live.
+    pub fn follow_silence(&mut self, always: bool) {
+        self.always_follow_silence = always;
+    }
+
     /// An input that will deliver soon (a file being opened, a shard being read): it holds the
-    /// watermark back until its first lines, or until it has been idle too long.
-    pub fn wait_for(&mut self, origin: &str) {
-        if !self.origins.contains_key(origin) {
-            self.origins
-                .insert(Arc::from(origin), (i64::MIN, Instant::now()));
+    /// watermark back until its first event, or until it has been idle for [`Self::IDLE`].
+    pub fn wait_for(&mut self, origin: &str, now: Instant) {
+        if !self.index.contains_key(origin) {
+            self.register(Arc::from(origin), now);
         }
     }
 
-    pub fn saw(&mut self, origin: &Arc<str>, newest: i64) {
-        let now = Instant::now();
-        match self.origins.get_mut(origin) {
-            Some((t, seen)) => {
-                *t = (*t).max(newest);
-                *seen = now;
+    /// The id of an input that is delivering now (registered on first sight).
+    pub fn origin(&mut self, origin: &Arc<str>, now: Instant) -> OriginId {
+        match self.index.get(origin) {
+            Some(&id) => {
+                self.origins[id.0].last_seen = now;
+                id
             }
+            None => self.register(Arc::clone(origin), now),
+        }
+    }
+
+    fn register(&mut self, origin: Arc<str>, now: Instant) -> OriginId {
+        let id = OriginId(self.origins.len());
+        self.origins.push(OriginClock {
+            time: None,
+            pending: None,
+            last_seen: now,
+        });
+        self.index.insert(origin, id);
+        id
+    }
+
+    /// One event of input `id` at time `t`, in input order. Returns whether the input's
+    /// confirmed time moved (the watermark may have).
+    #[inline]
+    pub fn observe(&mut self, id: OriginId, t: i64) -> bool {
+        let jump = self.jump;
+        let o = &mut self.origins[id.0];
+        match o.time {
+            Some(c) if t <= c => {
+                o.pending = None;
+                false
+            }
+            Some(c) if t.saturating_sub(c) <= jump => {
+                o.time = Some(t);
+                o.pending = None;
+                true
+            }
+            Some(_) => match o.pending.take() {
+                Some(p) => {
+                    o.time = Some(p.min(t));
+                    true
+                }
+                None => {
+                    o.pending = Some(t);
+                    false
+                }
+            },
             None => {
-                self.origins.insert(origin.clone(), (newest, now));
+                o.time = Some(t);
+                true
             }
         }
     }
 
-    /// The lowest newest-event-time among active inputs. When all are idle: the highest, and,
-    /// if `follow_wall_clock`, moved on by the silence since anything last arrived. Then a
-    /// stream that stops altogether still closes its windows and its alarms see the missing
-    /// data, as CloudWatch evaluates on a schedule, not on arrival.
-    pub fn watermark(&self, now: Instant, follow_wall_clock: bool) -> Option<i64> {
+    /// The newest confirmed event time of any input (what "now" is in event time).
+    pub fn newest(&self) -> Option<i64> {
+        self.origins.iter().filter_map(|o| o.time).max()
+    }
+
+    /// Whether the newest event is within [`CURRENT_WITHIN`] of wall-clock `wall_now` (epoch
+    /// seconds): live data, not a replay.
+    pub fn is_current(&self, wall_now: i64) -> bool {
+        self.newest()
+            .is_some_and(|n| n >= wall_now.saturating_sub(CURRENT_WITHIN))
+    }
+
+    /// The lowest confirmed time among inputs active at `now` (an active input that has not
+    /// delivered yet holds time: `None`). When every input is idle: the newest time, and, given
+    /// `silence_to` (wall-clock epoch seconds; the caller passes it only when no input reports a
+    /// backlog or a fault) and current data, moved on by the silence since anything arrived.
+    pub fn watermark(&self, now: Instant, silence_to: Option<i64>) -> Option<i64> {
         let active = self
             .origins
-            .values()
-            .filter(|(_, seen)| now.duration_since(*seen) < Self::IDLE)
-            .map(|(t, _)| *t)
+            .iter()
+            .filter(|o| now.duration_since(o.last_seen) < Self::IDLE)
+            .map(|o| o.time)
             .min();
-        if active.is_some() {
-            return active.filter(|&t| t != i64::MIN);
+        if let Some(active) = active {
+            return active;
         }
-        let newest = self.origins.values().map(|(t, _)| *t).max()?;
-        if newest == i64::MIN {
-            return None;
-        }
+        let newest = self.newest()?;
+        let Some(wall_now) = silence_to else {
+            return Some(newest);
+        };
         let silence = self
             .origins
-            .values()
-            .map(|(_, seen)| now.duration_since(*seen))
+            .iter()
+            .map(|o| now.duration_since(o.last_seen))
             .min()
             .unwrap_or_default();
-        let moved_on = if follow_wall_clock {
-            i64::try_from(silence.as_secs()).unwrap_or(i64::MAX)
+        let silence = i64::try_from(silence.as_secs()).unwrap_or(i64::MAX);
+        let arrived_at = wall_now.saturating_sub(silence);
+        if self.always_follow_silence || newest >= arrived_at.saturating_sub(CURRENT_WITHIN) {
+            Some(newest.saturating_add(silence))
         } else {
-            0
-        };
-        Some(newest.saturating_add(moved_on))
+            Some(newest)
+        }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_slowest_active_origin_sets_the_watermark() {
-        let mut clocks = OriginClocks::default();
-        let (a, b): (Arc<str>, Arc<str>) = ("shard-a".into(), "shard-b".into());
-        assert_eq!(clocks.watermark(Instant::now(), true), None);
-        clocks.saw(&a, 1_000);
-        clocks.saw(&b, 400);
-        clocks.saw(&a, 900);
-        assert_eq!(clocks.watermark(Instant::now(), true), Some(400));
-        clocks.saw(&b, 700);
-        assert_eq!(clocks.watermark(Instant::now(), true), Some(700));
-        // Once every input is quiet, time is the newest seen anywhere (held while a source has
-        // data still to come).
-        let later = Instant::now() + OriginClocks::IDLE + Duration::from_millis(500);
-        assert_eq!(clocks.watermark(later, false), Some(1_000));
-    }
-
-    #[test]
-    fn silence_everywhere_moves_event_time_on_with_the_wall_clock() {
-        let mut clocks = OriginClocks::default();
-        let (a, b): (Arc<str>, Arc<str>) = ("shard-a".into(), "shard-b".into());
-        let start = Instant::now();
-        clocks.saw(&a, 1_000);
-        clocks.saw(&b, 400);
-        let quiet = |secs| start + Duration::from_secs(secs) + Duration::from_millis(300);
-        // Still within the idle allowance: the slowest input holds time.
-        assert_eq!(clocks.watermark(quiet(4), true), Some(400));
-        // Everything silent for 6 s, then 10 minutes: event time runs on from the newest seen.
-        assert_eq!(clocks.watermark(quiet(6), true), Some(1_006));
-        assert_eq!(clocks.watermark(quiet(600), true), Some(1_600));
-        assert_eq!(clocks.watermark(quiet(600), false), Some(1_000));
-        // Nothing ever delivered: no time at all.
-        let mut empty = OriginClocks::default();
-        empty.wait_for("a.log");
-        assert_eq!(empty.watermark(quiet(600), true), None);
-    }
-
-    #[test]
-    fn an_expected_origin_holds_time_until_it_delivers() {
-        let mut clocks = OriginClocks::default();
-        let (a, b): (Arc<str>, Arc<str>) = ("a.log".into(), "b.log".into());
-        clocks.wait_for("a.log");
-        clocks.wait_for("b.log");
-        clocks.saw(&a, 5_000);
-        assert_eq!(clocks.watermark(Instant::now(), true), None);
-        clocks.saw(&b, 100);
-        assert_eq!(clocks.watermark(Instant::now(), true), Some(100));
-    }
-}
+mod tests;

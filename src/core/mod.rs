@@ -7,6 +7,7 @@ pub mod distinct;
 pub mod event_time;
 pub mod hashing;
 pub mod histogram;
+pub mod history;
 pub mod topk;
 mod window;
 

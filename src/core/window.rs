@@ -226,6 +226,11 @@ impl OpenWindow {
         self.apps[i].record(hit, client_hash, path_hash);
     }
 
+    /// Applications with an accumulator in this window (each holds bounded tables).
+    pub fn app_count(&self) -> usize {
+        self.apps.len()
+    }
+
     #[cold]
     fn add_app(&mut self, name: &str, config: &WindowConfig) -> usize {
         let app = AppAccumulator::new(name, config);

@@ -136,6 +136,13 @@ pub(super) fn parse_csv(bytes: &[u8], origin: &str) -> Result<MetadataTable, Met
         if app_name.is_empty() {
             return Err(MetadataError::new(origin, line, "empty application"));
         }
+        // Names and contacts reach alarm actions' arguments and environment, files and the
+        // screen: one with a control character (a NUL cannot even be passed to a command) is
+        // refused here rather than failing every action later.
+        refuse_control_characters("application", app_name, origin, line)?;
+        if let Some(contact) = cols.contact {
+            refuse_control_characters("contact", fields[contact], origin, line)?;
+        }
         let key = parse_host(host).map_err(|reason| MetadataError::new(origin, line, reason))?;
 
         let app = if app_name.eq_ignore_ascii_case(UNKNOWN) {
@@ -241,6 +248,25 @@ fn first_line_of_record(data: &[u8], mut offset: usize, mut line: usize) -> usiz
         }
     }
     line
+}
+
+fn refuse_control_characters(
+    column: &str,
+    value: &str,
+    origin: &str,
+    line: usize,
+) -> Result<(), MetadataError> {
+    match value.chars().find(|c| c.is_control()) {
+        None => Ok(()),
+        Some(c) => Err(MetadataError::new(
+            origin,
+            line,
+            format!(
+                "{column} {value:?} contains a control character (U+{:04X})",
+                u32::from(c)
+            ),
+        )),
+    }
 }
 
 fn csv_reason(error: &csv::Error) -> String {

@@ -298,6 +298,26 @@ fn errors_name_the_origin_and_line() {
             "not valid UTF-8",
         ),
         (b"host,appl\xe9cation\n", 1, "not valid UTF-8"),
+        (
+            b"host,application\n10.0.0.1,a\n10.0.0.2,bad\x00name\n",
+            3,
+            "application \"bad\\0name\" contains a control character (U+0000)",
+        ),
+        (
+            b"host,application\n10.0.0.2,\"two\nlines\"\n",
+            2,
+            "contains a control character (U+000A)",
+        ),
+        (
+            b"host,application,contact\n10.0.0.1,a,ops\x1b[31m@example.com\n",
+            2,
+            "contact \"ops\\u{1b}[31m@example.com\" contains a control character (U+001B)",
+        ),
+        (
+            b"host,application,contact\n10.0.0.1,a,x\n10.0.0.2,b,\"tab\there\"\n",
+            3,
+            "contains a control character (U+0009)",
+        ),
     ];
     for (csv, line, reason) in cases {
         let e = error(csv);

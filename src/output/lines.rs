@@ -238,6 +238,9 @@ pub struct SummaryLine<'a> {
     /// Kinesis: the shards read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shards: Option<usize>,
+    /// With alarm actions: those not run (a full queue, or still waiting at exit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actions_dropped: Option<u64>,
 }
 
 impl<'a> SummaryLine<'a> {
@@ -249,6 +252,7 @@ impl<'a> SummaryLine<'a> {
             format: None,
             lag_ms: None,
             shards: None,
+            actions_dropped: None,
         }
     }
 }

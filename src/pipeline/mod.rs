@@ -7,6 +7,7 @@
 mod engine;
 mod error;
 mod parse_stage;
+pub mod signals;
 pub mod sink;
 pub mod snapshot;
 pub mod startup;
@@ -16,8 +17,9 @@ pub use error::StartError;
 pub use parse_stage::{LineParser, ParsedBatch};
 
 use std::io::Write;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -26,7 +28,8 @@ use crate::config::Settings;
 use crate::core::alarms::AlarmEngine;
 use crate::core::WindowConfig;
 use crate::enrich::SharedTable;
-use crate::output::actions::ActionRunner;
+use crate::output::actions::{ActionRunner, ActionsExit, APPENDS_AT_EXIT};
+use crate::output::fault_log::FaultLog;
 use crate::pipeline::snapshot::{MetadataStatus, Snapshot, SourceStatus};
 use crate::source::{Source, SourceEvent};
 use engine::{Engine, EngineInputs, StageMsg};
@@ -78,7 +81,33 @@ pub struct Running {
     engine: JoinHandle<std::io::Result<EngineEnd>>,
     stage1: JoinHandle<()>,
     pub handle: Option<PipelineHandle>,
+    failures: SourceFailures,
+    /// Kills what alarm actions left running, at the latest when this is dropped.
+    actions_exit: Option<ActionsExit>,
 }
+
+/// Sources that stopped for good (a stream deleted mid-run): their messages, in order.
+#[derive(Debug, Clone, Default)]
+pub struct SourceFailures(Arc<Mutex<Vec<String>>>);
+
+impl SourceFailures {
+    fn push(&self, message: String) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(message);
+    }
+
+    /// The failures so far (and forgets them).
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+/// How long [`Running::join`] waits for the parse stage once the windows are written: it
+/// may be held by a source blocked in a read that nothing can interrupt (a FIFO, a hung
+/// network file system); the process ends without it.
+const STAGE1_EXIT_WAIT: Duration = Duration::from_millis(200);
 
 impl Running {
     /// Waits for the engine to end (headless: end of input or cancellation).
@@ -87,8 +116,27 @@ impl Running {
             .engine
             .join()
             .unwrap_or_else(|_| Err(std::io::Error::other("engine thread panicked")));
-        let _ = self.stage1.join();
+        let deadline = Instant::now() + STAGE1_EXIT_WAIT;
+        while !self.stage1.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if self.stage1.is_finished() {
+            let _ = self.stage1.join();
+        }
         end
+    }
+
+    /// Ends alarm actions now (the TUI quits): appends still waiting get a moment, then every
+    /// command's process group is killed. Call before the runtime shuts down.
+    pub fn stop_actions(&mut self) {
+        if let Some(exit) = self.actions_exit.as_mut() {
+            exit.now(APPENDS_AT_EXIT);
+        }
+    }
+
+    /// Where sources that fail for good are recorded (read it after [`Running::join`]).
+    pub fn source_failures(&self) -> SourceFailures {
+        self.failures.clone()
     }
 }
 
@@ -119,13 +167,23 @@ pub fn start(
     let base = WindowConfig {
         width_secs: primary,
         lateness_secs: settings.lateness.as_secs() as i64,
-        history: settings.history,
+        // Headless output needs no history: final windows are written and dropped.
+        history: if settings.headless {
+            0
+        } else {
+            settings.history
+        },
+        history_bytes: if settings.headless {
+            0
+        } else {
+            settings.history_budget / widths.len().max(1)
+        },
         top_k: settings.top_k,
         external_watermark: true,
         ..WindowConfig::default()
     };
     let cancel = CancellationToken::new();
-    let (source_tx, mut source_rx) = mpsc::channel::<SourceEvent>(SOURCE_QUEUE);
+    let (source_tx, source_rx) = mpsc::channel::<SourceEvent>(SOURCE_QUEUE);
     let (stage_tx, stage_rx) = crossbeam_channel::bounded::<StageMsg>(STAGE_QUEUE);
 
     let StartParts {
@@ -138,17 +196,21 @@ pub fn start(
     } = parts;
     let initial_metadata = metadata.borrow().clone();
     let source_count = sources.len();
+    let failures = SourceFailures::default();
     for source in sources {
         let tx = source_tx.clone();
         let cancel = cancel.clone();
+        let failures = failures.clone();
         runtime.spawn(async move {
             let name = source.describe();
             let status_tx = tx.clone();
             if let Err(e) = source.run(tx, cancel).await {
                 tracing::error!(source = %name, "source failed: {e:#}");
+                let problem = format!("{name}: {e:#}");
+                failures.push(problem.clone());
                 let status = SourceStatus {
                     name: name.clone(),
-                    problem: Some(format!("{name}: {e:#}")),
+                    problem: Some(problem),
                     ..SourceStatus::default()
                 };
                 let _ = status_tx.send(SourceEvent::Status(status)).await;
@@ -158,12 +220,19 @@ pub fn start(
     }
     drop(source_tx);
 
-    let mut parser = LineParser::new(format.clone(), table);
+    let mut parser = LineParser::new(format.clone(), table)
+        .with_max_skew(i64::try_from(settings.max_skew.as_secs()).unwrap_or(i64::MAX));
+    let mut input = StageInput {
+        rx: source_rx,
+        cancel: cancel.clone(),
+        runtime: runtime.clone(),
+        drain_left: SOURCE_QUEUE + 1,
+    };
     let stage1 = std::thread::Builder::new()
         .name("kinetop-parse".into())
         .spawn(move || {
             let mut finished = 0;
-            while let Some(event) = source_rx.blocking_recv() {
+            while let Some(event) = input.next() {
                 let msg = match event {
                     SourceEvent::Batch(batch) => StageMsg::Batch(parser.parse_batch(&batch)),
                     SourceEvent::Watermark(t) => StageMsg::Watermark(t),
@@ -197,11 +266,20 @@ pub fn start(
     let mut engine = Engine::new(&base, &widths, primary, source_name.clone(), inputs);
     engine.set_format_spec(format.as_ref().map(|f| f.spec().to_string()));
     engine.wait_for_origins(&origins);
-    if let Some((alarms, actions)) = alarms {
+    engine.follow_silence(settings.follow);
+    let mut actions_exit = None;
+    if let Some((alarms, mut actions)) = alarms {
+        if let Some(actions) = actions.as_mut() {
+            actions.stop_quickly_on(cancel.clone());
+            actions_exit = Some(actions.exit_handle());
+        }
         engine.set_alarms(alarms, actions);
     }
     let handle = match handle {
         None => {
+            let mut faults = FaultLog::to_stderr();
+            faults.watch_metadata(metadata.clone());
+            engine.set_fault_log(faults);
             if let Some(stdout) = stdout {
                 engine.add_sink(Box::new(JsonLinesSink::new(stdout)));
             }
@@ -230,7 +308,41 @@ pub fn start(
         engine,
         stage1,
         handle,
+        failures,
+        actions_exit,
     })
+}
+
+/// What the parse stage reads: the sources' events until they all finish or the run is
+/// cancelled. Cancelled, what was already read is handed on, then the stage ends at once, even
+/// while a source is blocked in a read that nothing interrupts (a FIFO without a writer).
+struct StageInput {
+    rx: mpsc::Receiver<SourceEvent>,
+    cancel: CancellationToken,
+    runtime: tokio::runtime::Handle,
+    /// Events still taken after cancellation: the queue's worth, so a fast source that has not
+    /// seen the cancellation yet cannot keep the stage going.
+    drain_left: usize,
+}
+
+impl StageInput {
+    fn next(&mut self) -> Option<SourceEvent> {
+        if !self.cancel.is_cancelled() {
+            let (rx, cancel) = (&mut self.rx, &self.cancel);
+            let event = self.runtime.block_on(async {
+                tokio::select! {
+                    biased;
+                    _ = cancel.cancelled() => None,
+                    event = rx.recv() => Some(event),
+                }
+            });
+            if let Some(event) = event {
+                return event;
+            }
+        }
+        self.drain_left = self.drain_left.checked_sub(1)?;
+        self.rx.try_recv().ok()
+    }
 }
 
 fn empty_snapshot(source_name: &str, metadata: MetadataStatus, width: i64) -> Snapshot {
@@ -239,6 +351,8 @@ fn empty_snapshot(source_name: &str, metadata: MetadataStatus, width: i64) -> Sn
         taken_at_ms: crate::clock::now_ms(),
         width_secs: width,
         windows: Vec::new(),
+        detail_from: None,
+        history_dropped: 0,
         watermark: None,
         counters: Default::default(),
         events_per_sec: 0.0,
@@ -249,6 +363,7 @@ fn empty_snapshot(source_name: &str, metadata: MetadataStatus, width: i64) -> Sn
         },
         metadata,
         alarms: Default::default(),
+        actions: None,
         finished: false,
     }
 }

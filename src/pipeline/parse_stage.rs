@@ -5,7 +5,9 @@
 //! referred to by offsets.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use crate::config::duration::Human;
 use crate::decode::{self, LineFormat};
 use crate::enrich::{self, AppId, MetadataTable, SharedTable};
 use crate::output::sanitize;
@@ -61,6 +63,8 @@ pub struct ParsedBatch {
     pub parsed: u64,
     pub malformed: u64,
     pub bad_records: u64,
+    /// Parsed lines refused for a time too far ahead of the wall clock (`--max-skew`).
+    pub future: u64,
     /// Parsed lines with text after the last field (also counted in `parsed`).
     pub trailing: u64,
     pub samples: Vec<MalformedSample>,
@@ -95,7 +99,12 @@ pub struct LineParser {
     decoder: decode::Decoder,
     decoded_text: Vec<u8>,
     decoded_lines: Vec<(std::ops::Range<usize>, LineFormat)>,
+    /// How far ahead of the time a batch was read an event may be (seconds).
+    max_skew: i64,
 }
+
+/// `--max-skew`'s default: 5 minutes.
+pub const DEFAULT_MAX_SKEW: i64 = 300;
 
 impl LineParser {
     /// `format`: the configured format, or `None` to detect it from the first lines.
@@ -107,7 +116,15 @@ impl LineParser {
             decoder: decode::Decoder::new(),
             decoded_text: Vec::new(),
             decoded_lines: Vec::new(),
+            max_skew: DEFAULT_MAX_SKEW,
         }
+    }
+
+    /// Events dated more than `secs` after the wall-clock time their batch was read are refused
+    /// and counted as `future` (with a sample): a wrong clock or a corrupt line, never traffic.
+    pub fn with_max_skew(mut self, secs: i64) -> Self {
+        self.max_skew = secs.max(0);
+        self
     }
 
     /// The format in use, once known.
@@ -126,6 +143,7 @@ impl LineParser {
             parsed: 0,
             malformed: 0,
             bad_records: 0,
+            future: 0,
             trailing: 0,
             samples: Vec::new(),
         };
@@ -247,6 +265,20 @@ impl LineParser {
         match format.parse_line_lossy(line, lossy) {
             Ok(parsed) => {
                 out.parsed += 1;
+                let limit = received_secs.saturating_add(self.max_skew);
+                if let Some(t) = parsed.time.filter(|&t| t > limit) {
+                    out.future += 1;
+                    let reason = format!(
+                        "dated {}, {} ahead of the clock (--max-skew {})",
+                        crate::output::lines::rfc3339(t),
+                        Human(Duration::from_secs(
+                            t.saturating_sub(received_secs).unsigned_abs()
+                        )),
+                        Human(Duration::from_secs(self.max_skew.unsigned_abs())),
+                    );
+                    sample(out, origin, &reason, line);
+                    return;
+                }
                 push_hit(out, &parsed, received_secs);
                 if let Some(trailing) = parsed.trailing {
                     // Counted and shown, never swallowed: it may be a second request whose
@@ -418,11 +450,12 @@ mod tests {
         assert_eq!(out.max_time, Some(1_484_906_700));
     }
 
+    /// A file batch read a minute after `LINE`'s time.
     fn file_batch(text: String) -> RawBatch {
         RawBatch {
             origin: "f.log".into(),
             first_line: 1,
-            received_ms: 0,
+            received_ms: 1_484_906_760_000,
             payload: Payload::Lines(text.into_bytes()),
         }
     }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::core::alarms::AlarmsView;
 use crate::core::WindowSummary;
 use crate::enrich::MetadataTable;
+use crate::output::actions::ActionStats;
 
 /// Line counters since start. `parsed + malformed == lines`; `trailing` lines are among `parsed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
@@ -19,6 +20,11 @@ pub struct Counters {
     /// Stream records that could not be decoded (corrupt or unknown payloads). Each such record
     /// also counts as one line and one malformed line, so the summary still adds up.
     pub bad_records: u64,
+    /// Parsed lines dated too far ahead of the wall clock (`--max-skew`): refused, in no window.
+    pub future: u64,
+    /// Windows finalized before their time because too many were open at once (memory bound);
+    /// lines for them that come later count as `late`.
+    pub closed_early: u64,
     /// Parsed lines with text left after the last field of the format (a second record run onto
     /// the line, junk appended): each counts once in `parsed`, with its first record; the text is
     /// sampled in the malformed view.
@@ -87,7 +93,12 @@ pub struct Snapshot {
     /// Window width of `windows`, in seconds.
     pub width_secs: i64,
     /// Kept history of windows at that width, oldest first; the last ones may still be open.
+    /// Windows before `detail_from` are compact: no top paths or callers.
     pub windows: Vec<Arc<WindowSummary>>,
+    /// Start of the oldest window kept in full detail (`None`: all are).
+    pub detail_from: Option<i64>,
+    /// Final windows given up at this width to stay within the history budget.
+    pub history_dropped: u64,
     /// Newest event time seen (UTC epoch seconds).
     pub watermark: Option<i64>,
     pub counters: Counters,
@@ -98,6 +109,8 @@ pub struct Snapshot {
     pub source: SourceStatus,
     pub metadata: MetadataStatus,
     pub alarms: Arc<AlarmsView>,
+    /// What became of alarm actions so far, when rules have actions.
+    pub actions: Option<ActionStats>,
     /// Whether the input has ended (finite files).
     pub finished: bool,
 }

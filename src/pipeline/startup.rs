@@ -9,7 +9,10 @@ use crate::enrich::{MetadataTable, SharedTable};
 use crate::output::actions::ActionRunner;
 use crate::pipeline::snapshot::MetadataStatus;
 use crate::pipeline::{StartError, StartParts};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use crate::aws::backoff::Backoff;
+use crate::output::fault_log::FaultLog;
 
 use crate::enrich::metadata::s3::S3MetadataFetcher;
 use crate::enrich::metadata::{self, MetadataLocation};
@@ -93,15 +96,29 @@ async fn load_refreshed_metadata(
     location: &MetadataLocation,
 ) -> Result<(SharedTable, watch::Receiver<MetadataStatus>), StartError> {
     let s3 = match location {
-        MetadataLocation::S3 { .. } => {
+        MetadataLocation::S3(_) => {
             let client = crate::aws::s3_client(&settings.aws).await;
-            S3MetadataFetcher::for_location(location, &client)
+            let endpoint = settings.aws.s3_endpoint_url.as_deref();
+            S3MetadataFetcher::for_location_at(location, &client, endpoint)
         }
         MetadataLocation::Local(_) => None,
     };
     let fetcher = metadata::fetcher_for(location, s3)?;
     let clock = metadata::system_clock();
-    let loaded = metadata::load(&*fetcher, &clock).await?;
+    // S3 not answering at start is retried (with backoff, said on standard error: the screen is
+    // not ours yet) until it answers or the run is stopped; a missing object is an error now.
+    let origin = fetcher.origin();
+    let mut said = FaultLog::to_stderr();
+    let loaded = metadata::load_retrying(
+        &*fetcher,
+        &clock,
+        Backoff::new(Duration::from_secs(1), Duration::from_secs(30)),
+        u32::MAX,
+        &mut |problem| said.observe_metadata(&origin, problem, Instant::now()),
+    )
+    .await;
+    said.flush(Instant::now());
+    let loaded = loaded?;
     let shared = SharedTable::new(MetadataTable::empty());
     // Runs for the life of the process.
     let (status, _task) = metadata::spawn_refresh(
@@ -135,7 +152,10 @@ async fn open_sources(settings: &Settings) -> Result<(Vec<Box<dyn Source>>, Stri
                 .position(settings.window, crate::clock::now_ms()),
             consumer: settings.consumer.clone(),
             until_caught_up: settings.until_caught_up,
-            tuning: Tuning::default(),
+            tuning: Tuning {
+                subscription_silence: settings.aws.timeouts.subscription_silence(),
+                ..Tuning::default()
+            },
         };
         let source = KinesisSource::connect(&settings.aws, options)
             .await

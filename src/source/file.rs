@@ -28,7 +28,7 @@ use crate::pipeline::snapshot::{PartStatus, SourceStatus};
 pub struct FileOptions {
     /// Bytes per read; a batch holds about this much.
     pub chunk_size: usize,
-    /// Lines longer than this are cut to it (the rest of the line is dropped).
+    /// Lines longer than this are handed on in pieces of this size, each counted as a line.
     pub max_line: usize,
     /// How often a followed file is checked for growth, rotation or reappearance.
     pub poll_interval: Duration,
@@ -65,6 +65,10 @@ pub struct FileSource {
     options: FileOptions,
     /// The handle opened by [`FileSource::open`], so the file checked is the file read.
     opened: Option<File>,
+    /// A FIFO's read end opened without waiting (to check access at start), held until the
+    /// reader thread's own blocking open returns: a writer that comes meanwhile finds a reader
+    /// instead of a broken pipe.
+    fifo_guard: Option<File>,
 }
 
 impl FileSource {
@@ -88,12 +92,26 @@ impl FileSource {
                 origin: Self::origin_of(path),
                 options: FileOptions::default(),
                 opened: None,
+                fifo_guard: None,
             });
         }
         let fail = |error| FileOpenError {
             path: path.to_path_buf(),
             error,
         };
+        if is_fifo(path) {
+            // Opening a FIFO for reading waits for a writer: done by the reader thread, so that
+            // start-up (and a signal meanwhile) is not held up. Checked for access now.
+            let guard = open_fifo_without_waiting(path).map_err(fail)?;
+            return Ok(FileSource {
+                input: Input::Path(path.to_path_buf()),
+                follow,
+                origin: Self::origin_of(path),
+                options: FileOptions::default(),
+                opened: None,
+                fifo_guard: Some(guard),
+            });
+        }
         let opened = match File::open(path) {
             Ok(file) => {
                 if file.metadata().map_err(fail)?.is_dir() {
@@ -110,6 +128,7 @@ impl FileSource {
             origin: Self::origin_of(path),
             options: FileOptions::default(),
             opened,
+            fifo_guard: None,
         })
     }
 
@@ -143,9 +162,16 @@ impl FileSource {
             Input::Path(path) if !self.follow => {
                 let mut file = match self.opened.take() {
                     Some(file) => file,
-                    None => File::open(path)
-                        .with_context(|| format!("cannot read {}", path.display()))?,
+                    None => {
+                        if is_fifo(path) {
+                            tracing::info!(path = %path.display(), "FIFO: waiting for a writer");
+                        }
+                        File::open(path)
+                            .with_context(|| format!("cannot read {}", path.display()))?
+                    }
                 };
+                self.fifo_guard = None;
+                tracing::info!(path = %path.display(), "reading");
                 reader
                     .read_to_end(&mut file)
                     .with_context(|| format!("reading {}", path.display()))?;
@@ -244,8 +270,9 @@ impl Reader<'_> {
                 return Ok(total);
             }
             total += n as u64;
-            let lines = self.chunker.take_lines();
-            self.send(lines)?;
+            while let Some(lines) = self.chunker.take_lines() {
+                self.send(Some(lines))?;
+            }
         }
     }
 
@@ -436,4 +463,30 @@ impl<'a> Follower<'a> {
             slept += step;
         }
     }
+}
+
+#[cfg(unix)]
+fn is_fifo(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo())
+}
+
+#[cfg(not(unix))]
+fn is_fifo(_path: &Path) -> bool {
+    false
+}
+
+/// Opens the FIFO's read end without waiting for a writer (`O_NONBLOCK`): it may be read.
+#[cfg(unix)]
+fn open_fifo_without_waiting(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_fifo_without_waiting(path: &Path) -> io::Result<File> {
+    File::open(path)
 }

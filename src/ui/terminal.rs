@@ -151,7 +151,7 @@ pub async fn run(mut handle: PipelineHandle, options: TuiOptions) -> anyhow::Res
         let outcome: Outcome = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) => app.on_key(key),
-                Some(Ok(Event::Mouse(mouse))) => app.on_mouse(mouse),
+                Some(Ok(Event::Mouse(mouse))) => crate::ui::mouse::on_mouse(&mut app, mouse),
                 Some(Ok(Event::Resize(w, h))) => {
                     terminal.autoresize()?;
                     app.on_resize(w, h)

@@ -109,7 +109,7 @@ fn shipped_example_documents_real_options() {
         }
         text.push('\n');
     }
-    assert_eq!(uncommented, 12, "every option of ConfigFile is documented");
+    assert_eq!(uncommented, 16, "every option of ConfigFile is documented");
     text.push_str(alarms);
     let file = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     assert_eq!(file.window.as_deref(), Some("5m"));
@@ -117,6 +117,8 @@ fn shipped_example_documents_real_options() {
     assert_eq!(file.top_k, Some(20));
     assert_eq!(file.no_bell, Some(false));
     assert!(file.s3_endpoint_url.is_some() && file.endpoint_url.is_some());
+    assert_eq!(file.aws_connect_timeout.as_deref(), Some("3s"));
+    assert_eq!(file.aws_operation_timeout.as_deref(), Some("10s"));
     assert!(file.metadata_refresh.is_some() && file.lateness.is_some());
     assert!(file.history.is_some() && file.region.is_some() && file.profile.is_some());
 }
@@ -330,7 +332,7 @@ fn bad_actions() {
         ),
         (
             "on-alarm = { command = \"x\", timeout = \"0s\" }",
-            "timeout must be more than 0",
+            "on-alarm: timeout: \"0s\" is out of range: 10ms to 1h",
         ),
         (
             "on-alarm = { append = \"/tmp/a\", timeout = \"5s\" }",

@@ -160,9 +160,10 @@ async fn metadata_from_s3_maps_callers_to_applications() {
             "--format",
             "combined",
             // The sample's records spread over days of event time and arrive within a second:
-            // shards read concurrently interleave their event times, so keep every window open.
+            // shards read concurrently interleave their event times, so keep every window open
+            // (the sample spans four days).
             "--lateness",
-            "30d",
+            "7d",
         ])
     })
     .await

@@ -116,11 +116,13 @@ async fn throttling_and_expired_iterators_lose_and_repeat_nothing() {
     assert!(
         problems
             .iter()
-            .any(|p| p.starts_with("throttled on shardId-") && p.contains("backing off")),
+            .any(|p| p.starts_with("throttled on shardId-") && p.contains(": retrying in ")),
         "{problems:?}"
     );
     assert!(
-        problems.iter().any(|p| p.contains("cannot reach Kinesis")),
+        problems
+            .iter()
+            .any(|p| p.starts_with("kinesis: connection refused (injected): retrying in ")),
         "{problems:?}"
     );
     assert_eq!(got.last_status().unwrap().problem, None, "recovered");
@@ -161,12 +163,16 @@ async fn endpoint_going_away_and_coming_back_is_survived() {
             .await
     );
     emu.stop();
+    // The outage names the endpoint, the next try and the last success.
+    let refused = format!(
+        "kinesis: connection refused by {}: retrying in ",
+        emu.endpoint()
+    );
     assert!(
         running
-            .wait_for(Duration::from_secs(30), |c| c
-                .problems()
-                .iter()
-                .any(|p| p.contains("cannot reach Kinesis")))
+            .wait_for(Duration::from_secs(30), |c| c.problems().iter().any(|p| p
+                .starts_with(&refused)
+                && p.contains("try, last success ")))
             .await,
         "the outage is shown: {:?}",
         running.got.problems()

@@ -5,8 +5,10 @@ use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use insta::assert_snapshot;
+use kinetop::output::actions::ActionStats;
 use kinetop::pipeline::snapshot::{PartStatus, Snapshot, SourceStatus};
 use kinetop::ui::app::{fixtures, App};
+use kinetop::ui::mouse::on_mouse;
 use kinetop::ui::view::{self, Theme};
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
@@ -306,6 +308,29 @@ fn alarm_panel_and_alarm_view() {
     assert_snapshot!("alarm_view_80x24", s.keys("a").render());
 }
 
+/// With actions configured, the alarm view ends with what became of them: dropped ones stand
+/// out, and the rows above stay clickable.
+#[test]
+fn alarm_view_says_what_became_of_the_actions() {
+    let mut snapshot = fixtures::snapshot();
+    snapshot.actions = Some(ActionStats {
+        queued: 1_250,
+        dropped: 3,
+        succeeded: 1_240,
+        failed: 2,
+        timed_out: 5,
+    });
+    let mut s = Screen::new(120, 36, snapshot.clone());
+    let text = s.keys("a").text();
+    assert!(
+        text.contains("actions: 1,240 done · 2 failed · 5 timed out · 3 dropped"),
+        "{text}"
+    );
+    assert_snapshot!("alarm_view_actions_120x36", s.render());
+    let mut s = Screen::new(80, 24, snapshot);
+    assert_snapshot!("alarm_view_actions_80x24", s.keys("a").render());
+}
+
 #[test]
 fn no_alarm_rules_empty_state() {
     let mut s = Screen::new(120, 36, fixtures::snapshot_without_alarms());
@@ -362,8 +387,10 @@ fn mouse_click_selects_and_wheel_scrolls() {
         row,
         modifiers: KeyModifiers::NONE,
     };
-    s.app
-        .on_mouse(click(MouseEventKind::Down(MouseButton::Left), y));
+    on_mouse(
+        &mut s.app,
+        click(MouseEventKind::Down(MouseButton::Left), y),
+    );
     s.key(KeyCode::Enter);
     assert!(
         s.text().contains("inventory@example.com"),
@@ -371,9 +398,9 @@ fn mouse_click_selects_and_wheel_scrolls() {
     );
     s.key(KeyCode::Esc);
     let before = s.app.ui.top().selected;
-    s.app.on_mouse(click(MouseEventKind::ScrollDown, 5));
+    on_mouse(&mut s.app, click(MouseEventKind::ScrollDown, 5));
     assert_eq!(s.app.ui.top().selected, before + 1);
-    s.app.on_mouse(click(MouseEventKind::ScrollUp, 5));
+    on_mouse(&mut s.app, click(MouseEventKind::ScrollUp, 5));
     assert_eq!(s.app.ui.top().selected, before);
 }
 

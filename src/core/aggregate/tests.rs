@@ -489,3 +489,64 @@ mod properties {
         }
     }
 }
+
+/// A lateness of a week with one-second windows and hits scattered over it: at most
+/// `max_open` windows stay open; the oldest are finalized early, in order, and counted.
+#[test]
+fn open_windows_are_bounded_whatever_the_lateness() {
+    let mut agg = Aggregator::new(WindowConfig {
+        max_open: 8,
+        external_watermark: true,
+        ..config(1, 7 * 86_400)
+    });
+    for t in 0..100 {
+        assert_eq!(agg.record(&hit(t * 10, "a", "h", "/")), Recorded::Accepted);
+        assert!(agg.windows().iter().filter(|w| !w.is_final).count() <= 8);
+    }
+    assert_eq!(agg.closed_early(), 92);
+    let early = agg.take_final();
+    assert_eq!(early.len(), 92);
+    assert!(
+        early.windows(2).all(|w| w[0].start < w[1].start),
+        "final in order"
+    );
+    // A hit for a window closed early, or older than every open one, is late.
+    assert_eq!(agg.record(&hit(15, "a", "h", "/")), Recorded::Late);
+    assert_eq!(agg.record(&hit(915, "a", "h", "/")), Recorded::Late);
+    assert_eq!(agg.late(), 2);
+    // The open ones still take hits.
+    assert_eq!(agg.record(&hit(990, "a", "h", "/")), Recorded::Accepted);
+}
+
+/// Many applications over many open windows: the oldest windows close early once the
+/// accumulators exceed the budget, but never one of the two newest windows.
+#[test]
+fn open_accumulators_are_bounded_but_the_newest_two_windows_stay() {
+    let names: Vec<String> = (0..50).map(|i| format!("app-{i}")).collect();
+    let mut agg = Aggregator::new(WindowConfig {
+        max_open_apps: 60,
+        external_watermark: true,
+        ..config(10, 86_400)
+    });
+    for w in 0..5 {
+        for name in &names {
+            agg.record(&hit(w * 10, name, "h", "/"));
+        }
+    }
+    assert!(agg.closed_early() >= 3, "{}", agg.closed_early());
+    let open: Vec<Arc<WindowSummary>> = agg.windows().into_iter().filter(|w| !w.is_final).collect();
+    assert_eq!(starts(&open), vec![30, 40]);
+    assert!(open.iter().all(|w| w.apps.len() == 50));
+    // Two windows of 50 applications each exceed the budget, and still nothing is lost of them.
+    let mut big = Aggregator::new(WindowConfig {
+        max_open_apps: 10,
+        external_watermark: true,
+        ..config(10, 86_400)
+    });
+    for w in 0..2 {
+        for name in &names {
+            big.record(&hit(w * 10, name, "h", "/"));
+        }
+    }
+    assert_eq!(big.closed_early(), 0);
+}

@@ -16,6 +16,9 @@ pub use rule::{
     ActionCommand, AlarmAction, AlarmRule, AppSelector, Comparison, Metric, TreatMissingData,
 };
 
+/// An alarm is one rule applied to one application: `(rule name, application)`.
+pub type AlarmKey = (Arc<str>, Arc<str>);
+
 /// Alarm state, as CloudWatch names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

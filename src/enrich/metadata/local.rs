@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use futures::future::BoxFuture;
 use tokio::sync::mpsc;
 
-use super::{content_digest, hex, ChangeHints, Fetched, MetadataFetcher};
+use super::{content_digest, hex, ChangeHints, FetchError, Fetched, MetadataFetcher};
 
 /// Metadata files larger than this are refused rather than read into memory.
 pub const MAX_METADATA_BYTES: u64 = 64 << 20;
@@ -27,7 +27,13 @@ impl LocalFileFetcher {
         &self.path
     }
 
-    async fn fetch_local(&self, previous_version: Option<&str>) -> Result<Fetched, String> {
+    async fn fetch_local(&self, previous_version: Option<&str>) -> Result<Fetched, FetchError> {
+        self.read_local(previous_version)
+            .await
+            .map_err(FetchError::Local)
+    }
+
+    async fn read_local(&self, previous_version: Option<&str>) -> Result<Fetched, String> {
         let stat = tokio::fs::metadata(&self.path)
             .await
             .map_err(|e| e.to_string())?;
@@ -98,7 +104,7 @@ impl MetadataFetcher for LocalFileFetcher {
     fn fetch<'a>(
         &'a self,
         previous_version: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<Fetched, String>> {
+    ) -> BoxFuture<'a, Result<Fetched, FetchError>> {
         Box::pin(self.fetch_local(previous_version))
     }
 

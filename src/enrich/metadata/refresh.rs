@@ -2,7 +2,7 @@
 //! one on failure, publish the status.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -11,6 +11,8 @@ use tokio_util::sync::CancellationToken;
 use super::{
     content_digest, loaded_status, ChangeHints, Clock, Fetched, LoadedMetadata, MetadataFetcher,
 };
+use crate::aws::backoff::Backoff;
+use crate::aws::retry::Retries;
 use crate::enrich::{MetadataTable, SharedTable};
 use crate::pipeline::snapshot::MetadataStatus;
 
@@ -36,6 +38,17 @@ pub struct MetadataRefresher {
     version_is_invalid: bool,
     digest: [u8; 16],
     status: watch::Sender<MetadataStatus>,
+    /// Failures worth retrying in a row (S3 not answering): the next check comes after a
+    /// backoff instead of a whole period.
+    retries: Retries,
+    /// When the next check is due, if sooner than the period.
+    retry_in: Option<Duration>,
+}
+
+/// Checks after a failure worth retrying: 1 s, 2 s, … up to a minute (never later than the
+/// period).
+fn refresh_backoff() -> Backoff {
+    Backoff::new(Duration::from_secs(1), Duration::from_secs(60))
 }
 
 impl MetadataRefresher {
@@ -56,6 +69,8 @@ impl MetadataRefresher {
             version_is_invalid: false,
             digest: loaded.digest,
             status,
+            retries: Retries::new(refresh_backoff()),
+            retry_in: None,
         };
         (refresher, receiver)
     }
@@ -69,8 +84,14 @@ impl MetadataRefresher {
     pub async fn refresh_once(&mut self) -> RefreshOutcome {
         let origin = self.fetcher.origin();
         let fetched = self.fetcher.fetch(self.version.as_deref()).await;
+        self.retry_in = None;
+        match &fetched {
+            Err(e) if e.is_transient() => {}
+            _ => self.retries.succeeded(Instant::now()),
+        }
         let outcome = match fetched {
-            Err(reason) => RefreshOutcome::Failed(format!("{origin}: {reason}")),
+            Err(e) if e.is_transient() => self.transient_failure(&e.reason()),
+            Err(e) => RefreshOutcome::Failed(format!("{origin}: {}", e.reason())),
             Ok(Fetched::NotModified) if self.version_is_invalid => {
                 // Still the invalid content: the error stands, nothing new to report.
                 return RefreshOutcome::Unchanged;
@@ -127,8 +148,17 @@ impl MetadataRefresher {
         outcome
     }
 
-    /// Checks every `period`, and soon after the fetcher hints at a change, until cancelled. A
-    /// check that takes longer than the period (or 30 s) counts as failed. `hints` come from
+    /// A failure worth retrying: the next check after a backoff, said with the retry details.
+    fn transient_failure(&mut self, reason: &str) -> RefreshOutcome {
+        let delay = self.retries.failed();
+        self.retry_in = Some(delay);
+        let what = format!("{}: {reason}", self.fetcher.origin());
+        RefreshOutcome::Failed(self.retries.text(&what, delay, Instant::now()))
+    }
+
+    /// Checks every `period` (sooner after a failure worth retrying, with backoff), and soon
+    /// after the fetcher hints at a change, until cancelled. A check that takes longer than the
+    /// period (or 30 s) counts as failed. `hints` come from
     /// [`MetadataFetcher::change_hints`], set up by the caller before the task starts so that
     /// no change made after [`spawn_refresh`] returns can be missed.
     pub async fn run(
@@ -139,12 +169,11 @@ impl MetadataRefresher {
     ) {
         let period = period.max(Duration::from_millis(10));
         let limit = period.max(Duration::from_secs(30));
-        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
+            let wait = self.retry_in.map_or(period, |d| d.min(period));
             tokio::select! {
                 _ = cancel.cancelled() => return,
-                _ = ticks.tick() => {}
+                _ = tokio::time::sleep(wait) => {}
                 hint = next_hint(&mut hints) => {
                     if hint.is_none() {
                         hints = None;
@@ -162,7 +191,12 @@ impl MetadataRefresher {
                 _ = cancel.cancelled() => return,
                 result = check => {
                     if result.is_err() {
-                        let error = format!("{}: no answer within {} s", self.fetcher.origin(), limit.as_secs());
+                        let RefreshOutcome::Failed(error) = self.transient_failure(&format!(
+                            "no answer within {} s",
+                            limit.as_secs()
+                        )) else {
+                            unreachable!("a transient failure is a failure")
+                        };
                         self.status.send_modify(|status| status.error = Some(error));
                     }
                 }

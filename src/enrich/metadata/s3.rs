@@ -8,7 +8,7 @@ use aws_sdk_s3::operation::get_object::GetObjectError;
 use futures::future::BoxFuture;
 use futures::FutureExt;
 
-use crate::enrich::metadata::{Fetched, MetadataFetcher, MetadataLocation};
+use crate::enrich::metadata::{FetchError, Fetched, MetadataFetcher, MetadataLocation};
 
 /// `s3://BUCKET/KEY`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,15 +18,18 @@ pub struct S3Location {
 }
 
 impl S3Location {
-    /// `None` if `text` is not an `s3://` URL; an error if it is one without bucket or key.
+    /// The one `s3://` parser. `None` if `text` is not an `s3://` URL; an error (the reason,
+    /// without the text) if it is one without a bucket or an object key.
     pub fn parse(text: &str) -> Option<Result<Self, String>> {
         let rest = text.strip_prefix("s3://")?;
         Some(match rest.split_once('/') {
-            Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => Ok(S3Location {
-                bucket: bucket.to_string(),
-                key: key.to_string(),
-            }),
-            _ => Err(format!("{text}: expected s3://BUCKET/KEY")),
+            Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() && !key.ends_with('/') => {
+                Ok(S3Location {
+                    bucket: bucket.to_string(),
+                    key: key.to_string(),
+                })
+            }
+            _ => Err("an S3 metadata location is s3://BUCKET/KEY (the key names an object, not a prefix)".into()),
         })
     }
 }
@@ -58,8 +61,14 @@ pub enum S3Error {
     NoSuchBucket { location: String },
     #[error("{location}: access denied ({detail})")]
     AccessDenied { location: String, detail: String },
-    #[error("{location}: cannot reach S3 ({detail})")]
+    /// No answer, connection refused, …: `detail` says which, and where.
+    #[error("{location}: {detail}")]
     Unreachable { location: String, detail: String },
+    /// A 5xx (or SlowDown): the service's trouble, worth retrying.
+    #[error("{location}: {detail}")]
+    ServerError { location: String, detail: String },
+    #[error("{location}: missing AWS credentials ({detail})")]
+    NoCredentials { location: String, detail: String },
     #[error("{location}: {detail}")]
     Other { location: String, detail: String },
 }
@@ -70,11 +79,27 @@ pub enum S3Error {
 pub struct S3MetadataFetcher {
     client: aws_sdk_s3::Client,
     location: S3Location,
+    /// Where calls go, for messages (`no answer from http://…`).
+    endpoint: String,
 }
 
 impl S3MetadataFetcher {
     pub fn new(client: aws_sdk_s3::Client, location: S3Location) -> Self {
-        S3MetadataFetcher { client, location }
+        let region = client.config().region().map(|r| r.to_string());
+        let endpoint = crate::aws::endpoint_label("s3", None, region.as_deref());
+        S3MetadataFetcher {
+            client,
+            location,
+            endpoint,
+        }
+    }
+
+    /// Names `url` (`--s3-endpoint-url`) in messages.
+    pub fn at_endpoint(mut self, url: Option<&str>) -> Self {
+        if let Some(url) = url {
+            self.endpoint = crate::aws::endpoint_label("s3", Some(url), None);
+        }
+        self
     }
 
     /// From the AWS options (`--s3-endpoint-url`, `--region`, `--profile`).
@@ -88,13 +113,21 @@ impl S3MetadataFetcher {
         location: &MetadataLocation,
         client: &aws_sdk_s3::Client,
     ) -> Option<Arc<dyn MetadataFetcher>> {
+        Self::for_location_at(location, client, None)
+    }
+
+    /// [`S3MetadataFetcher::for_location`] with the endpoint URL the client was given, for
+    /// messages.
+    pub fn for_location_at(
+        location: &MetadataLocation,
+        client: &aws_sdk_s3::Client,
+        endpoint_url: Option<&str>,
+    ) -> Option<Arc<dyn MetadataFetcher>> {
         match location {
-            MetadataLocation::S3 { bucket, key } => {
-                let location = S3Location {
-                    bucket: bucket.clone(),
-                    key: key.clone(),
-                };
-                Some(Arc::new(S3MetadataFetcher::new(client.clone(), location)))
+            MetadataLocation::S3(location) => {
+                let fetcher = S3MetadataFetcher::new(client.clone(), location.clone())
+                    .at_endpoint(endpoint_url);
+                Some(Arc::new(fetcher))
             }
             MetadataLocation::Local(_) => None,
         }
@@ -120,10 +153,31 @@ impl S3MetadataFetcher {
         };
         let etag = out.e_tag().map(str::to_string);
         let last_modified_ms = out.last_modified().and_then(|t| t.to_millis().ok());
-        let body = out.body.collect().await.map_err(|e| S3Error::Unreachable {
-            location: self.location.to_string(),
-            detail: format!("reading the body: {e}"),
-        })?;
+        // The operation timeout ends with the answer's headers; the body has its own.
+        let limit = self
+            .client
+            .config()
+            .timeout_config()
+            .and_then(|t| t.operation_timeout())
+            .unwrap_or(crate::aws::AwsTimeouts::DEFAULT_OPERATION);
+        let body = match tokio::time::timeout(limit, out.body.collect()).await {
+            Ok(Ok(body)) => body,
+            Ok(Err(e)) => {
+                return Err(S3Error::Unreachable {
+                    location: self.location.to_string(),
+                    detail: format!("reading the body: {e}"),
+                })
+            }
+            Err(_) => {
+                return Err(S3Error::Unreachable {
+                    location: self.location.to_string(),
+                    detail: format!(
+                        "no answer from {}: the body did not come within {limit:?}",
+                        self.endpoint
+                    ),
+                })
+            }
+        };
         Ok(S3Fetch::Changed {
             body: body.into_bytes().to_vec(),
             etag,
@@ -142,13 +196,16 @@ impl S3MetadataFetcher {
                 return Ok(S3Fetch::NotModified);
             }
         }
-        let detail = DisplayErrorContext(&err).to_string().replace('\n', " ");
-        if let SdkError::DispatchFailure(_)
-        | SdkError::TimeoutError(_)
-        | SdkError::ResponseError(_) = &err
-        {
-            return Err(S3Error::Unreachable { location, detail });
+        match crate::aws::transport_failure(&err, &self.endpoint) {
+            Some(crate::aws::TransportFailure::Transient(detail)) => {
+                return Err(S3Error::Unreachable { location, detail })
+            }
+            Some(crate::aws::TransportFailure::NoCredentials(detail)) => {
+                return Err(S3Error::NoCredentials { location, detail })
+            }
+            None => {}
         }
+        let detail = crate::aws::one_line(&DisplayErrorContext(&err).to_string(), 300);
         let status = err.raw_response().map(|r| r.status().as_u16());
         Err(match (err.code(), status) {
             (Some("NoSuchKey"), _) => S3Error::NoSuchKey { location },
@@ -158,6 +215,20 @@ impl S3MetadataFetcher {
             }
             // A HEAD-like 404 without a body names no code.
             (None, Some(404)) => S3Error::NoSuchKey { location },
+            (code, Some(status @ 500..=599)) => S3Error::ServerError {
+                location,
+                detail: format!(
+                    "server error {status} from {} ({})",
+                    self.endpoint,
+                    code.unwrap_or("no code")
+                ),
+            },
+            (Some(code @ ("SlowDown" | "RequestTimeout" | "ThrottlingException")), _) => {
+                S3Error::ServerError {
+                    location,
+                    detail: format!("{code} from {}", self.endpoint),
+                }
+            }
             _ => S3Error::Other { location, detail },
         })
     }
@@ -171,7 +242,7 @@ impl MetadataFetcher for S3MetadataFetcher {
     fn fetch<'a>(
         &'a self,
         previous_version: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<Fetched, String>> {
+    ) -> BoxFuture<'a, Result<Fetched, FetchError>> {
         async move {
             match S3MetadataFetcher::fetch(self, previous_version).await {
                 Ok(S3Fetch::NotModified) => Ok(Fetched::NotModified),
@@ -181,8 +252,8 @@ impl MetadataFetcher for S3MetadataFetcher {
                     bytes: body,
                     version: etag.unwrap_or_default(),
                 }),
-                // The message names the location already; the refresher adds it too.
-                Err(e) => Err(e.reason()),
+                // The reason without the location: the loader and refresher add it.
+                Err(e) => Err(FetchError::S3(e)),
             }
         }
         .boxed()
@@ -196,9 +267,20 @@ impl S3Error {
             S3Error::NoSuchKey { .. } => "no such key".into(),
             S3Error::NoSuchBucket { .. } => "no such bucket".into(),
             S3Error::AccessDenied { detail, .. } => format!("access denied ({detail})"),
-            S3Error::Unreachable { detail, .. } => format!("cannot reach S3 ({detail})"),
-            S3Error::Other { detail, .. } => detail.clone(),
+            S3Error::NoCredentials { detail, .. } => format!("missing AWS credentials ({detail})"),
+            S3Error::Unreachable { detail, .. }
+            | S3Error::ServerError { detail, .. }
+            | S3Error::Other { detail, .. } => detail.clone(),
         }
+    }
+
+    /// Whether trying again later can work (no answer, a server error) rather than needing
+    /// someone to act (no such key, access denied).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            S3Error::Unreachable { .. } | S3Error::ServerError { .. }
+        )
     }
 }
 

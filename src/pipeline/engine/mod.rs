@@ -20,6 +20,7 @@ use crate::core::alarms::{AlarmEngine, AlarmsView};
 use crate::core::event_time::OriginClocks;
 use crate::core::{Aggregator, WindowConfig, WindowSummary};
 use crate::output::actions::ActionRunner;
+use crate::output::fault_log::FaultLog;
 use crate::output::jsonl::is_broken_pipe;
 use crate::output::lines::SummaryLine;
 use crate::pipeline::snapshot::{
@@ -83,6 +84,8 @@ pub struct Engine {
     format_spec: Option<String>,
     clocks: OriginClocks,
     sinks: Vec<Box<dyn Sink>>,
+    /// Headless: sources' troubles said on standard error.
+    fault_log: Option<FaultLog>,
     inputs: EngineInputs,
 }
 
@@ -130,10 +133,16 @@ impl Engine {
             last_publish: None,
             rate: RateMeter::default(),
             format_spec: None,
-            clocks: OriginClocks::default(),
+            clocks: OriginClocks::new(base.lateness_secs),
             sinks: Vec::new(),
+            fault_log: None,
             inputs,
         }
+    }
+
+    /// Says the sources' troubles (and the metadata's) on standard error (headless).
+    pub fn set_fault_log(&mut self, log: FaultLog) {
+        self.fault_log = Some(log);
     }
 
     /// Adds a consumer of the results.
@@ -141,10 +150,16 @@ impl Engine {
         self.sinks.push(sink);
     }
 
+    /// Silence moves event time on whatever the data's age: the inputs are followed files.
+    pub fn follow_silence(&mut self, always: bool) {
+        self.clocks.follow_silence(always);
+    }
+
     /// Inputs known before they deliver (the files named on the command line).
     pub fn wait_for_origins(&mut self, origins: &[Arc<str>]) {
+        let now = Instant::now();
         for origin in origins {
-            self.clocks.wait_for(origin);
+            self.clocks.wait_for(origin, now);
         }
     }
 
@@ -170,14 +185,21 @@ impl Engine {
             match input.recv_timeout(SNAPSHOT_EVERY) {
                 Ok(StageMsg::Batch(batch)) => self.apply(batch),
                 Ok(StageMsg::Watermark(t)) => {
-                    for a in &mut self.aggregators {
-                        a.advance(t);
+                    // A stream idle at its tip: live data has reached now; a replay has not.
+                    if self.clocks.is_current(t) {
+                        for a in &mut self.aggregators {
+                            a.advance(t);
+                        }
+                        self.dirty = true;
                     }
-                    self.dirty = true;
                 }
                 Ok(StageMsg::Status(status)) => {
+                    let now = Instant::now();
+                    if let Some(log) = self.fault_log.as_mut() {
+                        log.observe(&status, now);
+                    }
                     for part in &status.details {
-                        self.clocks.wait_for(&part.name);
+                        self.clocks.wait_for(&part.name, now);
                     }
                     self.sources.insert(status.name.clone(), status);
                     self.dirty = true;
@@ -207,6 +229,9 @@ impl Engine {
             }
             self.handle_commands();
             self.publish(false);
+            if let Some(log) = self.fault_log.as_mut() {
+                log.tick(Instant::now());
+            }
         }
     }
 
@@ -215,6 +240,7 @@ impl Engine {
         self.counters.parsed += batch.parsed;
         self.counters.malformed += batch.malformed;
         self.counters.bad_records += batch.bad_records;
+        self.counters.future += batch.future;
         self.counters.trailing += batch.trailing;
         for s in batch.samples.drain(..) {
             if self.samples.len() == KEPT_SAMPLES {
@@ -222,17 +248,27 @@ impl Engine {
             }
             self.samples.push_back(s);
         }
-        let aggregators = &mut self.aggregators;
+        let now = Instant::now();
+        let origin = self.clocks.origin(&batch.origin, now);
+        let mut watermark = self.clocks.watermark(now, None);
+        advance_all(&mut self.aggregators, watermark);
+        let (aggregators, clocks) = (&mut self.aggregators, &mut self.clocks);
+        // Each event is late or not against the event time of the events before it, whatever
+        // the batches the bytes came in (see `core::event_time`).
         batch.for_each_hit(|hit| {
             for a in aggregators.iter_mut() {
                 a.record(hit);
             }
+            if clocks.observe(origin, hit.time) {
+                let moved = clocks.watermark(now, None);
+                if moved > watermark {
+                    watermark = moved;
+                    advance_all(aggregators, watermark);
+                }
+            }
         });
-        if let Some(t) = batch.max_time {
-            self.clocks.saw(&batch.origin, t);
-        }
-        self.advance_to_slowest_origin();
         self.counters.late = self.aggregators[self.primary].late();
+        self.counters.closed_early = self.aggregators[self.primary].closed_early();
         self.rate.add(batch.parsed);
         self.dirty = true;
     }
@@ -243,11 +279,9 @@ impl Engine {
             .sources
             .values()
             .any(|s| s.problem.is_some() || s.lag_ms.is_some_and(|lag| lag > BACKLOG_MS));
-        if let Some(t) = self.clocks.watermark(Instant::now(), silence_is_real) {
-            for a in &mut self.aggregators {
-                a.advance(t);
-            }
-        }
+        let wall = silence_is_real.then(crate::clock::now_secs);
+        let watermark = self.clocks.watermark(Instant::now(), wall);
+        advance_all(&mut self.aggregators, watermark);
     }
 
     /// Writes windows that became final (and what they cause) to the outputs.
@@ -304,7 +338,9 @@ impl Engine {
             return Ok(());
         };
         for transition in alarms.evaluate(window) {
-            tracing::info!(
+            // Debug: a `*` rule over many applications changes thousands of states at once;
+            // transitions are in the JSON Lines and the alarm view.
+            tracing::debug!(
                 alarm = %transition.alarm,
                 application = %transition.application,
                 state = transition.state.as_str(),
@@ -322,13 +358,21 @@ impl Engine {
     }
 
     fn finish(&mut self) -> io::Result<EngineEnd> {
-        if let Some(actions) = self.actions.take() {
-            // Commands started by the last windows get a moment to complete before exit.
-            let stats = actions.finish_blocking(ACTIONS_GRACE);
+        if let Some(log) = self.fault_log.as_mut() {
+            log.flush(Instant::now());
+        }
+        // Commands started by the last windows get a moment to complete before exit (none
+        // when a signal stopped the run; see `ActionRunner::finish`).
+        let actions = self
+            .actions
+            .take()
+            .map(|actions| actions.finish_blocking(ACTIONS_GRACE));
+        if let Some(stats) = actions {
             tracing::info!(?stats, "alarm actions finished");
         }
         let status = self.source_status();
         let mut line = SummaryLine::new(&self.counters, &self.source_name);
+        line.actions_dropped = actions.map(|stats| stats.dropped);
         line.format = self.format_spec.as_deref();
         line.lag_ms = status.lag_ms;
         line.shards =
@@ -410,13 +454,16 @@ impl Engine {
             taken_at_ms: crate::clock::now_ms(),
             width_secs: selected.config().width_secs,
             windows: windows_until_now(selected),
-            watermark: selected.newest_event().max(selected.watermark()),
+            detail_from: selected.detail_from(),
+            history_dropped: selected.history_dropped(),
+            watermark: self.clocks.newest().max(selected.watermark()),
             counters: self.counters,
             events_per_sec: self.rate.per_sec(),
             malformed: self.samples.iter().cloned().collect(),
             source: self.source_status(),
             metadata: self.inputs.metadata.borrow_and_update().clone(),
             alarms: self.alarms_view.clone(),
+            actions: self.actions.as_ref().map(ActionRunner::stats),
             finished: self.finished,
         };
         let snapshot = Arc::new(snapshot);
@@ -443,6 +490,14 @@ fn windows_until_now(aggregator: &Aggregator) -> Vec<Arc<WindowSummary>> {
     windows
 }
 
+fn advance_all(aggregators: &mut [Aggregator], watermark: Option<i64>) {
+    if let Some(t) = watermark {
+        for a in aggregators {
+            a.advance(t);
+        }
+    }
+}
+
 fn closed_or(e: io::Error) -> io::Result<Option<EngineEnd>> {
     if is_broken_pipe(&e) {
         Ok(Some(EngineEnd::OutputClosed))
@@ -452,35 +507,4 @@ fn closed_or(e: io::Error) -> io::Result<Option<EngineEnd>> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn silence_past_the_newest_window_shows_an_empty_window_for_now() {
-        let mut aggregator = Aggregator::new(WindowConfig {
-            width_secs: 300,
-            lateness_secs: 60,
-            external_watermark: true,
-            ..WindowConfig::default()
-        });
-        aggregator.record(&crate::core::Hit {
-            time: 10,
-            application: "checkout",
-            client: "10.0.0.1",
-            method: "GET",
-            path: "/",
-            status: 200,
-            bytes: 1,
-            latency_us: None,
-        });
-        aggregator.advance(299);
-        let starts = |w: &[Arc<WindowSummary>]| w.iter().map(|w| w.start).collect::<Vec<_>>();
-        assert_eq!(starts(&windows_until_now(&aggregator)), [0]);
-        // Time moved on by the wall clock into the next window, and nothing arrived.
-        aggregator.advance(1_000);
-        let windows = windows_until_now(&aggregator);
-        assert_eq!(starts(&windows), [0, 900]);
-        let now = windows.last().unwrap();
-        assert!(now.apps.is_empty() && !now.is_final && now.end == 1_200);
-    }
-}
+mod tests;

@@ -107,9 +107,13 @@ pub enum ApiError {
     /// The shard iterator is too old: get a new one.
     #[error("expired iterator ({0})")]
     ExpiredIterator(String),
-    /// Connection refused, timeout, broken response: retry with backoff.
-    #[error("network error: {0}")]
+    /// No answer in time, connection refused, a broken answer: retry with backoff. The text
+    /// says what happened and where (`no answer from http://127.0.0.1:4567`).
+    #[error("{0}")]
     Network(String),
+    /// No credentials could be found to sign with: retrying will not make them appear.
+    #[error("missing AWS credentials ({0})")]
+    NoCredentials(String),
     #[error("not found: {0}")]
     NotFound(String),
     /// e.g. a subscription to the shard is still active, or the consumer is not ACTIVE yet.
@@ -146,6 +150,11 @@ pub trait Subscription: Send {
 
 /// The Kinesis calls kinetop makes.
 pub trait KinesisApi: Send + Sync + 'static {
+    /// Where the calls go, for messages (`no answer from http://…`).
+    fn endpoint(&self) -> &str {
+        "Kinesis"
+    }
+
     fn describe_stream(&self, stream: &StreamId) -> BoxFuture<'_, ApiResult<StreamInfo>>;
     /// Every shard of the stream still in retention (all pages).
     fn list_shards(&self, stream: &StreamId) -> BoxFuture<'_, ApiResult<Vec<ShardInfo>>>;

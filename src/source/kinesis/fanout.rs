@@ -11,6 +11,7 @@ use super::backoff::Backoff;
 use super::poll::retry_after;
 use super::reader::{note_records, pinned_latest, seq_after, ReadEnd, ReaderContext};
 use super::status::{update, ShardCell};
+use crate::aws::retry::Retries;
 
 /// Finds the consumer, registering it if absent, and waits until it is ACTIVE.
 pub async fn ensure_consumer(
@@ -62,7 +63,7 @@ pub async fn subscribe_shard(
     let origin: Arc<str> = Arc::from(shard);
     let mut position = start;
     let mut last_sequence: Option<String> = None;
-    let mut backoff = Backoff::for_kinesis();
+    let mut retries = Retries::new(Backoff::for_kinesis());
     let mut quiet_in_use_until: Option<Instant> = None;
     update(cell, |r| r.state = "fan-out".into());
     loop {
@@ -76,6 +77,7 @@ pub async fn subscribe_shard(
             .await
         {
             Ok(s) => {
+                retries.succeeded(std::time::Instant::now());
                 position = pinned_latest(position, opened_ms);
                 s
             }
@@ -98,7 +100,7 @@ pub async fn subscribe_shard(
                 continue;
             }
             Err(err) => {
-                match retry_after(ctx, shard, cell, "SubscribeToShard", err, &mut backoff).await {
+                match retry_after(ctx, shard, cell, "SubscribeToShard", err, &mut retries).await {
                     Some(end) => return end,
                     None => continue,
                 }
@@ -115,11 +117,17 @@ pub async fn subscribe_shard(
                     quiet_in_use_until = Some(Instant::now() + Duration::from_secs(10));
                     break;
                 }
-                event = subscription.next_event() => event,
+                event = tokio::time::timeout(ctx.tuning.subscription_silence, subscription.next_event()) => {
+                    event.unwrap_or_else(|_| Err(ApiError::Network(format!(
+                        "no answer from {}: no event on the subscription for {}",
+                        ctx.api.endpoint(),
+                        crate::aws::retry::wait(ctx.tuning.subscription_silence)
+                    ))))
+                }
             };
             match event {
                 Ok(Some(mut event)) => {
-                    backoff.reset();
+                    retries.succeeded(std::time::Instant::now());
                     quiet_in_use_until = None;
                     // A renewed subscription must not hand over a record twice.
                     if let Some(last) = &last_sequence {
@@ -167,7 +175,7 @@ pub async fn subscribe_shard(
                 }
                 Err(err) => {
                     if let Some(end) =
-                        retry_after(ctx, shard, cell, "SubscribeToShard", err, &mut backoff).await
+                        retry_after(ctx, shard, cell, "SubscribeToShard", err, &mut retries).await
                     {
                         return end;
                     }

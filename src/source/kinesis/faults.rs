@@ -138,6 +138,10 @@ impl FaultyKinesis {
 }
 
 impl KinesisApi for FaultyKinesis {
+    fn endpoint(&self) -> &str {
+        self.inner.endpoint()
+    }
+
     fn describe_stream(&self, stream: &StreamId) -> BoxFuture<'_, ApiResult<StreamInfo>> {
         match self.check(Call::DescribeStream) {
             Some(e) => futures::future::ready(Err(e)).boxed(),

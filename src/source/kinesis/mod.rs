@@ -9,13 +9,14 @@
 //! - `poll` / `fanout`: the two ways of reading a shard; `backoff`, `reader`: what they share.
 
 pub mod api;
-pub mod backoff;
+pub use crate::aws::backoff;
 pub mod fanout;
 pub mod faults;
 pub mod poll;
 pub mod reader;
 pub mod sdk;
 pub mod shards;
+mod start_from;
 pub mod status;
 
 use std::collections::BTreeMap;
@@ -30,12 +31,14 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use self::api::{ApiError, KinesisApi, Position, ShardInfo, StreamId};
-use self::backoff::{format_delay, Backoff};
+use self::backoff::Backoff;
 pub use self::reader::Tuning;
 use self::reader::{ReadEnd, ReaderContext, ReaderMsg};
 use self::shards::{Lineage, ShardPhase};
+pub use self::start_from::{parse_from, StartFrom};
 use self::status::{new_cell, ShardCell};
 use super::{Source, SourceEvent, SourceSender};
+use crate::aws::retry::Retries;
 use crate::aws::AwsOptions;
 
 /// How long to wait for a newly registered fan-out consumer to become ACTIVE.
@@ -55,61 +58,6 @@ pub struct KinesisOptions {
     pub tuning: Tuning,
 }
 
-/// `--from`, as typed: where the shards open at start begin. Resolved against the clock when the
-/// source starts ([`StartFrom::position`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum StartFrom {
-    Latest,
-    TrimHorizon,
-    /// An instant, UTC epoch milliseconds.
-    Time(i64),
-    /// The start of the current window, so its numbers are complete from the first screen.
-    #[default]
-    CurrentWindow,
-}
-
-impl std::str::FromStr for StartFrom {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        let text = text.trim();
-        match text.to_ascii_lowercase().as_str() {
-            "latest" => Ok(StartFrom::Latest),
-            "trim-horizon" | "trim_horizon" | "earliest" => Ok(StartFrom::TrimHorizon),
-            "window" => Ok(StartFrom::CurrentWindow),
-            _ => time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-                .map(|t| StartFrom::Time((t.unix_timestamp_nanos() / 1_000_000) as i64))
-                .map_err(|e| {
-                    format!(
-                        "{text:?}: expected latest, trim-horizon, window or an RFC 3339 time ({e})"
-                    )
-                }),
-        }
-    }
-}
-
-impl StartFrom {
-    /// The shard iterator position at wall-clock `now_ms`, with windows `window` wide.
-    pub fn position(self, window: Duration, now_ms: i64) -> Position {
-        match self {
-            StartFrom::Latest => Position::Latest,
-            StartFrom::TrimHorizon => Position::TrimHorizon,
-            StartFrom::Time(ms) => Position::AtTimestamp(ms),
-            StartFrom::CurrentWindow => {
-                let width = (window.as_millis() as i64).max(1);
-                Position::AtTimestamp(now_ms - now_ms.rem_euclid(width))
-            }
-        }
-    }
-}
-
-/// Resolves `--from` text (default `window`) at `now_ms`; see [`StartFrom`].
-pub fn parse_from(text: Option<&str>, window: Duration, now_ms: i64) -> Result<Position, String> {
-    let from = text.map_or(Ok(StartFrom::default()), str::parse::<StartFrom>);
-    from.map(|f| f.position(window, now_ms))
-        .map_err(|e| format!("--from {e}"))
-}
-
 enum ApiHandle {
     Ready(Arc<dyn KinesisApi>),
     /// Built in `run`: loading the AWS config is async.
@@ -120,6 +68,9 @@ enum ApiHandle {
 pub struct KinesisSource {
     api: ApiHandle,
     options: KinesisOptions,
+    /// The check at start failed in a way worth retrying: the source reports it and retries
+    /// as soon as it runs, instead of waiting for a second failure to say anything.
+    first_failure: Option<ApiError>,
 }
 
 impl KinesisSource {
@@ -128,6 +79,7 @@ impl KinesisSource {
         KinesisSource {
             api: ApiHandle::Ready(api),
             options,
+            first_failure: None,
         }
     }
 
@@ -136,6 +88,7 @@ impl KinesisSource {
         KinesisSource {
             api: ApiHandle::FromAws(aws),
             options,
+            first_failure: None,
         }
     }
 
@@ -143,22 +96,30 @@ impl KinesisSource {
     /// not exist or may not be read is a start-up error. An unreachable endpoint is not: the
     /// source retries it, showing why, until it answers.
     pub async fn connect(aws: &AwsOptions, options: KinesisOptions) -> Result<Self, String> {
-        let api: Arc<dyn KinesisApi> =
-            Arc::new(sdk::SdkKinesis::new(crate::aws::kinesis_client(aws).await));
-        let source = KinesisSource::new(api.clone(), options);
+        let api: Arc<dyn KinesisApi> = Arc::new(sdk::SdkKinesis::new(
+            crate::aws::kinesis_client(aws).await,
+            aws.endpoint_url.as_deref(),
+        ));
+        let mut source = KinesisSource::new(api.clone(), options);
         source.check(&*api).await?;
         Ok(source)
     }
 
     /// With a given API: fails if the stream is missing or unreadable (see [`Self::connect`]).
-    pub async fn check(&self, api: &dyn KinesisApi) -> Result<(), String> {
+    /// A failure worth retrying is kept, for the source to report and retry when it runs.
+    pub async fn check(&mut self, api: &dyn KinesisApi) -> Result<(), String> {
         let stream = StreamId::parse(&self.options.stream);
         match api.describe_stream(&stream).await {
             Ok(_) => Ok(()),
             Err(e) if e.is_transient() => {
                 tracing::warn!(error = %e, "Kinesis not reachable at start; retrying in the source");
+                self.first_failure = Some(e);
                 Ok(())
             }
+            Err(ApiError::NotFound(detail)) => Err(format!(
+                "Kinesis stream {}: not found ({detail})",
+                stream.name()
+            )),
             Err(e) => Err(format!("Kinesis stream {}: {e}", stream.name())),
         }
     }
@@ -183,9 +144,12 @@ impl Source for KinesisSource {
                 ApiHandle::Ready(api) => api,
                 ApiHandle::FromAws(opts) => Arc::new(sdk::SdkKinesis::new(
                     crate::aws::kinesis_client(&opts).await,
+                    opts.endpoint_url.as_deref(),
                 )),
             };
-            Coordinator::new(api, self.options, out, cancel).run().await
+            let mut coordinator = Coordinator::new(api, self.options, out, cancel);
+            coordinator.first_failure = self.first_failure;
+            coordinator.run().await
         }
         .boxed()
     }
@@ -202,6 +166,8 @@ struct Coordinator {
     note: Option<String>,
     last_total: u64,
     last_status_at: Instant,
+    /// See [`KinesisSource::first_failure`].
+    first_failure: Option<ApiError>,
 }
 
 impl Coordinator {
@@ -228,6 +194,7 @@ impl Coordinator {
             note: None,
             last_total: 0,
             last_status_at: Instant::now(),
+            first_failure: None,
         }
     }
 
@@ -313,6 +280,8 @@ impl Coordinator {
         let mut relist = tokio::time::interval(self.options.tuning.relist_interval);
         relist.reset();
         let mut last_status = Instant::now() - self.options.tuning.status_interval;
+        // Logged once, the first time: the run has read what was there when it started.
+        let mut reached_tip = false;
         let result = loop {
             tokio::select! {
                 _ = self.ctx.cancel.cancelled() => break Ok(()),
@@ -333,6 +302,15 @@ impl Coordinator {
                             start_ready(&mut lineage, &mut self.cells, &mut self.closed);
                         }
                         ReadEnd::Fatal(reason) => break Err(anyhow::anyhow!("Kinesis stream {}: {reason}", self.display)),
+                        ReadEnd::StreamDeleted(detail) => {
+                            tracing::error!(stream = %self.display, %detail, "stream deleted");
+                            self.publish_status().await;
+                            break Err(anyhow::anyhow!(
+                                "stream {} was deleted: reading stopped after {} records ({detail})",
+                                self.display,
+                                self.last_total
+                            ));
+                        }
                         ReadEnd::Cancelled | ReadEnd::FallBack { .. } | ReadEnd::DrainClosed(_) => {}
                     },
                 },
@@ -342,6 +320,11 @@ impl Coordinator {
                 }
                 _ = check.tick() => {
                     let caught_up = self.all_caught_up(&lineage);
+                    if caught_up && !reached_tip {
+                        reached_tip = true;
+                        let records: u64 = self.cells.values().map(|c| status::read(c).records).sum();
+                        tracing::info!(records, "every shard is at its tip");
+                    }
                     if last_status.elapsed() >= self.options.tuning.status_interval {
                         last_status = Instant::now();
                         let idle = self.publish_status().await && caught_up;
@@ -350,7 +333,6 @@ impl Coordinator {
                         }
                     }
                     if self.options.until_caught_up && caught_up {
-                        tracing::info!("every shard is at its tip");
                         // Every shard answered since: nothing is in effect any more.
                         for cell in self.cells.values() {
                             status::update(cell, |r| r.unreported_problem = None);
@@ -436,14 +418,20 @@ impl Coordinator {
     where
         F: for<'a> Fn(&'a dyn KinesisApi, &'a StreamId) -> BoxFuture<'a, Result<T, ApiError>>,
     {
-        let mut backoff = Backoff::for_kinesis();
+        let mut retries = Retries::new(Backoff::for_kinesis());
+        let mut earlier = self.first_failure.take();
         loop {
-            match f(&*self.ctx.api, &self.ctx.stream).await {
+            let result = match earlier.take() {
+                Some(failure) => Err(failure),
+                None => f(&*self.ctx.api, &self.ctx.stream).await,
+            };
+            match result {
                 Ok(v) => return Ok(Some(v)),
                 Err(e) if e.is_transient() => {
-                    let delay = backoff.next_delay();
+                    let delay = retries.failed();
                     tracing::warn!(call, error = %e, "retrying");
-                    let problem = format!("{call}: {e}; retrying in {}", format_delay(delay));
+                    let what = format!("kinesis: {}", reader::what_failed(None, call, &e));
+                    let problem = retries.text(&what, delay, Instant::now());
                     let status = crate::pipeline::snapshot::SourceStatus {
                         name: format!("kinesis:{}", self.display),
                         problem: Some(problem),
@@ -493,34 +481,4 @@ async fn read_shard(
         None => poll::poll_shard(&ctx, &id, &cell, position).await,
     };
     let _ = tx.send(ReaderMsg::Ended { shard: id, end });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn from_positions() {
-        let w = Duration::from_secs(300);
-        let now = 1_700_000_123_456;
-        assert_eq!(parse_from(Some("latest"), w, now), Ok(Position::Latest));
-        assert_eq!(
-            parse_from(Some("trim-horizon"), w, now),
-            Ok(Position::TrimHorizon)
-        );
-        assert_eq!(
-            parse_from(None, w, now),
-            Ok(Position::AtTimestamp(1_700_000_100_000))
-        );
-        assert_eq!(
-            parse_from(Some("window"), w, now),
-            Ok(Position::AtTimestamp(1_700_000_100_000))
-        );
-        assert_eq!(
-            parse_from(Some("2024-05-01T10:00:00+02:00"), w, now),
-            Ok(Position::AtTimestamp(1_714_550_400_000))
-        );
-        let err = parse_from(Some("yesterday"), w, now).unwrap_err();
-        assert!(err.contains("RFC 3339"), "{err}");
-    }
 }

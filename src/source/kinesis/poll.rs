@@ -5,8 +5,9 @@ use std::time::Instant;
 
 use super::api::{ApiError, Position};
 use super::backoff::Backoff;
-use super::reader::{note_records, pinned_latest, problem_text, ReadEnd, ReaderContext};
+use super::reader::{note_records, pinned_latest, what_failed, ReadEnd, ReaderContext};
 use super::status::{set_problem, update, ShardCell};
+use crate::aws::retry::Retries;
 
 /// Reads `shard` from `start` until it is closed and drained, or cancelled.
 pub async fn poll_shard(
@@ -19,7 +20,7 @@ pub async fn poll_shard(
     // The last record handed over: an expired iterator is renewed right after it.
     let mut last_sequence: Option<String> = None;
     let mut iterator: Option<String> = None;
-    let mut backoff = Backoff::for_kinesis();
+    let mut retries = Retries::new(Backoff::for_kinesis());
     let mut renewals_in_a_row = 0u32;
     update(cell, |r| r.state = "polling".into());
     loop {
@@ -40,11 +41,12 @@ pub async fn poll_shard(
                     .await
                 {
                     Ok(it) => {
+                        retries.succeeded(Instant::now());
                         start = pinned_latest(start, opened_ms);
                         it
                     }
                     Err(err) => {
-                        match retry_after(ctx, shard, cell, "GetShardIterator", err, &mut backoff)
+                        match retry_after(ctx, shard, cell, "GetShardIterator", err, &mut retries)
                             .await
                         {
                             Some(end) => return end,
@@ -61,7 +63,7 @@ pub async fn poll_shard(
             .await
         {
             Ok(page) => {
-                backoff.reset();
+                retries.succeeded(Instant::now());
                 renewals_in_a_row = 0;
                 let count = page.records.len();
                 let bytes: usize = page.records.iter().map(|r| r.data.len()).sum();
@@ -102,13 +104,10 @@ pub async fn poll_shard(
                 tracing::info!(shard, %reason, ?last_sequence, "shard iterator expired; renewing");
                 renewals_in_a_row += 1;
                 if renewals_in_a_row > 2 {
-                    let delay = backoff.next_delay();
-                    update(cell, |r| {
-                        set_problem(
-                            r,
-                            format!("iterators keep expiring on {shard}; retrying in {delay:?}"),
-                        )
-                    });
+                    let delay = retries.failed();
+                    let what = format!("iterators keep expiring on {shard}");
+                    let text = retries.text(&what, delay, Instant::now());
+                    update(cell, |r| set_problem(r, text));
                     if !ctx.sleep(delay).await {
                         return ReadEnd::Cancelled;
                     }
@@ -119,7 +118,7 @@ pub async fn poll_shard(
                 // branch above renews it.
                 iterator = Some(current);
                 if let Some(end) =
-                    retry_after(ctx, shard, cell, "GetRecords", err, &mut backoff).await
+                    retry_after(ctx, shard, cell, "GetRecords", err, &mut retries).await
                 {
                     return end;
                 }
@@ -135,16 +134,20 @@ pub async fn retry_after(
     cell: &ShardCell,
     call: &str,
     err: ApiError,
-    backoff: &mut Backoff,
+    retries: &mut Retries,
 ) -> Option<ReadEnd> {
-    if let ApiError::Fatal(reason) | ApiError::Unsupported(reason) = &err {
-        update(cell, |r| {
-            set_problem(r, format!("{call} on {shard}: {reason}"))
-        });
-        return Some(ReadEnd::Fatal(format!("{call} on {shard}: {reason}")));
+    if let ApiError::Fatal(_) | ApiError::Unsupported(_) | ApiError::NoCredentials(_) = &err {
+        let text = what_failed(Some(shard), call, &err);
+        update(cell, |r| set_problem(r, text.clone()));
+        return Some(ReadEnd::Fatal(text));
     }
-    let delay = backoff.next_delay();
-    let text = problem_text(shard, call, &err, delay);
+    if let ApiError::NotFound(detail) = &err {
+        if let Some(end) = shard_not_found(ctx, shard, cell, detail).await {
+            return Some(end);
+        }
+    }
+    let delay = retries.failed();
+    let text = retries.text(&what_failed(Some(shard), call, &err), delay, Instant::now());
     tracing::warn!(shard, call, error = %err, ?delay, "retrying");
     update(cell, |r| {
         set_problem(r, text);
@@ -156,4 +159,37 @@ pub async fn retry_after(
     } else {
         Some(ReadEnd::Cancelled)
     }
+}
+
+/// A call on `shard` found nothing: is the stream gone (deleted, being deleted), or only the
+/// shard (past the retention period)? `None`: the stream could not be asked; retry as usual.
+async fn shard_not_found(
+    ctx: &ReaderContext,
+    shard: &str,
+    cell: &ShardCell,
+    detail: &str,
+) -> Option<ReadEnd> {
+    let deleted = match ctx.api.describe_stream(&ctx.stream).await {
+        Err(ApiError::NotFound(_)) => true,
+        Ok(info) if info.status == "DELETING" => true,
+        Ok(_) => false,
+        Err(_) => return None,
+    };
+    if deleted {
+        update(cell, |r| {
+            set_problem(r, "the stream was deleted".to_string());
+            r.state = "stream deleted".into();
+        });
+        return Some(ReadEnd::StreamDeleted(detail.to_string()));
+    }
+    // The stream is there, the shard is not (trimmed after the retention period): nothing
+    // more to read from it.
+    tracing::warn!(shard, %detail, "shard no longer exists; done with it");
+    update(cell, |r| {
+        r.finished = true;
+        r.caught_up = true;
+        r.lag_ms = None;
+        r.state = "gone (past retention)".into();
+    });
+    Some(ReadEnd::Finished(Vec::new()))
 }

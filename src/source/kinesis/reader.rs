@@ -6,7 +6,6 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::api::{ApiError, KinesisApi, Position, Record, ShardInfo, StreamId};
-use super::backoff::format_delay;
 use super::status::{update, ShardCell};
 use crate::source::{Payload, RawBatch, SourceEvent, SourceSender, StreamRecord};
 
@@ -27,6 +26,9 @@ pub struct Tuning {
     pub relist_interval: Duration,
     /// Enhanced fan-out subscriptions end after 5 minutes; renew a little before.
     pub subscription_renewal: Duration,
+    /// An open subscription without any event for this long is taken for dead and renewed
+    /// (see [`crate::aws::AwsTimeouts::subscription_silence`]).
+    pub subscription_silence: Duration,
     /// How often the status is published.
     pub status_interval: Duration,
 }
@@ -41,6 +43,7 @@ impl Default for Tuning {
             bytes_per_sec: 2.0 * 1024.0 * 1024.0,
             relist_interval: Duration::from_secs(10),
             subscription_renewal: Duration::from_secs(290),
+            subscription_silence: crate::aws::AwsTimeouts::default().subscription_silence(),
             status_interval: Duration::from_secs(1),
         }
     }
@@ -78,6 +81,8 @@ pub enum ReadEnd {
     DrainClosed(super::api::Position),
     /// Retrying cannot help (access denied, invalid argument).
     Fatal(String),
+    /// The stream itself is gone (deleted, or being deleted): nothing more will come.
+    StreamDeleted(String),
 }
 
 /// Messages from readers to the coordinator.
@@ -151,15 +156,21 @@ pub fn pinned_latest(position: Position, opened_ms: i64) -> Position {
     }
 }
 
-/// The status line for a retried failure.
-pub fn problem_text(shard: &str, call: &str, err: &ApiError, delay: Duration) -> String {
-    let delay = format_delay(delay);
+/// What is wrong, for a failed call (on a shard, if any): the state part of a problem text
+/// (see [`crate::aws::retry`]). A network failure names the endpoint, not the shard: every shard
+/// has it alike.
+pub fn what_failed(shard: Option<&str>, call: &str, err: &ApiError) -> String {
+    let on = |text: String| match shard {
+        Some(shard) => format!("{call} on {shard}: {text}"),
+        None => format!("{call}: {text}"),
+    };
     match err {
-        ApiError::Throttled(_) => format!("throttled on {shard}; backing off {delay}"),
-        ApiError::Network(e) => {
-            format!("{call} on {shard}: cannot reach Kinesis ({e}); retrying in {delay}")
-        }
-        other => format!("{call} on {shard}: {other}; retrying in {delay}"),
+        ApiError::Network(what) => what.clone(),
+        ApiError::Throttled(_) => match shard {
+            Some(shard) => format!("throttled on {shard}"),
+            None => format!("{call} throttled"),
+        },
+        other => on(other.to_string()),
     }
 }
 
@@ -232,20 +243,31 @@ mod tests {
     }
 
     #[test]
-    fn problem_texts() {
-        let d = Duration::from_millis(1600);
+    fn what_failed_names_the_shard_or_the_endpoint() {
+        let shard = Some("shardId-000000000001");
         assert_eq!(
-            problem_text(
-                "shardId-000000000001",
-                "GetRecords",
-                &ApiError::Throttled("x".into()),
-                d
-            ),
-            "throttled on shardId-000000000001; backing off 1.6s"
+            what_failed(shard, "GetRecords", &ApiError::Throttled("x".into())),
+            "throttled on shardId-000000000001"
         );
-        assert!(
-            problem_text("s", "GetRecords", &ApiError::Network("refused".into()), d)
-                .contains("cannot reach")
+        assert_eq!(
+            what_failed(
+                shard,
+                "GetRecords",
+                &ApiError::Network("no answer from http://127.0.0.1:4567".into())
+            ),
+            "no answer from http://127.0.0.1:4567"
+        );
+        assert_eq!(
+            what_failed(
+                None,
+                "ListShards",
+                &ApiError::Other("server error 503".into())
+            ),
+            "ListShards: server error 503"
+        );
+        assert_eq!(
+            what_failed(shard, "GetShardIterator", &ApiError::InUse("busy".into())),
+            "GetShardIterator on shardId-000000000001: resource in use: busy"
         );
     }
 }

@@ -1,5 +1,6 @@
 //! [`KinesisApi`] over the AWS SDK.
 
+use aws_sdk_kinesis::config::http::HttpResponse;
 use aws_sdk_kinesis::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_kinesis::primitives::DateTime;
 use aws_sdk_kinesis::types::{ShardIteratorType, StartingPosition, SubscribeToShardEventStream};
@@ -13,11 +14,16 @@ use super::api::*;
 #[derive(Clone, Debug)]
 pub struct SdkKinesis {
     client: Client,
+    /// Where calls go, for messages (`no answer from http://…`).
+    endpoint: String,
 }
 
 impl SdkKinesis {
-    pub fn new(client: Client) -> Self {
-        SdkKinesis { client }
+    /// Calls through `client`, which was configured with `endpoint_url` (if any).
+    pub fn new(client: Client, endpoint_url: Option<&str>) -> Self {
+        let region = client.config().region().map(|r| r.to_string());
+        let endpoint = crate::aws::endpoint_label("kinesis", endpoint_url, region.as_deref());
+        SdkKinesis { client, endpoint }
     }
 
     pub fn client(&self) -> &Client {
@@ -25,19 +31,36 @@ impl SdkKinesis {
     }
 }
 
-/// Classifies an SDK error by the service's error code or the kind of transport failure.
-pub(crate) fn classify<E, R>(err: SdkError<E, R>) -> ApiError
+/// Classifies an SDK error by the kind of transport failure or the service's error code (and
+/// HTTP status); `endpoint` names where the call went.
+pub(crate) fn classify<E>(err: SdkError<E, HttpResponse>, endpoint: &str) -> ApiError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
+{
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    classify_with_status(err, endpoint, status)
+}
+
+/// [`classify`] for errors whose raw form has no HTTP status (a subscription's events).
+pub(crate) fn classify_with_status<E, R>(
+    err: SdkError<E, R>,
+    endpoint: &str,
+    status: Option<u16>,
+) -> ApiError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + 'static,
 {
     let text = DisplayErrorContext(&err).to_string();
-    match &err {
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
-            return ApiError::Network(short(&text));
+    match crate::aws::transport_failure(&err, endpoint) {
+        Some(crate::aws::TransportFailure::Transient(what)) => return ApiError::Network(what),
+        Some(crate::aws::TransportFailure::NoCredentials(why)) => {
+            return ApiError::NoCredentials(why)
         }
-        SdkError::ConstructionFailure(_) => return ApiError::Fatal(short(&text)),
-        _ => {}
+        None => {}
+    }
+    if let SdkError::ConstructionFailure(_) = &err {
+        return ApiError::Fatal(short(&text));
     }
     let code = err.code().unwrap_or_default().to_string();
     let message = err
@@ -62,29 +85,25 @@ where
         "UnknownOperationException" | "InvalidAction" | "NotImplemented" => {
             ApiError::Unsupported(detail)
         }
-        "AccessDeniedException"
-        | "InvalidArgumentException"
+        "AccessDeniedException" => ApiError::Fatal(format!("access denied ({detail})")),
+        "InvalidArgumentException"
         | "ValidationException"
         | "UnrecognizedClientException"
         | "InvalidSignatureException"
         | "IncompleteSignatureException"
         | "ExpiredTokenException" => ApiError::Fatal(detail),
+        // Any other 5xx is the service's trouble: retried like a network error.
+        _ if status.is_some_and(|s| (500..600).contains(&s)) => ApiError::Other(format!(
+            "server error {} from {endpoint} ({detail})",
+            status.unwrap_or_default()
+        )),
         _ => ApiError::Other(detail),
     }
 }
 
 /// SDK error texts can be long chains; the status bar wants one line.
 fn short(text: &str) -> String {
-    let one_line = text.replace('\n', " ");
-    if one_line.len() > 300 {
-        let mut end = 300;
-        while !one_line.is_char_boundary(end) {
-            end -= 1;
-        }
-        format!("{}…", &one_line[..end])
-    } else {
-        one_line
-    }
+    crate::aws::one_line(text, 300)
 }
 
 fn iterator_type(position: &Position) -> ShardIteratorType {
@@ -135,13 +154,15 @@ fn convert_children(children: &[aws_sdk_kinesis::types::ChildShard]) -> Vec<Shar
 struct SdkSubscription {
     /// Holds the event stream (its receiver type is not nameable outside the SDK).
     output: aws_sdk_kinesis::operation::subscribe_to_shard::SubscribeToShardOutput,
+    endpoint: String,
 }
 
 impl Subscription for SdkSubscription {
     fn next_event(&mut self) -> BoxFuture<'_, ApiResult<Option<ShardEvent>>> {
         async move {
             loop {
-                match self.output.event_stream.recv().await.map_err(classify)? {
+                let event = self.output.event_stream.recv().await;
+                match event.map_err(|e| classify_with_status(e, &self.endpoint, None))? {
                     None => return Ok(None),
                     Some(SubscribeToShardEventStream::SubscribeToShardEvent(ev)) => {
                         let continuation = Some(ev.continuation_sequence_number().to_string())
@@ -163,13 +184,17 @@ impl Subscription for SdkSubscription {
 }
 
 impl KinesisApi for SdkKinesis {
+    fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
     fn describe_stream(&self, stream: &StreamId) -> BoxFuture<'_, ApiResult<StreamInfo>> {
         let req = match stream {
             StreamId::Name(n) => self.client.describe_stream_summary().stream_name(n),
             StreamId::Arn(a) => self.client.describe_stream_summary().stream_arn(a),
         };
         async move {
-            let out = req.send().await.map_err(classify)?;
+            let out = req.send().await.map_err(|e| classify(e, &self.endpoint))?;
             let d = out
                 .stream_description_summary()
                 .ok_or_else(|| ApiError::Other("DescribeStreamSummary: empty answer".into()))?;
@@ -196,7 +221,7 @@ impl KinesisApi for SdkKinesis {
                     (None, StreamId::Name(n)) => req.stream_name(n),
                     (None, StreamId::Arn(a)) => req.stream_arn(a),
                 };
-                let out = req.send().await.map_err(classify)?;
+                let out = req.send().await.map_err(|e| classify(e, &self.endpoint))?;
                 for s in out.shards() {
                     let parents = [s.parent_shard_id(), s.adjacent_parent_shard_id()]
                         .into_iter()
@@ -241,7 +266,7 @@ impl KinesisApi for SdkKinesis {
             StreamId::Arn(a) => req.stream_arn(a),
         };
         async move {
-            let out = req.send().await.map_err(classify)?;
+            let out = req.send().await.map_err(|e| classify(e, &self.endpoint))?;
             out.shard_iterator().map(str::to_string).ok_or_else(|| {
                 ApiError::Other("GetShardIterator: no iterator in the answer".into())
             })
@@ -266,7 +291,7 @@ impl KinesisApi for SdkKinesis {
             StreamId::Name(_) => req,
         };
         async move {
-            let out = req.send().await.map_err(classify)?;
+            let out = req.send().await.map_err(|e| classify(e, &self.endpoint))?;
             Ok(RecordsPage {
                 records: out.records().iter().map(convert_record).collect(),
                 next_iterator: out
@@ -291,7 +316,7 @@ impl KinesisApi for SdkKinesis {
             .stream_arn(stream_arn)
             .consumer_name(name);
         async move {
-            match req.send().await.map_err(classify) {
+            match req.send().await.map_err(|e| classify(e, &self.endpoint)) {
                 Ok(out) => Ok(out.consumer_description().map(|c| ConsumerInfo {
                     name: c.consumer_name().to_string(),
                     arn: c.consumer_arn().to_string(),
@@ -315,7 +340,7 @@ impl KinesisApi for SdkKinesis {
             .stream_arn(stream_arn)
             .consumer_name(name);
         async move {
-            let out = req.send().await.map_err(classify)?;
+            let out = req.send().await.map_err(|e| classify(e, &self.endpoint))?;
             let c = out
                 .consumer()
                 .ok_or_else(|| ApiError::Other("RegisterStreamConsumer: empty answer".into()))?;
@@ -350,8 +375,11 @@ impl KinesisApi for SdkKinesis {
                 .starting_position(start)
                 .send()
                 .await
-                .map_err(classify)?;
-            Ok(Box::new(SdkSubscription { output: out }) as Box<dyn Subscription>)
+                .map_err(|e| classify(e, &self.endpoint))?;
+            Ok(Box::new(SdkSubscription {
+                output: out,
+                endpoint: self.endpoint.clone(),
+            }) as Box<dyn Subscription>)
         }
         .boxed()
     }

@@ -71,13 +71,15 @@ pub fn summarize(
         .values()
         .filter_map(|r| r.problem.as_deref().or(r.unreported_problem.as_deref()))
         .collect();
+    // The status bar's line names the source (`kinesis: …`); each shard's own line in the
+    // inputs view is already under its shard.
     let problem = match (problems.first(), note) {
         (Some(first), _) if problems.len() > 1 => Some(format!(
-            "{first} (+{} more shards with problems)",
+            "kinesis: {first} (+{} more shards with problems)",
             problems.len() - 1
         )),
-        (Some(first), _) => Some(first.to_string()),
-        (None, Some(note)) => Some(note.to_string()),
+        (Some(first), _) => Some(format!("kinesis: {first}")),
+        (None, Some(note)) => Some(format!("kinesis: {note}")),
         (None, None) => None,
     };
     let details = reports
@@ -140,7 +142,7 @@ mod tests {
         assert_eq!(s.lag_ms, Some(9000));
         assert_eq!(
             s.problem.as_deref(),
-            Some("throttled on shardId-1; backing off 1.6s")
+            Some("kinesis: throttled on shardId-1; backing off 1.6s")
         );
         assert_eq!(s.details.len(), 3);
         assert_eq!(s.details[2].lag_ms, None);
@@ -149,7 +151,7 @@ mod tests {
             summarize("web", &reports, 0.0, Some("fallback"))
                 .problem
                 .as_deref(),
-            Some("fallback")
+            Some("kinesis: fallback")
         );
         assert_eq!(summarize("web", &reports, 0.0, None).problem, None);
     }

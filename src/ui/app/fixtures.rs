@@ -309,6 +309,8 @@ pub fn snapshot() -> Snapshot {
         taken_at_ms: NOW_MS,
         width_secs: WIDTH,
         windows: (0..WINDOWS).map(|i| Arc::new(window(i))).collect(),
+        detail_from: None,
+        history_dropped: 0,
         watermark: Some(START + (WINDOWS as i64 - 1) * WIDTH + 29),
         counters: Counters {
             lines: 61_234,
@@ -316,7 +318,7 @@ pub fn snapshot() -> Snapshot {
             malformed: 3,
             late: 2,
             bad_records: 0,
-            trailing: 0,
+            ..Counters::default()
         },
         events_per_sec: 187.5,
         malformed: vec![
@@ -352,6 +354,7 @@ pub fn snapshot() -> Snapshot {
             error: None,
         },
         alarms: Arc::new(alarms()),
+        actions: None,
         finished: false,
     }
 }

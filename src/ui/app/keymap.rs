@@ -1,5 +1,7 @@
-//! Keys → actions (the key bindings of issue 3 are a contract: add, never rename or drop), plus the
-//! help text and the key hints of each view, so both always say what the keymap does.
+//! The key bindings, written once: [`BINDINGS`] (normal mode) and [`FILTER_BINDINGS`] (the filter
+//! prompt). [`action`] and [`filter_key`] look keys up in them, the help view lists them, and the
+//! hints of each view take their key labels from them, so all three always say what the keys do.
+//! The key bindings of issue 3 are a contract: add, never rename or drop.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
@@ -32,6 +34,247 @@ pub enum Action {
     Latency,
 }
 
+/// A key as bound: a key code (modifiers other than Ctrl do not matter: `G` is `G` with or
+/// without Shift reported), or a character typed with Ctrl.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    Code(KeyCode),
+    Ctrl(char),
+}
+
+/// The groups of the help view, separated by a blank line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// Quitting, help, moving and drilling down.
+    Move,
+    /// What is shown: filter, sort, pause, width, time.
+    Show,
+    /// The other views.
+    Views,
+}
+
+/// One row of the key table: the keys it binds and how the help and the hints name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Binding {
+    /// Each key with the action it triggers (one row may bind several actions: ↑ and ↓).
+    pub keys: &'static [(Key, Action)],
+    /// The keys as the help lists them: `↑ ↓  j k`.
+    pub label: &'static str,
+    /// The keys as a hint shows them: `↑↓`.
+    pub hint: &'static str,
+    /// What the keys do, for the help.
+    pub help: &'static str,
+    pub group: Group,
+}
+
+use Action as A;
+use Key::{Code, Ctrl};
+use KeyCode as K;
+
+/// Every key of normal mode, in the order the help lists them.
+pub const BINDINGS: &[Binding] = &[
+    Binding {
+        keys: &[(Ctrl('c'), A::Quit), (Code(K::Char('q')), A::Quit)],
+        label: "q  Ctrl-C",
+        hint: "q",
+        help: "quit",
+        group: Group::Move,
+    },
+    Binding {
+        keys: &[(Code(K::Char('?')), A::Help), (Code(K::F(1)), A::Help)],
+        label: "?  F1",
+        hint: "?",
+        help: "this help (Esc closes it)",
+        group: Group::Move,
+    },
+    Binding {
+        keys: &[
+            (Code(K::Up), A::Up),
+            (Code(K::Char('k')), A::Up),
+            (Code(K::Down), A::Down),
+            (Code(K::Char('j')), A::Down),
+        ],
+        label: "↑ ↓  j k",
+        hint: "↑↓",
+        help: "move the selection",
+        group: Group::Move,
+    },
+    Binding {
+        keys: &[
+            (Code(K::PageUp), A::PageUp),
+            (Code(K::PageDown), A::PageDown),
+            (Code(K::Home), A::Top),
+            (Code(K::Char('g')), A::Top),
+            (Code(K::Char('G')), A::Bottom),
+        ],
+        label: "PgUp PgDn  g G",
+        hint: "PgUp/PgDn",
+        help: "move by a page, to the top, to the bottom",
+        group: Group::Move,
+    },
+    Binding {
+        keys: &[(Code(K::Enter), A::Enter)],
+        label: "Enter",
+        hint: "Enter",
+        help: "drill down: application → caller",
+        group: Group::Move,
+    },
+    Binding {
+        keys: &[(Code(K::Esc), A::Back), (Code(K::Backspace), A::Back)],
+        label: "Esc",
+        hint: "Esc",
+        help: "back one level (clears an active filter first)",
+        group: Group::Move,
+    },
+    Binding {
+        keys: &[
+            (Code(K::Tab), A::NextPanel),
+            (Code(K::BackTab), A::NextPanel),
+        ],
+        label: "Tab",
+        hint: "Tab",
+        help: "next panel (overview: the alarm panel)",
+        group: Group::Move,
+    },
+    Binding {
+        keys: &[(Code(K::Char('/')), A::Filter)],
+        label: "/",
+        hint: "/",
+        help: "filter rows as you type; Enter keeps it, Esc clears it",
+        group: Group::Show,
+    },
+    Binding {
+        keys: &[
+            (Code(K::Char('s')), A::SortNext),
+            (Code(K::Char('S')), A::SortReverse),
+        ],
+        label: "s  S",
+        hint: "s/S",
+        help: "cycle the sort column, reverse the order",
+        group: Group::Show,
+    },
+    Binding {
+        keys: &[
+            (Code(K::Char('p')), A::Pause),
+            (Code(K::Char(' ')), A::Pause),
+        ],
+        label: "p  Space",
+        hint: "p",
+        help: "pause / resume the display (data keeps being collected)",
+        group: Group::Show,
+    },
+    Binding {
+        keys: &[(Code(K::Char('w')), A::CycleWidth)],
+        label: "w",
+        hint: "w",
+        help: "cycle the window width (10s 1m 5m 15m 1h)",
+        group: Group::Show,
+    },
+    Binding {
+        keys: &[
+            (Code(K::Left), A::Earlier),
+            (Code(K::Char('h')), A::Earlier),
+            (Code(K::Right), A::Later),
+        ],
+        label: "← →  h",
+        hint: "←→",
+        help: "time travel: earlier / later window",
+        group: Group::Show,
+    },
+    Binding {
+        keys: &[(Code(K::End), A::Live), (Code(K::Char('l')), A::Live)],
+        label: "End  l",
+        hint: "End",
+        help: "back to the live window",
+        group: Group::Show,
+    },
+    Binding {
+        keys: &[(Code(K::Char('m')), A::Malformed)],
+        label: "m",
+        hint: "m",
+        help: "malformed lines: counts and recent samples",
+        group: Group::Views,
+    },
+    Binding {
+        keys: &[(Code(K::Char('i')), A::Sources)],
+        label: "i",
+        hint: "i",
+        help: "inputs: every shard or file with its lag and problem",
+        group: Group::Views,
+    },
+    Binding {
+        keys: &[(Code(K::Char('a')), A::Alarms)],
+        label: "a",
+        hint: "a",
+        help: "alarm view: every rule × application, last datapoints",
+        group: Group::Views,
+    },
+    Binding {
+        keys: &[(Code(K::Char('A')), A::Acknowledge)],
+        label: "A",
+        hint: "A",
+        help: "acknowledge the selected alarm (stays dimmed until it clears)",
+        group: Group::Views,
+    },
+    Binding {
+        keys: &[(Code(K::Char('L')), A::Latency)],
+        label: "L",
+        hint: "L",
+        help: "latency histogram of the selected application or caller",
+        group: Group::Views,
+    },
+];
+
+/// Help rows that are not keys.
+pub const MOUSE_HELP: (&str, &str) = ("mouse", "click selects a row, the wheel scrolls");
+
+/// Every key for the help view: `(keys, what they do)`, the groups separated by a `("", "")` row,
+/// the mouse last.
+pub fn help_rows() -> Vec<(&'static str, &'static str)> {
+    let mut rows = Vec::with_capacity(BINDINGS.len() + 3);
+    for (i, b) in BINDINGS.iter().enumerate() {
+        if i > 0 && BINDINGS[i - 1].group != b.group {
+            rows.push(("", ""));
+        }
+        rows.push((b.label, b.help));
+    }
+    rows.push(MOUSE_HELP);
+    rows
+}
+
+/// The binding that triggers `action`. Every action has one (a unit test checks).
+pub fn binding(action: Action) -> &'static Binding {
+    BINDINGS
+        .iter()
+        .find(|b| b.keys.iter().any(|&(_, a)| a == action))
+        .unwrap_or(&BINDINGS[0])
+}
+
+/// The key label a hint shows for `action`.
+pub fn hint(action: Action) -> &'static str {
+    binding(action).hint
+}
+
+fn lookup<T: Copy>(table: impl Iterator<Item = (Key, T)>, key: Key) -> Option<T> {
+    table.into_iter().find(|&(k, _)| k == key).map(|(_, t)| t)
+}
+
+/// The command a key stands for in normal mode. Key releases (Windows, kitty protocol) are ignored.
+pub fn action(key: KeyEvent) -> Option<Action> {
+    if key.kind == KeyEventKind::Release {
+        return None;
+    }
+    let all = || BINDINGS.iter().flat_map(|b| b.keys.iter().copied());
+    if key.modifiers.contains(KeyModifiers::CONTROL) {
+        if let KeyCode::Char(c) = key.code {
+            if let Some(action) = lookup(all(), Ctrl(c)) {
+                return Some(action);
+            }
+        }
+    }
+    lookup(all(), Code(key.code))
+}
+
 /// Whether keys go to the filter prompt (typed text) or are commands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputMode {
@@ -40,7 +283,7 @@ pub enum InputMode {
 }
 
 /// What a key does while the filter prompt is open.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FilterKey {
     Char(char),
     Backspace,
@@ -53,40 +296,49 @@ pub enum FilterKey {
     Quit,
 }
 
-/// The command a key stands for in normal mode. Key releases (Windows, kitty protocol) are ignored.
-pub fn action(key: KeyEvent) -> Option<Action> {
-    if key.kind == KeyEventKind::Release {
-        return None;
-    }
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    Some(match key.code {
-        KeyCode::Char('c') if ctrl => Action::Quit,
-        KeyCode::Char('q') => Action::Quit,
-        KeyCode::Char('?') | KeyCode::F(1) => Action::Help,
-        KeyCode::Up | KeyCode::Char('k') => Action::Up,
-        KeyCode::Down | KeyCode::Char('j') => Action::Down,
-        KeyCode::PageUp => Action::PageUp,
-        KeyCode::PageDown => Action::PageDown,
-        KeyCode::Home | KeyCode::Char('g') => Action::Top,
-        KeyCode::Char('G') => Action::Bottom,
-        KeyCode::Enter => Action::Enter,
-        KeyCode::Esc | KeyCode::Backspace => Action::Back,
-        KeyCode::Tab | KeyCode::BackTab => Action::NextPanel,
-        KeyCode::Char('/') => Action::Filter,
-        KeyCode::Char('s') => Action::SortNext,
-        KeyCode::Char('S') => Action::SortReverse,
-        KeyCode::Char('p') | KeyCode::Char(' ') => Action::Pause,
-        KeyCode::Char('w') => Action::CycleWidth,
-        KeyCode::Left | KeyCode::Char('h') => Action::Earlier,
-        KeyCode::Right => Action::Later,
-        KeyCode::End | KeyCode::Char('l') => Action::Live,
-        KeyCode::Char('m') => Action::Malformed,
-        KeyCode::Char('i') => Action::Sources,
-        KeyCode::Char('a') => Action::Alarms,
-        KeyCode::Char('A') => Action::Acknowledge,
-        KeyCode::Char('L') => Action::Latency,
-        _ => return None,
-    })
+/// One row of the filter prompt's key table; typed characters go into the filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FilterBinding {
+    pub keys: &'static [(Key, FilterKey)],
+    pub hint: &'static str,
+}
+
+/// Every key of the filter prompt besides the typed text.
+pub const FILTER_BINDINGS: &[FilterBinding] = &[
+    FilterBinding {
+        keys: &[(Ctrl('c'), FilterKey::Quit)],
+        hint: "Ctrl-C",
+    },
+    FilterBinding {
+        keys: &[(Code(K::Enter), FilterKey::Accept)],
+        hint: "Enter",
+    },
+    FilterBinding {
+        keys: &[
+            (Code(K::Esc), FilterKey::Cancel),
+            (Ctrl('u'), FilterKey::Cancel),
+        ],
+        hint: "Esc",
+    },
+    FilterBinding {
+        keys: &[
+            (Code(K::Up), FilterKey::Move(A::Up)),
+            (Code(K::Down), FilterKey::Move(A::Down)),
+        ],
+        hint: "↑↓",
+    },
+    FilterBinding {
+        keys: &[(Code(K::Backspace), FilterKey::Backspace)],
+        hint: "Backspace",
+    },
+];
+
+/// The key label a hint of the filter prompt shows for `key`.
+pub fn filter_hint(key: FilterKey) -> &'static str {
+    FILTER_BINDINGS
+        .iter()
+        .find(|b| b.keys.iter().any(|&(_, k)| k == key))
+        .map_or("", |b| b.hint)
 }
 
 /// What a key does in the filter prompt: text goes into the filter, arrows still move.
@@ -94,56 +346,104 @@ pub fn filter_key(key: KeyEvent) -> Option<FilterKey> {
     if key.kind == KeyEventKind::Release {
         return None;
     }
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    Some(match key.code {
-        KeyCode::Char('c') if ctrl => FilterKey::Quit,
-        KeyCode::Char('u') if ctrl => FilterKey::Cancel,
-        KeyCode::Char(c) if !ctrl => FilterKey::Char(c),
-        KeyCode::Backspace => FilterKey::Backspace,
-        KeyCode::Enter => FilterKey::Accept,
-        KeyCode::Esc => FilterKey::Cancel,
-        KeyCode::Up => FilterKey::Move(Action::Up),
-        KeyCode::Down => FilterKey::Move(Action::Down),
-        _ => return None,
-    })
+    let all = || FILTER_BINDINGS.iter().flat_map(|b| b.keys.iter().copied());
+    match key.code {
+        KeyCode::Char(c) if key.modifiers.contains(KeyModifiers::CONTROL) => lookup(all(), Ctrl(c)),
+        KeyCode::Char(c) => Some(FilterKey::Char(c)),
+        code => lookup(all(), Code(code)),
+    }
 }
 
-/// Every key, for the help view: `(keys, what they do)`, grouped by a `""` separator row.
-pub const HELP: &[(&str, &str)] = &[
-    ("q  Ctrl-C", "quit"),
-    ("?  F1", "this help (Esc closes it)"),
-    ("↑ ↓  j k", "move the selection"),
-    (
-        "PgUp PgDn  g G",
-        "move by a page, to the top, to the bottom",
-    ),
-    ("Enter", "drill down: application → caller"),
-    ("Esc", "back one level (clears an active filter first)"),
-    ("Tab", "next panel (overview: the alarm panel)"),
-    ("", ""),
-    (
-        "/",
-        "filter rows as you type; Enter keeps it, Esc clears it",
-    ),
-    ("s  S", "cycle the sort column, reverse the order"),
-    (
-        "p  Space",
-        "pause / resume the display (data keeps being collected)",
-    ),
-    ("w", "cycle the window width (10s 1m 5m 15m 1h)"),
-    ("← →  h", "time travel: earlier / later window"),
-    ("End  l", "back to the live window"),
-    ("", ""),
-    ("m", "malformed lines: counts and recent samples"),
-    ("i", "inputs: every shard or file with its lag and problem"),
-    ("a", "alarm view: every rule × application, last datapoints"),
-    (
-        "A",
-        "acknowledge the selected alarm (stays dimmed until it clears)",
-    ),
-    (
-        "L",
-        "latency histogram of the selected application or caller",
-    ),
-    ("mouse", "click selects a row, the wheel scrolls"),
-];
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [Action; 24] = [
+        A::Quit,
+        A::Help,
+        A::Up,
+        A::Down,
+        A::PageUp,
+        A::PageDown,
+        A::Top,
+        A::Bottom,
+        A::Enter,
+        A::Back,
+        A::NextPanel,
+        A::Filter,
+        A::SortNext,
+        A::SortReverse,
+        A::Pause,
+        A::CycleWidth,
+        A::Earlier,
+        A::Later,
+        A::Live,
+        A::Malformed,
+        A::Sources,
+        A::Alarms,
+        A::Acknowledge,
+        A::Latency,
+    ];
+
+    fn press(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, modifiers)
+    }
+
+    #[test]
+    fn every_action_has_a_key_and_every_key_one_action() {
+        for action in ALL {
+            let b = binding(action);
+            assert!(b.keys.iter().any(|&(_, a)| a == action), "{action:?}");
+        }
+        let keys: Vec<Key> = BINDINGS
+            .iter()
+            .flat_map(|b| b.keys.iter().map(|&(k, _)| k))
+            .collect();
+        for (i, k) in keys.iter().enumerate() {
+            assert!(!keys[i + 1..].contains(k), "{k:?} is bound twice");
+        }
+    }
+
+    #[test]
+    fn the_table_decides_what_a_key_does() {
+        for b in BINDINGS {
+            for &(key, bound) in b.keys {
+                let event = match key {
+                    Code(code) => press(code, KeyModifiers::NONE),
+                    Ctrl(c) => press(KeyCode::Char(c), KeyModifiers::CONTROL),
+                };
+                assert_eq!(action(event), Some(bound), "{key:?}");
+            }
+        }
+        // Shift as reported with capitals does not matter; other Ctrl keys are the plain key.
+        assert_eq!(
+            action(press(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            Some(A::Bottom)
+        );
+        assert_eq!(
+            action(press(KeyCode::Char('q'), KeyModifiers::CONTROL)),
+            Some(A::Quit)
+        );
+        assert_eq!(action(press(KeyCode::Char('x'), KeyModifiers::NONE)), None);
+        let mut release = press(KeyCode::Char('q'), KeyModifiers::NONE);
+        release.kind = KeyEventKind::Release;
+        assert_eq!(action(release), None);
+    }
+
+    #[test]
+    fn the_filter_prompt_takes_text_and_its_own_keys() {
+        let typed = |c| filter_key(press(KeyCode::Char(c), KeyModifiers::NONE));
+        assert_eq!(typed('q'), Some(FilterKey::Char('q')));
+        let ctrl = |c| filter_key(press(KeyCode::Char(c), KeyModifiers::CONTROL));
+        assert_eq!(ctrl('c'), Some(FilterKey::Quit));
+        assert_eq!(ctrl('u'), Some(FilterKey::Cancel));
+        assert_eq!(ctrl('x'), None);
+        assert_eq!(
+            filter_key(press(KeyCode::Down, KeyModifiers::NONE)),
+            Some(FilterKey::Move(A::Down))
+        );
+        assert_eq!(filter_key(press(KeyCode::Left, KeyModifiers::NONE)), None);
+        assert_eq!(filter_hint(FilterKey::Accept), "Enter");
+        assert_eq!(filter_hint(FilterKey::Move(A::Up)), "↑↓");
+    }
+}

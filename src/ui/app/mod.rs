@@ -3,18 +3,16 @@
 //! [`App`] takes snapshots, keys, mouse events and resizes, updates the [`UiState`] and rebuilds the
 //! [`ViewModel`] the views draw from. The event loop in `crate::ui::terminal` only moves events in and frames out.
 
-pub mod build;
 pub mod fixtures;
 pub mod format;
 pub mod keymap;
 pub mod model;
-pub mod sources;
 pub mod state;
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::KeyEvent;
 
 use crate::core::alarms::AlarmState;
 use crate::pipeline::snapshot::Snapshot;
@@ -132,9 +130,9 @@ impl App {
             Body::Overview(o) => o.alarms.active.len(),
             _ => 0,
         };
-        let frame = self.ui.top_mut();
-        frame.selected = frame.selected.min(len.saturating_sub(1));
-        frame.alarm_selected = frame.alarm_selected.min(alarms.saturating_sub(1));
+        let top = self.ui.top_mut();
+        top.selected = top.selected.min(len.saturating_sub(1));
+        top.alarm_selected = top.alarm_selected.min(alarms.saturating_sub(1));
     }
 
     pub fn on_key(&mut self, key: KeyEvent) -> Outcome {
@@ -151,20 +149,20 @@ impl App {
     }
 
     fn filter_key(&mut self, key: FilterKey) -> Outcome {
-        let frame = self.ui.top_mut();
+        let top = self.ui.top_mut();
         match key {
             FilterKey::Char(c) => {
-                frame.filter.push(c);
-                frame.selected = 0;
+                top.filter.push(c);
+                top.selected = 0;
             }
             FilterKey::Backspace => {
-                frame.filter.pop();
-                frame.selected = 0;
+                top.filter.pop();
+                top.selected = 0;
             }
             FilterKey::Accept => self.ui.filtering = false,
             FilterKey::Cancel => {
-                frame.filter.clear();
-                frame.selected = 0;
+                top.filter.clear();
+                top.selected = 0;
                 self.ui.filtering = false;
             }
             FilterKey::Move(action) => return self.act(action),
@@ -202,26 +200,26 @@ impl App {
             Action::Bottom => self.move_by(isize::MAX / 2),
             Action::Enter => self.enter(),
             Action::Back => {
-                let frame = self.ui.top_mut();
-                if frame.filter.is_empty() {
+                let top = self.ui.top_mut();
+                if top.filter.is_empty() {
                     self.ui.pop();
                 } else {
-                    frame.filter.clear();
-                    frame.selected = 0;
+                    top.filter.clear();
+                    top.selected = 0;
                 }
             }
             Action::NextPanel => {
-                let frame = self.ui.top_mut();
-                if frame.view == View::Overview {
-                    frame.panel = match frame.panel {
+                let top = self.ui.top_mut();
+                if top.view == View::Overview {
+                    top.panel = match top.panel {
                         Panel::Table => Panel::Alarms,
                         Panel::Alarms => Panel::Table,
                     };
                 }
             }
             Action::Filter => {
-                let frame = self.ui.top();
-                if matches!(frame.view, View::Overview | View::App { .. } | View::Alarms) {
+                let top = self.ui.top();
+                if matches!(top.view, View::Overview | View::App { .. } | View::Alarms) {
                     self.ui.filtering = true;
                     self.ui.top_mut().panel = Panel::Table;
                 }
@@ -296,11 +294,11 @@ impl App {
             Body::Overview(o) => o.alarms.active.len(),
             _ => 0,
         };
-        let frame = self.ui.top_mut();
-        let (index, len) = if frame.view == View::Overview && frame.panel == Panel::Alarms {
-            (&mut frame.alarm_selected, alarms)
+        let top = self.ui.top_mut();
+        let (index, len) = if top.view == View::Overview && top.panel == Panel::Alarms {
+            (&mut top.alarm_selected, alarms)
         } else {
-            (&mut frame.selected, len)
+            (&mut top.selected, len)
         };
         let last = len.saturating_sub(1) as isize;
         *index = (*index as isize)
@@ -309,25 +307,21 @@ impl App {
     }
 
     fn enter(&mut self) {
-        let frame = self.ui.top();
-        let next = match (&frame.view, &self.model.body) {
-            (View::Overview, Body::Overview(o)) if frame.panel == Panel::Alarms => o
-                .alarms
-                .active
-                .get(frame.alarm_selected)
-                .map(|a| View::App {
+        let top = self.ui.top();
+        let next = match (&top.view, &self.model.body) {
+            (View::Overview, Body::Overview(o)) if top.panel == Panel::Alarms => {
+                o.alarms.active.get(top.alarm_selected).map(|a| View::App {
                     app: a.key.1.clone(),
-                }),
-            (View::Overview, Body::Overview(o)) => o.rows.get(frame.selected).map(|r| View::App {
-                app: r.name.clone(),
-            }),
-            (View::App { app }, Body::App(a)) => {
-                a.callers.get(frame.selected).map(|c| View::Host {
-                    app: app.clone(),
-                    host: c.host.clone(),
                 })
             }
-            (View::Alarms, Body::Alarms(a)) => a.rows.get(frame.selected).map(|r| View::App {
+            (View::Overview, Body::Overview(o)) => o.rows.get(top.selected).map(|r| View::App {
+                app: r.name.clone(),
+            }),
+            (View::App { app }, Body::App(a)) => a.callers.get(top.selected).map(|c| View::Host {
+                app: app.clone(),
+                host: c.host.clone(),
+            }),
+            (View::Alarms, Body::Alarms(a)) => a.rows.get(top.selected).map(|r| View::App {
                 app: r.key.1.clone(),
             }),
             _ => None,
@@ -355,15 +349,15 @@ impl App {
     }
 
     fn acknowledge(&mut self) {
-        let frame = self.ui.top();
-        let key = match (&frame.view, &self.model.body) {
+        let top = self.ui.top();
+        let key = match (&top.view, &self.model.body) {
             (View::Overview, Body::Overview(o)) => o
                 .alarms
                 .active
-                .get(frame.alarm_selected)
+                .get(top.alarm_selected)
                 .map(|a| (a.key.clone(), a.state)),
             (View::Alarms, Body::Alarms(a)) => {
-                a.rows.get(frame.selected).map(|r| (r.key.clone(), r.state))
+                a.rows.get(top.selected).map(|r| (r.key.clone(), r.state))
             }
             _ => None,
         };
@@ -374,31 +368,33 @@ impl App {
         }
     }
 
-    pub fn on_mouse(&mut self, mouse: MouseEvent) -> Outcome {
-        match mouse.kind {
-            MouseEventKind::ScrollDown => self.act(Action::Down),
-            MouseEventKind::ScrollUp => self.act(Action::Up),
-            MouseEventKind::Down(MouseButton::Left) => {
-                let hit = crate::ui::view::hit_test(self, mouse.column, mouse.row);
-                match hit {
-                    Some(crate::ui::view::Hit::Row(index)) => {
-                        let frame = self.ui.top_mut();
-                        frame.panel = Panel::Table;
-                        frame.selected = index;
-                    }
-                    Some(crate::ui::view::Hit::Alarm(index)) => {
-                        let frame = self.ui.top_mut();
-                        frame.panel = Panel::Alarms;
-                        frame.alarm_selected = index;
-                    }
-                    None => return Outcome::default(),
-                }
-                self.rebuild();
-                Outcome::redraw()
+    /// A click on what the view's hit-test found under the pointer (`None`: nothing clickable).
+    pub fn on_click(&mut self, target: Option<ClickTarget>) -> Outcome {
+        match target {
+            Some(ClickTarget::Row(index)) => {
+                let top = self.ui.top_mut();
+                top.panel = Panel::Table;
+                top.selected = index;
             }
-            _ => Outcome::default(),
+            Some(ClickTarget::AlarmLine(index)) => {
+                let top = self.ui.top_mut();
+                top.panel = Panel::Alarms;
+                top.alarm_selected = index;
+            }
+            None => return Outcome::default(),
         }
+        self.rebuild();
+        Outcome::redraw()
     }
+}
+
+/// What a mouse click landed on, as the view's hit-test (which knows the layout) reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClickTarget {
+    /// A row of the view's main list.
+    Row(usize),
+    /// An active alarm in the overview's alarm panel.
+    AlarmLine(usize),
 }
 
 /// The width after `current` in `widths` (wrapping); the first one when `current` is not listed.

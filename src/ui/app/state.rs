@@ -4,6 +4,8 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+pub use crate::core::alarms::AlarmKey;
+
 /// One screen of the drill-down.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum View {
@@ -49,9 +51,9 @@ pub enum Panel {
     Alarms,
 }
 
-/// A view on the stack with its own selection and filter.
+/// One view on the drill-down stack, with its own selection, focused panel and filter.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Frame {
+pub struct ViewState {
     pub view: View,
     /// Selected row of the view's main list.
     pub selected: usize,
@@ -62,9 +64,9 @@ pub struct Frame {
     pub filter: String,
 }
 
-impl Frame {
+impl ViewState {
     pub fn new(view: View) -> Self {
-        Frame {
+        ViewState {
             view,
             selected: 0,
             alarm_selected: 0,
@@ -155,14 +157,11 @@ impl Sort {
     }
 }
 
-/// An alarm is one rule applied to one application.
-pub type AlarmKey = (Arc<str>, Arc<str>);
-
 /// All UI state that is not the snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UiState {
     /// The drill-down; never empty, the overview at the bottom.
-    pub stack: Vec<Frame>,
+    pub stack: Vec<ViewState>,
     pub app_sort: Sort,
     pub caller_sort: Sort,
     /// The filter prompt is open (keys go to the top frame's filter).
@@ -178,7 +177,7 @@ pub struct UiState {
 impl Default for UiState {
     fn default() -> Self {
         UiState {
-            stack: vec![Frame::new(View::Overview)],
+            stack: vec![ViewState::new(View::Overview)],
             app_sort: Sort::default(),
             caller_sort: Sort::default(),
             filtering: false,
@@ -190,13 +189,13 @@ impl Default for UiState {
 }
 
 impl UiState {
-    pub fn top(&self) -> &Frame {
+    pub fn top(&self) -> &ViewState {
         self.stack
             .last()
             .expect("the view stack always holds the overview")
     }
 
-    pub fn top_mut(&mut self) -> &mut Frame {
+    pub fn top_mut(&mut self) -> &mut ViewState {
         self.stack
             .last_mut()
             .expect("the view stack always holds the overview")
@@ -218,7 +217,7 @@ impl UiState {
 
     pub fn push(&mut self, view: View) {
         if self.top().view != view {
-            self.stack.push(Frame::new(view));
+            self.stack.push(ViewState::new(view));
         }
         self.filtering = false;
     }

@@ -1,6 +1,6 @@
 //! The alarm panel of the overview and the alarm view (`a`).
 
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row};
@@ -90,12 +90,28 @@ const WIDTHS: [Constraint; 7] = [
 ];
 
 /// The data rows of the alarm view (for mouse clicks).
-pub fn rows_area(body: Rect) -> Rect {
-    table_rows(body)
+pub fn rows_area(body: Rect, t: &AlarmTable) -> Rect {
+    table_rows(split_actions(body, t).0)
 }
 
-/// Every rule × application with its state and its last datapoints.
+/// The table's panel, and below it the actions line when there is one.
+fn split_actions(body: Rect, t: &AlarmTable) -> (Rect, Option<Rect>) {
+    if t.actions.is_none() || body.height < 5 {
+        return (body, None);
+    }
+    let [table, actions] =
+        Layout::vertical([Constraint::Min(4), Constraint::Length(1)]).areas(body);
+    (table, Some(actions))
+}
+
+/// Every rule × application with its state and its last datapoints; below, what became of the
+/// alarm actions.
 pub fn draw_view(frame: &mut Frame, body: Rect, t: &AlarmTable, ui: &UiState, theme: &Theme) {
+    let (body, actions_area) = split_actions(body, t);
+    if let (Some(area), Some((text, tone))) = (actions_area, &t.actions) {
+        let line = Line::from(Span::styled(format!(" {text}"), theme.tone(*tone)));
+        frame.render_widget(Paragraph::new(line), area);
+    }
     let f = ui.top();
     let block = panel(
         list_title("Alarms · every rule × application", &f.filter),

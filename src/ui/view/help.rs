@@ -5,23 +5,24 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
-use crate::ui::app::keymap::HELP;
+use crate::ui::app::keymap;
 use crate::ui::app::model::Tone;
 
 use super::widgets::panel;
 use super::Theme;
 
 pub fn draw(frame: &mut Frame, body: Rect, theme: &Theme) {
+    let help = keymap::help_rows();
     let width = body.width.min(86);
-    let height = body.height.min(HELP.len() as u16 + 5);
+    let height = body.height.min(help.len() as u16 + 5);
     let area = Rect::new(body.x + (body.width - width) / 2, body.y, width, height);
     let block = panel(" Keys · Esc or ? closes ", true, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     // A short terminal (80×24) drops the blank separators and the footer's blank line, so every
     // key still shows.
-    let compact = (inner.height as usize) < HELP.len() + 2;
-    let rows = HELP
+    let compact = (inner.height as usize) < help.len() + 2;
+    let rows = help
         .iter()
         .filter(|(keys, _)| !compact || !keys.is_empty())
         .map(|(keys, what)| {

@@ -23,7 +23,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::ui::app::model::Body;
-use crate::ui::app::App;
+use crate::ui::app::{App, ClickTarget};
 
 pub use theme::Theme;
 
@@ -96,17 +96,8 @@ pub fn scroll_offset(selected: usize, rows: usize) -> usize {
     selected.saturating_sub(rows.saturating_sub(1))
 }
 
-/// What a mouse click landed on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Hit {
-    /// A row of the view's main list.
-    Row(usize),
-    /// An active alarm in the overview's alarm panel.
-    Alarm(usize),
-}
-
 /// Maps a click to a row, using the same layout as [`draw`].
-pub fn hit_test(app: &App, column: u16, row: u16) -> Option<Hit> {
+pub fn hit_test(app: &App, column: u16, row: u16) -> Option<ClickTarget> {
     let (w, h) = app.size;
     if w < MIN_COLUMNS || h < MIN_ROWS {
         return None;
@@ -120,12 +111,12 @@ pub fn hit_test(app: &App, column: u16, row: u16) -> Option<Hit> {
             let areas = overview::areas(body, o.rows.len().max(1));
             if inside(areas.alarm_lines) {
                 let index = (row - areas.alarm_lines.y) as usize;
-                return (index < o.alarms.active.len()).then_some(Hit::Alarm(index));
+                return (index < o.alarms.active.len()).then_some(ClickTarget::AlarmLine(index));
             }
             (areas.rows, o.rows.len())
         }
         Body::App(a) => (detail::app_areas(body).rows, a.callers.len()),
-        Body::Alarms(a) => (alarms::rows_area(body), a.rows.len()),
+        Body::Alarms(a) => (alarms::rows_area(body, a), a.rows.len()),
         Body::Malformed(m) => (malformed::rows_area(body), m.rows.len()),
         Body::Sources(s) => (sources::rows_area(body), s.rows.len()),
         _ => return None,
@@ -134,5 +125,5 @@ pub fn hit_test(app: &App, column: u16, row: u16) -> Option<Hit> {
         return None;
     }
     let index = scroll_offset(selected, list.height as usize) + (row - list.y) as usize;
-    (index < len).then_some(Hit::Row(index))
+    (index < len).then_some(ClickTarget::Row(index))
 }

@@ -1,6 +1,9 @@
 //! Test harness: local AWS emulators on free loopback ports (installed on first use by
 //! `scripts/emulators.sh`), SDK clients for them, producers, and a collector of source events.
 
+pub mod binary;
+pub mod loopback;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -248,6 +251,7 @@ pub fn options(endpoint: &str) -> AwsOptions {
         profile: None,
         endpoint_url: Some(endpoint.to_string()),
         s3_endpoint_url: Some(endpoint.to_string()),
+        ..AwsOptions::default()
     }
 }
 
@@ -496,7 +500,10 @@ pub fn kinesis_options(stream: &str) -> KinesisOptions {
 }
 
 pub async fn sdk_api(endpoint: &str) -> Arc<SdkKinesis> {
-    Arc::new(SdkKinesis::new(kinesis_client(endpoint).await))
+    Arc::new(SdkKinesis::new(
+        kinesis_client(endpoint).await,
+        Some(endpoint),
+    ))
 }
 
 /// Runs `cmd` to its end with standard output and error captured, like `Command::output`, but

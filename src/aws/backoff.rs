@@ -49,15 +49,6 @@ impl Backoff {
     }
 }
 
-/// `1.6s`, `250ms`: how long a delay is, for status messages.
-pub fn format_delay(d: Duration) -> String {
-    if d < Duration::from_secs(1) {
-        format!("{}ms", d.as_millis())
-    } else {
-        format!("{:.1}s", d.as_secs_f64())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,11 +70,5 @@ mod tests {
         assert_eq!(b.ceiling(), Duration::from_secs(2));
         b.reset();
         assert_eq!(b.ceiling(), Duration::from_millis(100));
-    }
-
-    #[test]
-    fn formats_delays() {
-        assert_eq!(format_delay(Duration::from_millis(250)), "250ms");
-        assert_eq!(format_delay(Duration::from_millis(1600)), "1.6s");
     }
 }

@@ -1,12 +1,29 @@
 //! The inputs view model: every part of the source (a Kinesis shard, a file) with its state,
 //! lag, records and its own problem, for when the status bar says "+2 more shards with problems".
 
-use super::format;
-use super::model::{safe, SourceRow, SourcesView, Tone};
+use super::widgets::safe;
+use super::Tone;
 use crate::pipeline::snapshot::{PartStatus, SourceStatus};
+use crate::ui::app::format;
 
 /// Lag above this is shown as a warning, as in the status bar.
 const LAG_WARNING_MS: u64 = 60_000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceRow {
+    /// part, state, lag, records, problem.
+    pub cells: [String; 5],
+    pub tone: Tone,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SourcesView {
+    pub summary: Vec<(String, String)>,
+    /// The source's own line (the status bar's).
+    pub problem: Option<String>,
+    /// Parts with a problem first.
+    pub rows: Vec<SourceRow>,
+}
 
 pub fn sources_view(source: &SourceStatus) -> SourcesView {
     let mut summary = vec![

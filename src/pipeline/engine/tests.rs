@@ -1,0 +1,176 @@
+use super::*;
+use crate::enrich::{MetadataTable, SharedTable};
+use crate::parse::{LogFormat, Preset};
+use crate::pipeline::parse_stage::LineParser;
+use crate::source::{Payload, RawBatch};
+
+#[test]
+fn silence_past_the_newest_window_shows_an_empty_window_for_now() {
+    let mut aggregator = Aggregator::new(WindowConfig {
+        width_secs: 300,
+        lateness_secs: 60,
+        external_watermark: true,
+        ..WindowConfig::default()
+    });
+    aggregator.record(&crate::core::Hit {
+        time: 10,
+        application: "checkout",
+        client: "10.0.0.1",
+        method: "GET",
+        path: "/",
+        status: 200,
+        bytes: 1,
+        latency_us: None,
+    });
+    aggregator.advance(299);
+    let starts = |w: &[Arc<WindowSummary>]| w.iter().map(|w| w.start).collect::<Vec<_>>();
+    assert_eq!(starts(&windows_until_now(&aggregator)), [0]);
+    // Time moved on by the wall clock into the next window, and nothing arrived.
+    aggregator.advance(1_000);
+    let windows = windows_until_now(&aggregator);
+    assert_eq!(starts(&windows), [0, 900]);
+    let now = windows.last().unwrap();
+    assert!(now.apps.is_empty() && !now.is_final && now.end == 1_200);
+}
+
+/// Collects what a headless run writes.
+#[derive(Clone, Default)]
+struct Collected(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Collected {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs `text` through the parse stage and the engine (one origin, 5-minute windows, 60 s
+/// lateness) in the given chunks, as the pipeline would; returns the JSON Lines written.
+fn run_chunked(text: &[u8], cuts: &[usize]) -> String {
+    let table = SharedTable::new(MetadataTable::empty());
+    let mut parser = LineParser::new(Some(LogFormat::preset(Preset::Combined)), table);
+    let (_tx, metadata) = watch::channel(crate::enrich::metadata::no_metadata_status());
+    let inputs = EngineInputs {
+        commands: None,
+        metadata,
+    };
+    let base = WindowConfig {
+        external_watermark: true,
+        ..WindowConfig::default()
+    };
+    let mut engine = Engine::new(&base, &[300], 300, "test".into(), inputs);
+    let out = Collected::default();
+    engine.add_sink(Box::new(crate::pipeline::sink::JsonLinesSink::new(
+        out.clone(),
+    )));
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let origin: Arc<str> = Arc::from("access.log");
+    let mut from = 0;
+    for &cut in cuts.iter().chain(std::iter::once(&text.len())) {
+        let to = line_end_at_or_after(text, cut.max(from));
+        if to > from {
+            let batch = RawBatch {
+                origin: origin.clone(),
+                first_line: 0,
+                received_ms: 1_800_000_000_000,
+                payload: Payload::Lines(text[from..to].to_vec()),
+            };
+            tx.send(StageMsg::Batch(parser.parse_batch(&batch)))
+                .unwrap();
+        }
+        from = to;
+    }
+    tx.send(StageMsg::AllFinished).unwrap();
+    engine.run(rx).unwrap();
+    let bytes = out.0.lock().unwrap().clone();
+    String::from_utf8(bytes).unwrap()
+}
+
+fn line_end_at_or_after(text: &[u8], at: usize) -> usize {
+    match memchr::memchr(b'\n', &text[at.min(text.len())..]) {
+        Some(i) => at + i + 1,
+        None => text.len(),
+    }
+}
+
+fn line(time: &str, status: u16) -> String {
+    format!(
+        "10.0.0.{} - - [20/Jan/2017:{time} +0000] \"GET /a HTTP/1.1\" {status} 10 \"-\" \"t\"\n",
+        status % 7
+    )
+}
+
+fn summary(out: &str) -> serde_json::Value {
+    serde_json::from_str(out.lines().last().unwrap()).unwrap()
+}
+
+/// The issue's example, scaled down: lines alternating 10:10 / 10:00 (10:10 first), 5-minute
+/// windows, 60 s lateness. Every 10:00 line is late, however the bytes are cut.
+#[test]
+fn lateness_is_decided_per_event_whatever_the_chunking() {
+    let text: String = (0..20_000)
+        .map(|i| {
+            if i % 2 == 0 {
+                line("10:10:00", 200)
+            } else {
+                line("10:00:00", 500)
+            }
+        })
+        .collect();
+    let whole = run_chunked(text.as_bytes(), &[]);
+    assert_eq!(summary(&whole)["late"], 10_000, "{whole}");
+    assert_eq!(summary(&whole)["parsed"], 20_000);
+    for step in [1, 97, 4096, 65_536] {
+        let cuts: Vec<usize> = (step..text.len()).step_by(step).collect();
+        assert_eq!(
+            run_chunked(text.as_bytes(), &cuts),
+            whole,
+            "chunks of {step} bytes"
+        );
+    }
+}
+
+/// One line a day ahead and one in year 9999 among ordinary lines: no ordinary line is late, the
+/// far one is refused as `future`, the day-ahead one is counted in its own window.
+#[test]
+fn one_wild_timestamp_makes_nothing_late() {
+    let mut text = String::new();
+    for i in 0..600 {
+        let time = format!("10:{:02}:{:02}", i / 60, i % 60);
+        text.push_str(&line(&time, 200));
+        if i == 100 {
+            text.push_str(&line("10:01:40", 200).replace("20/Jan/2017", "21/Jan/2017"));
+            text.push_str(&line("10:01:40", 200).replace("20/Jan/2017", "31/Dec/9999"));
+        }
+    }
+    let out = run_chunked(text.as_bytes(), &[]);
+    let s = summary(&out);
+    assert_eq!(s["late"], 0, "{out}");
+    assert_eq!(s["future"], 1, "{out}");
+    assert_eq!(s["parsed"], 602);
+    assert!(out.contains(r#""start":"2017-01-21T10:00:00Z""#), "{out}");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Shuffled times within a few minutes, some far behind, cut at random places: the windows,
+    /// alarms and counts are the same as reading it whole.
+    #[test]
+    fn any_chunking_gives_identical_output(
+        times in proptest::collection::vec(0u32..3_600, 1..400),
+        cuts in proptest::collection::vec(0usize..40_000, 0..20),
+    ) {
+        let text: String = times
+            .iter()
+            .map(|t| line(&format!("{:02}:{:02}:{:02}", 9 + t / 3600, (t / 60) % 60, t % 60), 200 + (*t % 4) as u16 * 100))
+            .collect();
+        let mut cuts = cuts;
+        cuts.sort_unstable();
+        proptest::prop_assert_eq!(run_chunked(text.as_bytes(), &cuts), run_chunked(text.as_bytes(), &[]));
+    }
+}

@@ -1,0 +1,58 @@
+//! The malformed view's model: line counters and the recent samples, newest first.
+
+use crate::output::sanitize::for_display;
+use crate::pipeline::snapshot::Snapshot;
+use crate::ui::app::format;
+
+use super::widgets::{safe, MAX_TEXT};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MalformedRow {
+    pub origin: String,
+    pub reason: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MalformedView {
+    pub summary: Vec<(String, String)>,
+    /// Newest first.
+    pub rows: Vec<MalformedRow>,
+}
+
+pub fn malformed(snapshot: &Snapshot) -> MalformedView {
+    let c = &snapshot.counters;
+    let share = if c.lines == 0 {
+        0.0
+    } else {
+        c.malformed as f64 / c.lines as f64
+    };
+    MalformedView {
+        summary: vec![
+            ("lines".into(), format::grouped(c.lines)),
+            ("parsed".into(), format::grouped(c.parsed)),
+            (
+                "malformed".into(),
+                format!(
+                    "{} ({})",
+                    format::grouped(c.malformed),
+                    format::percent(share)
+                ),
+            ),
+            ("bad records".into(), format::grouped(c.bad_records)),
+            ("late".into(), format::grouped(c.late)),
+        ],
+        // Samples are already escaped by the pipeline; escaping again is harmless and keeps the
+        // guarantee local.
+        rows: snapshot
+            .malformed
+            .iter()
+            .rev()
+            .map(|m| MalformedRow {
+                origin: safe(&m.origin),
+                reason: safe(&m.reason),
+                text: for_display(&m.text, 4 * MAX_TEXT).into_owned(),
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,267 @@
+//! The overview's view model: one row per application, the chart of the busiest ones, and the
+//! alarm panel (built in `alarms`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use crate::core::alarms::AlarmState;
+use crate::core::{AppWindow, WindowSummary};
+use crate::enrich::UNKNOWN;
+use crate::pipeline::snapshot::Snapshot;
+use crate::ui::app::format;
+use crate::ui::app::state::{Column, UiState};
+
+use super::alarms::{alarm_panel, AlarmPanel};
+use super::widgets::{
+    chart, chart_end, elapsed, headers, matches_filter, safe, sort_rows, sparkline, timeline, Chart,
+};
+use super::Mark;
+
+/// Windows in each application's sparkline.
+const SPARK_WINDOWS: usize = 12;
+/// Applications in the overview chart.
+const CHART_APPS: usize = 5;
+/// Windows in the charts (at most the kept history).
+pub const CHART_WINDOWS: usize = 60;
+
+/// One application row of the overview, numbers kept for sorting; formatted by [`AppRow::cells`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppRow {
+    pub name: Arc<str>,
+    pub label: String,
+    pub unknown: bool,
+    pub alarm: Mark,
+    pub requests: u64,
+    pub rate: f64,
+    pub bytes: u64,
+    pub err_4xx: f64,
+    pub err_5xx: f64,
+    pub p50: Option<u64>,
+    pub p99: Option<u64>,
+    pub hosts: u64,
+    pub hosts_exact: bool,
+    /// Requests over the last windows as block characters.
+    pub spark: String,
+}
+
+impl AppRow {
+    /// Cells in [`OVERVIEW_COLUMNS`] order (the mark column is drawn separately).
+    pub fn cells(&self) -> [String; 10] {
+        [
+            self.label.clone(),
+            format::count(self.requests),
+            format::rate(self.rate),
+            format::bytes(self.bytes),
+            format::percent(self.err_4xx),
+            format::percent(self.err_5xx),
+            self.p50
+                .map(format::latency_us)
+                .unwrap_or_else(|| "–".into()),
+            self.p99
+                .map(format::latency_us)
+                .unwrap_or_else(|| "–".into()),
+            format!(
+                "{}{}",
+                format::count(self.hosts),
+                if self.hosts_exact { "" } else { "+" }
+            ),
+            self.spark.clone(),
+        ]
+    }
+}
+
+/// Overview column titles and the sort column each stands for.
+pub const OVERVIEW_COLUMNS: [(&str, Option<Column>); 10] = [
+    ("application", Some(Column::Name)),
+    ("req", Some(Column::Requests)),
+    ("req/s", Some(Column::Rate)),
+    ("bytes", Some(Column::Bytes)),
+    ("4xx", Some(Column::Err4xx)),
+    ("5xx", Some(Column::Err5xx)),
+    ("p50", Some(Column::P50)),
+    ("p99", Some(Column::P99)),
+    ("callers", Some(Column::Hosts)),
+    ("history", None),
+];
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Overview {
+    pub title: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<AppRow>,
+    /// Why the table is empty, when it is.
+    pub empty: Option<String>,
+    pub chart: Chart,
+    pub alarms: AlarmPanel,
+}
+
+/// The overview before any window exists: the table says why it is empty.
+pub fn without_windows(snapshot: &Snapshot, ui: &UiState) -> Overview {
+    Overview {
+        title: "Applications".into(),
+        headers: headers(OVERVIEW_COLUMNS.iter().copied(), ui.app_sort),
+        empty: Some(if snapshot.finished {
+            "The input ended without a single request.".into()
+        } else {
+            "No requests yet: waiting for traffic…".into()
+        }),
+        alarms: alarm_panel(snapshot, ui),
+        ..Overview::default()
+    }
+}
+
+pub fn alarm_mark(snapshot: &Snapshot, ui: &UiState) -> HashMap<Arc<str>, Mark> {
+    let mut marks: HashMap<Arc<str>, Mark> = HashMap::new();
+    for s in snapshot
+        .alarms
+        .statuses
+        .iter()
+        .filter(|s| s.state == AlarmState::Alarm)
+    {
+        let acked = ui
+            .acknowledged
+            .contains(&(s.alarm.clone(), s.application.clone()));
+        let mark = marks.entry(s.application.clone()).or_insert(Mark::Acked);
+        if !acked {
+            *mark = Mark::Alarm;
+        }
+    }
+    marks
+}
+
+fn app_row(snapshot: &Snapshot, app: &AppWindow, window: &WindowSummary) -> AppRow {
+    AppRow {
+        name: app.application.clone(),
+        label: safe(&app.application),
+        unknown: &*app.application == UNKNOWN,
+        alarm: Mark::None,
+        requests: app.requests,
+        rate: app.requests as f64 / elapsed(snapshot, window),
+        bytes: app.bytes,
+        err_4xx: app.error_rate_4xx(),
+        err_5xx: app.error_rate_5xx(),
+        p50: app.latency.as_ref().map(|l| l.p50),
+        p99: app.latency.as_ref().map(|l| l.p99),
+        hosts: app.hosts,
+        hosts_exact: app.hosts_exact,
+        spark: String::new(),
+    }
+}
+
+pub fn overview(snapshot: &Snapshot, ui: &UiState, index: usize, filter: &str) -> Overview {
+    let window = &snapshot.windows[index];
+    let spark_timeline = timeline(snapshot, index, SPARK_WINDOWS);
+    let marks = alarm_mark(snapshot, ui);
+    // Every application seen in the sparkline's windows gets a row, so one that went silent shows.
+    let mut rows: BTreeMap<Arc<str>, AppRow> = BTreeMap::new();
+    for (_, w) in &spark_timeline {
+        for app in w.iter().flat_map(|w| &w.apps) {
+            if !rows.contains_key(&app.application) && matches_filter(&app.application, filter) {
+                let mut row = match window.app(&app.application) {
+                    Some(current) => app_row(snapshot, current, window),
+                    None => AppRow {
+                        requests: 0,
+                        bytes: 0,
+                        rate: 0.0,
+                        err_4xx: 0.0,
+                        err_5xx: 0.0,
+                        p50: None,
+                        p99: None,
+                        hosts: 0,
+                        hosts_exact: true,
+                        ..app_row(snapshot, app, window)
+                    },
+                };
+                let series: Vec<u64> = spark_timeline
+                    .iter()
+                    .map(|(_, w)| {
+                        w.and_then(|w| w.app(&app.application))
+                            .map_or(0, |a| a.requests)
+                    })
+                    .collect();
+                row.spark = sparkline(&series);
+                row.alarm = marks.get(&app.application).copied().unwrap_or_default();
+                rows.insert(app.application.clone(), row);
+            }
+        }
+    }
+    let mut rows: Vec<AppRow> = rows.into_values().collect();
+    sort_rows(
+        &mut rows,
+        ui.app_sort,
+        |r| &r.label,
+        |r, c| match c {
+            Column::Requests => r.requests as f64,
+            Column::Rate => r.rate,
+            Column::Bytes => r.bytes as f64,
+            Column::Err4xx => r.err_4xx,
+            Column::Err5xx => r.err_5xx,
+            Column::P50 => r.p50.unwrap_or(0) as f64,
+            Column::P99 => r.p99.unwrap_or(0) as f64,
+            Column::Hosts => r.hosts as f64,
+            Column::Name => 0.0,
+        },
+    );
+
+    // The chart: the busiest applications of the window on screen, over the kept history.
+    let end = chart_end(snapshot, index);
+    let chart_timeline = timeline(snapshot, end, CHART_WINDOWS);
+    // A window without traffic (a silent source) has no busiest applications: take the last
+    // window plotted instead.
+    let busiest_of = if window.apps.is_empty() {
+        &snapshot.windows[end]
+    } else {
+        window
+    };
+    let mut busiest: Vec<&AppWindow> = busiest_of.apps.iter().collect();
+    busiest.sort_by(|a, b| {
+        b.requests
+            .cmp(&a.requests)
+            .then(a.application.cmp(&b.application))
+    });
+    let series = busiest
+        .iter()
+        .take(CHART_APPS)
+        .map(|app| {
+            let values = chart_timeline
+                .iter()
+                .map(|(_, w)| {
+                    w.and_then(|w| w.app(&app.application))
+                        .map_or(0, |a| a.requests)
+                })
+                .collect();
+            (safe(&app.application), values)
+        })
+        .collect();
+    let starts: Vec<i64> = chart_timeline.iter().map(|(s, _)| *s).collect();
+
+    let title = format!(
+        "Applications · {} req in {} window{}",
+        format::grouped(window.requests()),
+        format::width(snapshot.width_secs),
+        if window.is_final { "" } else { " (open)" }
+    );
+    let empty = rows.is_empty().then(|| {
+        if filter.is_empty() {
+            "No requests in this window.".to_string()
+        } else {
+            format!("No application matches “{}”.", safe(filter))
+        }
+    });
+    Overview {
+        title,
+        headers: headers(OVERVIEW_COLUMNS.iter().copied(), ui.app_sort),
+        rows,
+        empty,
+        chart: chart(
+            format!(
+                "Requests per {} window · top {}",
+                format::width(snapshot.width_secs),
+                CHART_APPS
+            ),
+            &starts,
+            series,
+        ),
+        alarms: alarm_panel(snapshot, ui),
+    }
+}

@@ -1,0 +1,239 @@
+//! The status bar (top) and the key hints (bottom), as `view/status.rs` draws them.
+
+use crate::pipeline::snapshot::Snapshot;
+use crate::ui::app::format;
+use crate::ui::app::keymap::{self, filter_hint, Action, FilterKey};
+use crate::ui::app::state::{Panel, UiState, View};
+
+use super::{safe, Segment, Tone};
+
+/// The status bar before the first snapshot.
+pub fn waiting() -> Vec<Segment> {
+    vec![
+        Segment {
+            text: "kinetop".into(),
+            tone: Tone::Accent,
+        },
+        Segment {
+            text: "waiting for the first data…".into(),
+            tone: Tone::Dim,
+        },
+    ]
+}
+
+pub fn status(
+    snapshot: &Snapshot,
+    ui: &UiState,
+    index: Option<usize>,
+    now_ms: i64,
+    columns: u16,
+) -> Vec<Segment> {
+    // (priority: lower survives a narrow terminal, segment)
+    let mut parts: Vec<(u8, Segment)> = Vec::new();
+    let mut push = |priority, text: String, tone| parts.push((priority, Segment { text, tone }));
+    push(0, "kinetop".into(), Tone::Accent);
+    let source = &snapshot.source;
+    let mut name = safe(&source.name);
+    if source.parts > 1 {
+        name.push_str(&format!(" ×{}", source.parts));
+    }
+    if snapshot.finished {
+        name.push_str(" (ended)");
+    }
+    push(1, name, Tone::Normal);
+    if let Some(problem) = &source.problem {
+        push(0, format!("⚠ {}", safe(problem)), Tone::Bad);
+    }
+    push(
+        2,
+        format!("{} ev/s", format::rate(snapshot.events_per_sec)),
+        Tone::Normal,
+    );
+    let c = &snapshot.counters;
+    push(
+        3,
+        format!("{} parsed", format::grouped(c.parsed)),
+        Tone::Normal,
+    );
+    push(
+        2,
+        format!("{} malformed", format::grouped(c.malformed)),
+        if c.malformed > 0 {
+            Tone::Warn
+        } else {
+            Tone::Dim
+        },
+    );
+    if c.late > 0 {
+        push(5, format!("{} late", format::grouped(c.late)), Tone::Warn);
+    }
+    if let Some(lag) = source.lag_ms {
+        let tone = if lag > 60_000 {
+            Tone::Warn
+        } else {
+            Tone::Normal
+        };
+        push(4, format!("lag {}", format::lag_ms(lag)), tone);
+    }
+    let meta = &snapshot.metadata;
+    match (&meta.origin, &meta.error) {
+        (_, Some(error)) => push(1, format!("metadata ⚠ {}", safe(error)), Tone::Bad),
+        (Some(origin), None) => {
+            // The file name says which table; the full path is in the config the operator wrote.
+            let name = origin.rsplit('/').next().unwrap_or(origin);
+            let age = meta
+                .loaded_at
+                .map(|t| format!(" {} old", format::age(now_ms / 1000 - t)))
+                .unwrap_or_default();
+            push(3, format!("{}{age}", safe(name)), Tone::Normal);
+        }
+        (None, None) => push(4, "no metadata".into(), Tone::Dim),
+    }
+    let (mode, tone) = match (ui.paused, ui.travel, index) {
+        (true, _, _) => ("⏸ PAUSED".to_string(), Tone::Warn),
+        (false, Some(_), Some(i)) => (
+            format!("◀ PAST {}/{}", i + 1, snapshot.windows.len()),
+            Tone::Warn,
+        ),
+        _ => ("● LIVE".to_string(), Tone::Good),
+    };
+    push(0, mode, tone);
+    if let Some(i) = index {
+        let w = &snapshot.windows[i];
+        let width = format::width(snapshot.width_secs);
+        let text = if columns >= 150 {
+            format!("{width} window {}", format::span(w.start, w.end))
+        } else if columns >= 100 {
+            format!(
+                "{width} {}–{}Z",
+                format::clock(w.start),
+                format::clock(w.end)
+            )
+        } else {
+            format!(
+                "{width} {}–{}",
+                format::clock_short(w.start),
+                format::clock_short(w.end)
+            )
+        };
+        push(1, text, Tone::Accent);
+    }
+    fit(parts, columns as usize)
+}
+
+/// Drops the least important segments until the line fits (`" │ "` between segments).
+fn fit(mut parts: Vec<(u8, Segment)>, columns: usize) -> Vec<Segment> {
+    let width = |parts: &[(u8, Segment)]| -> usize {
+        parts
+            .iter()
+            .map(|(_, s)| s.text.chars().count() + 3)
+            .sum::<usize>()
+    };
+    while width(&parts) > columns + 1 && parts.len() > 1 {
+        // Only the essentials left: shorten the longest (a problem's text) rather than lose
+        // the LIVE/PAUSED mark or the problem altogether.
+        if parts.iter().all(|(p, _)| *p == 0) {
+            let excess = width(&parts) - (columns + 1);
+            if let Some((_, longest)) = parts.iter_mut().max_by_key(|(_, s)| s.text.chars().count())
+            {
+                let len = longest.text.chars().count();
+                if len > excess + 8 {
+                    let kept: String = longest.text.chars().take(len - excess - 1).collect();
+                    longest.text = kept + "…";
+                    continue;
+                }
+            }
+        }
+        let worst = parts
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, (p, _))| (*p, *i))
+            .map(|(i, _)| i)
+            .unwrap_or(0);
+        parts.remove(worst);
+    }
+    parts.into_iter().map(|(_, s)| s).collect()
+}
+
+/// The hints of the view, fitted to the width: the last three (pause, help, quit) always stay.
+pub fn hints(ui: &UiState, columns: u16) -> Vec<(&'static str, &'static str)> {
+    let mut hints = all_hints(ui);
+    let width = |h: &[(&str, &str)]| {
+        h.iter()
+            .map(|(k, w)| k.chars().count() + w.chars().count() + 3)
+            .sum::<usize>()
+    };
+    let prompt = if ui.filtering {
+        ui.top().filter.chars().count() + 14
+    } else {
+        0
+    };
+    while width(&hints) + prompt > columns as usize && hints.len() > 3 {
+        hints.remove(hints.len() - 4);
+    }
+    hints
+}
+
+fn all_hints(ui: &UiState) -> Vec<(&'static str, &'static str)> {
+    if ui.filtering {
+        return vec![
+            (filter_hint(FilterKey::Accept), "keep filter"),
+            (filter_hint(FilterKey::Cancel), "clear"),
+            (filter_hint(FilterKey::Move(Action::Up)), "move"),
+        ];
+    }
+    let top = ui.top();
+    // (the action whose keys the hint shows, what they do in this view)
+    let mut hints: Vec<(Action, &'static str)> = match &top.view {
+        View::Overview if top.panel == Panel::Alarms => vec![
+            (Action::Up, "alarm"),
+            (Action::Acknowledge, "acknowledge"),
+            (Action::Enter, "application"),
+            (Action::NextPanel, "table"),
+        ],
+        View::Overview => vec![
+            (Action::Up, "move"),
+            (Action::Enter, "details"),
+            (Action::Filter, "filter"),
+            (Action::SortNext, "sort"),
+            (Action::Earlier, "time"),
+            (Action::NextPanel, "alarms"),
+            (Action::CycleWidth, "width"),
+        ],
+        View::App { .. } => vec![
+            (Action::Up, "caller"),
+            (Action::Enter, "caller detail"),
+            (Action::Latency, "latency"),
+            (Action::Filter, "filter"),
+            (Action::SortNext, "sort"),
+            (Action::Earlier, "time"),
+            (Action::Back, "back"),
+        ],
+        View::Host { .. } => vec![
+            (Action::Latency, "latency"),
+            (Action::Earlier, "time"),
+            (Action::Back, "back"),
+        ],
+        View::Latency { .. } => vec![(Action::Earlier, "time"), (Action::Back, "back")],
+        View::Malformed => vec![(Action::Up, "scroll"), (Action::Back, "back")],
+        View::Sources => vec![(Action::Up, "move"), (Action::Back, "back")],
+        View::Alarms => vec![
+            (Action::Up, "move"),
+            (Action::Acknowledge, "acknowledge"),
+            (Action::Enter, "application"),
+            (Action::Filter, "filter"),
+            (Action::Back, "back"),
+        ],
+        View::Help => vec![(Action::Back, "close")],
+    };
+    if ui.travel.is_some() {
+        hints.insert(0, (Action::Live, "live"));
+    }
+    hints.push((Action::Pause, if ui.paused { "resume" } else { "pause" }));
+    hints.push((Action::Help, "help"));
+    hints.push((Action::Quit, "quit"));
+    hints
+        .into_iter()
+        .map(|(action, what)| (keymap::hint(action), what))
+        .collect()
+}

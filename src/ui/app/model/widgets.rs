@@ -1,0 +1,306 @@
+//! Building blocks shared by the view models (as `view/widgets.rs` is for the views): charts,
+//! latency histograms, sortable table headers, status-code rows, sparklines, the time line of
+//! kept windows, and making untrusted text safe.
+
+use crate::core::{LatencySummary, WindowSummary};
+use crate::output::sanitize::for_display;
+use crate::pipeline::snapshot::Snapshot;
+use crate::ui::app::format;
+use crate::ui::app::state::{Column, Sort};
+
+use super::Tone;
+
+/// Longest name or path shown (the rest is elided with `…`).
+pub const MAX_TEXT: usize = 160;
+
+/// Untrusted text (log fields, metadata) made safe for a widget.
+pub fn safe(text: &str) -> String {
+    for_display(text, MAX_TEXT).into_owned()
+}
+
+/// Case-insensitive "contains" without allocating per row; `needle` is already lower case.
+pub fn matches_filter(hay: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    if hay.is_ascii() && needle.is_ascii() {
+        let (h, n) = (hay.as_bytes(), needle.as_bytes());
+        return h.len() >= n.len() && h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n));
+    }
+    hay.to_lowercase().contains(needle)
+}
+
+/// The window on screen: the one time travel points at, else the newest.
+pub fn picked_window(snapshot: &Snapshot, travel: Option<i64>) -> Option<usize> {
+    let last = snapshot.windows.len().checked_sub(1)?;
+    match travel {
+        None => Some(last),
+        Some(start) => Some(
+            snapshot
+                .windows
+                .iter()
+                .rposition(|w| w.start <= start)
+                .unwrap_or(0),
+        ),
+    }
+}
+
+/// Seconds of a window that have passed (all of it once final), for rates.
+pub fn elapsed(snapshot: &Snapshot, window: &WindowSummary) -> f64 {
+    let width = (window.end - window.start).max(1);
+    if window.is_final {
+        return width as f64;
+    }
+    let seen = snapshot.watermark.map_or(width, |w| w - window.start + 1);
+    seen.clamp(1, width) as f64
+}
+
+/// Every window start `[start, start + width)` from the oldest kept window (at most `max` of
+/// them) up to the window at `index`, each with its window if it had requests: the x axis of
+/// sparklines and charts, with the silent windows in between.
+pub fn timeline(
+    snapshot: &Snapshot,
+    index: usize,
+    max: usize,
+) -> Vec<(i64, Option<&WindowSummary>)> {
+    let windows = &snapshot.windows[..=index];
+    let width = snapshot.width_secs.max(1);
+    let current = windows[index].start;
+    let oldest = windows[0].start;
+    let count = (((current - oldest) / width) as usize + 1).min(max);
+    (0..count)
+        .rev()
+        .map(|k| {
+            let start = current - k as i64 * width;
+            let found = windows
+                .binary_search_by(|w| w.start.cmp(&start))
+                .ok()
+                .map(|i| &*windows[i]);
+            (start, found)
+        })
+        .collect()
+}
+
+/// The last window the charts plot: an open window is left out (its partial count would look like
+/// a sudden drop) unless it is all there is.
+pub fn chart_end(snapshot: &Snapshot, index: usize) -> usize {
+    if index > 0 && !snapshot.windows[index].is_final {
+        index - 1
+    } else {
+        index
+    }
+}
+
+/// `▁▂▃▄▅▆▇█` scaled to the largest value; zero is a blank.
+pub fn sparkline(values: &[u64]) -> String {
+    const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = values.iter().copied().max().unwrap_or(0);
+    values
+        .iter()
+        .map(|&v| {
+            if v == 0 || max == 0 {
+                ' '
+            } else {
+                BLOCKS[((v * 8).div_ceil(max) - 1).min(7) as usize]
+            }
+        })
+        .collect()
+}
+
+/// A line chart over windows.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Chart {
+    pub title: String,
+    pub series: Vec<Series>,
+    pub x_bounds: [f64; 2],
+    pub y_bounds: [f64; 2],
+    pub x_labels: Vec<String>,
+    pub y_labels: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
+    /// Index into the theme's series palette.
+    pub colour: usize,
+}
+
+/// A chart of series over window starts (`x` = window start, seconds).
+pub fn chart(title: String, starts: &[i64], series: Vec<(String, Vec<u64>)>) -> Chart {
+    let max = series
+        .iter()
+        .flat_map(|(_, v)| v.iter().copied())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let (first, last) = (
+        starts.first().copied().unwrap_or(0),
+        starts.last().copied().unwrap_or(0),
+    );
+    let x_bounds = [first as f64, (last.max(first + 1)) as f64];
+    let mid = first + (last - first) / 2;
+    Chart {
+        title,
+        x_labels: vec![
+            format::clock_short(first),
+            format::clock_short(mid),
+            format::clock_short(last),
+        ],
+        y_labels: vec!["0".into(), format::count(max / 2), format::count(max)],
+        x_bounds,
+        y_bounds: [0.0, max as f64],
+        series: series
+            .into_iter()
+            .enumerate()
+            .map(|(i, (name, values))| Series {
+                name,
+                points: starts
+                    .iter()
+                    .zip(values)
+                    .map(|(&x, y)| (x as f64, y as f64))
+                    .collect(),
+                colour: i,
+            })
+            .collect(),
+    }
+}
+
+/// Latency histogram bars with their percentiles.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Histogram {
+    pub title: String,
+    /// `(≤ bound label, count)`, ascending.
+    pub bars: Vec<(String, u64)>,
+    /// `p50 12ms`, `p90 …`, `p99 …`, `max …`, `mean …`, `n …`.
+    pub stats: Vec<(String, String)>,
+}
+
+/// Bars and percentiles of a latency summary.
+pub fn histogram(title: &str, latency: &LatencySummary) -> Histogram {
+    let first = latency
+        .buckets
+        .iter()
+        .position(|&(_, n)| n > 0)
+        .unwrap_or(0);
+    Histogram {
+        title: format!(
+            "{title} · p50 {} · p90 {} · p99 {} · max {}",
+            format::latency_us(latency.p50),
+            format::latency_us(latency.p90),
+            format::latency_us(latency.p99),
+            format::latency_us(latency.max)
+        ),
+        bars: latency.buckets[first..]
+            .iter()
+            .map(|&(bound, n)| (format!("≤{}", format::latency_us(bound)), n))
+            .collect(),
+        stats: vec![
+            ("requests".into(), format::grouped(latency.count)),
+            ("min".into(), format::latency_us(latency.min)),
+            ("p50".into(), format::latency_us(latency.p50)),
+            ("p90".into(), format::latency_us(latency.p90)),
+            ("p99".into(), format::latency_us(latency.p99)),
+            ("max".into(), format::latency_us(latency.max)),
+            (
+                "mean".into(),
+                format::latency_us(latency.mean.round() as u64),
+            ),
+        ],
+    }
+}
+
+/// Status-code rows: code, count, share, tone by class.
+pub fn status_rows(codes: &[(u16, u64)], total: u64) -> Vec<(String, String, String, Tone)> {
+    codes
+        .iter()
+        .map(|&(code, n)| {
+            let tone = match code {
+                500..=599 => Tone::Bad,
+                400..=499 => Tone::Warn,
+                200..=299 => Tone::Good,
+                _ => Tone::Normal,
+            };
+            let share = if total == 0 {
+                0.0
+            } else {
+                n as f64 / total as f64
+            };
+            // 0 is a request without a status: Apache wrote `-`.
+            let code = match code {
+                0 => "-".to_owned(),
+                code => code.to_string(),
+            };
+            (code, format::grouped(n), format::percent(share), tone)
+        })
+        .collect()
+}
+
+/// Column headers with an arrow on the sort column.
+pub fn headers<'a>(
+    columns: impl Iterator<Item = (&'a str, Option<Column>)>,
+    sort: Sort,
+) -> Vec<String> {
+    columns
+        .map(|(title, column)| match column {
+            Some(c) if c == sort.column => {
+                format!("{title}{}", if sort.descending() { "▼" } else { "▲" })
+            }
+            _ => title.to_string(),
+        })
+        .collect()
+}
+
+/// Sorts rows by a column key, ties by name, in the order of `sort`.
+pub fn sort_rows<T>(
+    rows: &mut [T],
+    sort: Sort,
+    name: impl Fn(&T) -> &str,
+    key: impl Fn(&T, Column) -> f64,
+) {
+    // A stable sort on the key alone: ties keep the input order (names for applications, the
+    // engine's order for callers) without a string comparison per tie, which matters at 100,000.
+    let descending = sort.descending();
+    rows.sort_by(|a, b| {
+        let ord = if sort.column == Column::Name {
+            name(a).cmp(name(b))
+        } else {
+            key(a, sort.column).total_cmp(&key(b, sort.column))
+        };
+        if descending {
+            ord.reverse()
+        } else {
+            ord
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_without_status_shows_the_dash_apache_wrote() {
+        let rows = status_rows(&[(0, 1), (200, 3)], 4);
+        assert_eq!(rows[0].0, "-");
+        assert_eq!(rows[0].2, format::percent(0.25));
+        assert_eq!(rows[1].0, "200");
+    }
+
+    #[test]
+    fn sparkline_scales_to_the_largest_value() {
+        assert_eq!(sparkline(&[0, 1, 4, 8]), " ▁▄█");
+        assert_eq!(sparkline(&[1, 1000]), "▁█");
+        assert_eq!(sparkline(&[0, 0]), "  ");
+        assert_eq!(sparkline(&[]), "");
+    }
+
+    #[test]
+    fn filter_is_case_insensitive() {
+        assert!(matches_filter("Checkout", "check"));
+        assert!(matches_filter("10.0.0.1", "0.0"));
+        assert!(!matches_filter("search", "check"));
+        assert!(matches_filter("Überweisung", "über"));
+        assert!(matches_filter("anything", ""));
+    }
+}
