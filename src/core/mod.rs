@@ -22,12 +22,14 @@ pub struct Hit<'a> {
     pub time: i64,
     /// Source application (`unknown` when the caller matched no metadata row).
     pub application: &'a str,
-    /// Client host as logged (`%h`).
+    /// Client host (`%h`) in its canonical spelling, so that distinct hosts and top callers
+    /// count hosts (see `enrich::push_canonical_host`).
     pub client: &'a str,
     /// Request method; empty when the request line was `-` or junk.
     pub method: &'a str,
     /// Request path without query string, in its escaped (logged) form; empty when unknown.
     pub path: &'a str,
+    /// HTTP status; 0 when the line has none (Apache's `-`), which counts in class `other`.
     pub status: u16,
     pub bytes: u64,
     pub latency_us: Option<u64>,

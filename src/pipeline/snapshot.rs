@@ -8,7 +8,7 @@ use crate::core::WindowSummary;
 use crate::enrich::MetadataTable;
 use crate::output::actions::ActionStats;
 
-/// Line counters since start. `parsed + malformed == lines`.
+/// Line counters since start. `parsed + malformed == lines`; `trailing` lines are among `parsed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Counters {
     /// Non-empty input lines.
@@ -25,6 +25,10 @@ pub struct Counters {
     /// Windows finalized before their time because too many were open at once (memory bound);
     /// lines for them that come later count as `late`.
     pub closed_early: u64,
+    /// Parsed lines with text left after the last field of the format (a second record run onto
+    /// the line, junk appended): each counts once in `parsed`, with its first record; the text is
+    /// sampled in the malformed view.
+    pub trailing: u64,
 }
 
 /// A malformed line or record, kept for the malformed view. `text` is already made safe to show

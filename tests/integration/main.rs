@@ -16,6 +16,7 @@ mod faults_network;
 mod faults_signals;
 mod faults_startup;
 mod headless_apache_logs;
+mod headless_messy_lines;
 mod kinesis_binary;
 mod kinesis_encodings;
 mod kinesis_polling;

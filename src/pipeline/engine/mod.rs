@@ -255,6 +255,7 @@ impl Engine {
         self.counters.malformed += batch.malformed;
         self.counters.bad_records += batch.bad_records;
         self.counters.future += batch.future;
+        self.counters.trailing += batch.trailing;
         for s in batch.samples.drain(..) {
             if self.samples.len() == KEPT_SAMPLES {
                 self.samples.pop_front();

@@ -231,12 +231,12 @@ pub fn status_rows(codes: &[(u16, u64)], total: u64) -> Vec<(String, String, Str
             } else {
                 n as f64 / total as f64
             };
-            (
-                code.to_string(),
-                format::grouped(n),
-                format::percent(share),
-                tone,
-            )
+            // 0 is a request without a status: Apache wrote `-`.
+            let code = match code {
+                0 => "-".to_owned(),
+                code => code.to_string(),
+            };
+            (code, format::grouped(n), format::percent(share), tone)
         })
         .collect()
 }
@@ -283,6 +283,14 @@ pub fn sort_rows<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_without_status_shows_the_dash_apache_wrote() {
+        let rows = status_rows(&[(0, 1), (200, 3)], 4);
+        assert_eq!(rows[0].0, "-");
+        assert_eq!(rows[0].2, format::percent(0.25));
+        assert_eq!(rows[1].0, "200");
+    }
 
     #[test]
     fn sparkline_scales_to_the_largest_value() {
