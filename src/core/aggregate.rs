@@ -90,7 +90,7 @@ impl Aggregator {
         };
         Aggregator {
             config,
-            hasher: KeyHasher::default(),
+            hasher: KeyHasher,
             open: VecDeque::new(),
             history: VecDeque::new(),
             pending: Vec::new(),

@@ -245,7 +245,7 @@ mod tests {
 
     #[test]
     fn exact_while_under_capacity() {
-        let h = KeyHasher::default();
+        let h = KeyHasher;
         let mut t = SpaceSaving::new(10);
         for (key, n) in [("/a", 5), ("/b", 3), ("/c", 7)] {
             for _ in 0..n {
@@ -273,7 +273,7 @@ mod tests {
     #[test]
     fn skewed_stream_finds_the_true_top_within_error() {
         // Zipf-like: key i occurs 20000 / i times (at least once), 5000 keys, shuffled.
-        let h = KeyHasher::default();
+        let h = KeyHasher;
         let capacity = 80;
         let mut t = SpaceSaving::new(capacity);
         let keys: Vec<String> = (1..=5000).map(|i| format!("/item/{i}")).collect();
@@ -312,7 +312,7 @@ mod tests {
 
     #[test]
     fn a_million_distinct_keys_stay_within_capacity() {
-        let h = KeyHasher::default();
+        let h = KeyHasher;
         let mut t = SpaceSaving::new(64);
         let mut key = String::new();
         for i in 0..1_000_000u32 {
@@ -331,7 +331,7 @@ mod tests {
 
     #[test]
     fn gigantic_keys_are_cut_at_a_char_boundary() {
-        let h = KeyHasher::default();
+        let h = KeyHasher;
         let mut t = SpaceSaving::new(4);
         let long = "é".repeat(5000);
         feed(&mut t, &h, &long);
@@ -351,7 +351,7 @@ mod tests {
 
     #[test]
     fn payload_is_reset_when_a_slot_changes_hands() {
-        let h = KeyHasher::default();
+        let h = KeyHasher;
         let mut t: SpaceSaving<Tally> = SpaceSaving::new(2);
         t.hit(h.hash("a"), "a").0 += 10;
         t.hit(h.hash("a"), "a").0 += 10;
