@@ -95,6 +95,18 @@ impl<P: SlotPayload> SpaceSaving<P> {
         self.slots.is_empty()
     }
 
+    /// No key that is not monitored occurred more than this many times: the smallest count once
+    /// the table is full (an evicted key had at most that), 0 before (nothing was evicted).
+    pub fn unmonitored_bound(&self) -> u64 {
+        if self.slots.len() < self.capacity {
+            0
+        } else {
+            self.heap
+                .first()
+                .map_or(0, |&slot| self.slots[slot as usize].count)
+        }
+    }
+
     /// Counts one occurrence of `key` (whose hash is `hash`) and returns its slot's payload,
     /// freshly reset if the key just took over another key's slot.
     #[inline]
@@ -204,6 +216,17 @@ impl<P: SlotPayload> SpaceSaving<P> {
     }
 }
 
+/// `key` as a table stores it: cut to [`MAX_KEY_BYTES`] at a character boundary, ending with `…`.
+pub fn stored_key(key: &str) -> std::borrow::Cow<'_, str> {
+    if key.len() <= MAX_KEY_BYTES {
+        std::borrow::Cow::Borrowed(key)
+    } else {
+        let mut cut = String::new();
+        store_key(&mut cut, key);
+        std::borrow::Cow::Owned(cut)
+    }
+}
+
 /// Stores `key` into `buf` (reusing its allocation), cut to [`MAX_KEY_BYTES`].
 fn store_key(buf: &mut String, key: &str) {
     buf.clear();
@@ -253,6 +276,7 @@ mod tests {
             }
         }
         check_invariants(&t);
+        assert_eq!(t.unmonitored_bound(), 0, "nothing evicted");
         let top: Vec<(&str, u64, u64)> = t
             .top(10)
             .iter()
@@ -291,6 +315,15 @@ mod tests {
             feed(&mut t, &h, &keys[i]);
         }
         check_invariants(&t);
+        // No unmonitored key occurred more often than the table's smallest count.
+        let bound = t.unmonitored_bound();
+        assert_eq!(bound, t.top(capacity).last().unwrap().count());
+        let listed: Vec<&str> = t.top(capacity).iter().map(|s| s.key()).collect();
+        for (i, &n) in truth.iter().enumerate() {
+            if !listed.contains(&keys[i].as_str()) {
+                assert!(n <= bound, "{}: {n} > {bound}", keys[i]);
+            }
+        }
         // Every monitored count brackets the true count.
         for slot in t.top(capacity) {
             let i: usize = slot.key()["/item/".len()..].parse::<usize>().unwrap() - 1;
@@ -339,6 +372,11 @@ mod tests {
         assert!(key.len() <= MAX_KEY_BYTES);
         assert!(key.ends_with('…'));
         assert!(key.trim_end_matches('…').chars().all(|c| c == 'é'));
+        assert_eq!(stored_key(&long), key);
+        assert!(matches!(
+            stored_key("/short"),
+            std::borrow::Cow::Borrowed("/short")
+        ));
     }
 
     #[derive(Default)]
