@@ -9,8 +9,12 @@
 //! - Top paths and top callers: mergeable space-saving summaries carrying their error bound (see
 //!   [`TopSummary`]); each top caller carries its own detail (bytes, statuses, latency, paths) so a
 //!   drill-down works on merged data.
+//!
+//! [`record`] is the wire form (one JSON object per partial) and the relay heartbeat.
 
+pub mod record;
 mod topk;
+mod wire;
 
 #[cfg(test)]
 mod tests;

@@ -18,14 +18,14 @@ const STATUSES: [u16; 9] = [200, 200, 200, 200, 304, 404, 500, 503, 999];
 
 #[derive(Debug, Clone)]
 pub(crate) struct OwnedHit {
-    app: &'static str,
-    client: String,
-    path: String,
-    status: u16,
-    bytes: u64,
-    latency_us: Option<u64>,
+    pub(crate) app: &'static str,
+    pub(crate) client: String,
+    pub(crate) path: String,
+    pub(crate) status: u16,
+    pub(crate) bytes: u64,
+    pub(crate) latency_us: Option<u64>,
     /// Which of the K accumulators gets it.
-    part: usize,
+    pub(crate) part: usize,
 }
 
 /// Hits over `clients` hosts and `paths` paths (both skewed: a few take most hits), each sent to
