@@ -48,15 +48,21 @@ impl<C: Counter> LatencyHistogram<C> {
     }
 
     /// A recorder holding the counts of `hist`, whose smallest and largest values were exactly
-    /// `min` and `max` (the histogram only knows them to its precision).
-    pub fn from_histogram(sigfig: u8, hist: &Histogram<C>, min: u64, max: u64) -> Self {
+    /// `min` and `max` (the histogram only knows them to its precision). A histogram of the
+    /// recorder's own layout (`sigfig` digits, lowest value 1) is kept as it is, others copied.
+    pub fn from_histogram(sigfig: u8, mut hist: Histogram<C>, min: u64, max: u64) -> Self {
         let mut recorder = Self::with_sigfig(sigfig);
         if hist.is_empty() {
             return recorder;
         }
-        let mut own = new_histogram(sigfig);
-        add_into(&mut own, hist);
-        recorder.hist = Some(own);
+        if hist.sigfig() == sigfig && hist.low() == 1 {
+            hist.auto(true);
+        } else {
+            let mut own = new_histogram(sigfig);
+            add_into(&mut own, &hist);
+            hist = own;
+        }
+        recorder.hist = Some(hist);
         recorder.min = min;
         recorder.max = max;
         recorder
@@ -143,13 +149,16 @@ mod tests {
         let original = recorder(&values);
         let (min, max) = original.min_max().unwrap();
         let rebuilt =
-            LatencyHistogram::from_histogram(APP_SIGFIG, &original.to_histogram(), min, max);
+            LatencyHistogram::from_histogram(APP_SIGFIG, original.to_histogram(), min, max);
         assert_eq!(rebuilt.summary(), original.summary());
-        assert!(
-            LatencyHistogram::<u64>::from_histogram(3, &Histogram::new(3).unwrap(), 0, 0)
-                .summary()
-                .is_none()
-        );
+        // Of another precision: copied into the recorder's own.
+        let mut two_digits = Histogram::<u64>::new(2).unwrap();
+        two_digits.record_n(1_000, 10).unwrap();
+        let copied = LatencyHistogram::from_histogram(APP_SIGFIG, two_digits, 1_000, 1_000);
+        assert_eq!(copied.to_histogram().sigfig(), APP_SIGFIG);
+        assert_eq!(copied.summary().unwrap().p99, 1_000);
+        let empty = LatencyHistogram::<u64>::from_histogram(3, Histogram::new(3).unwrap(), 0, 0);
+        assert!(empty.summary().is_none());
     }
 
     #[test]

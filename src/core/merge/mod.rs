@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use super::distinct::DistinctCounter;
 use super::histogram::LatencyHistogram;
-use super::window::{CALLER_PATHS_CAPACITY, CALLER_TOP_PATHS};
+use super::window::CALLER_TOP_PATHS;
 use super::{AppWindow, CallerSummary, Counted, StatusClasses, WindowConfig};
 use crate::enrich::UNKNOWN;
 
@@ -35,8 +35,9 @@ pub const WIRE_TOP_PATHS: usize = 128;
 /// Top callers of an application a partial carries, each with its detail (covers the 200 callers
 /// the `unknown` application reports by default).
 pub const WIRE_TOP_CALLERS: usize = 256;
-/// Paths per caller a partial carries: a caller's whole path table.
-pub const WIRE_CALLER_PATHS: usize = CALLER_PATHS_CAPACITY;
+/// Paths per caller a partial carries: half its table of 16, over the 5 reported. The callers'
+/// detail is most of a record, and their paths were two thirds of that.
+pub const WIRE_CALLER_PATHS: usize = 8;
 
 /// The mergeable state of one application in one window `[start, end)`.
 #[derive(Debug, Clone)]

@@ -174,13 +174,14 @@ fn assert_bracketed<D>(what: &str, summary: &TopSummary<D>, truth: &BTreeMap<Str
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
-    /// Few enough hosts and paths that no top-k table evicts (30 callers and 14 paths: the tables
-    /// hold 32 callers, 32 paths and 16 paths per caller): the merged windows are identical
+    /// Few enough hosts and paths that no top-k table evicts and no caller's paths are cut (30
+    /// callers, 7 paths: the tables hold 32 callers and 32 paths, and 8 paths a caller travel):
+    /// the merged windows are identical
     /// to one process's, top lists and callers' detail included.
     #[test]
     fn merged_partials_equal_one_process_while_tables_hold_every_key(
         parts in 1usize..6,
-        hits in hits(1_500, 30, 14, 5),
+        hits in hits(1_500, 30, 8, 5),
     ) {
         let partials = partials_by_part(&hits, parts);
         let merged = merge_all(partials.into_iter().flatten());

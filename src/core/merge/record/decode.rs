@@ -225,7 +225,7 @@ impl LatencyIn {
                 Ok(LatencyHistogram::from_values(sigfig, &values))
             }
             None => Ok(LatencyHistogram::from_histogram(
-                sigfig, &hist, self.min, self.max,
+                sigfig, hist, self.min, self.max,
             )),
         }
     }

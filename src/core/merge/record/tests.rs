@@ -65,7 +65,7 @@ proptest! {
     #[test]
     fn records_round_trip_and_merge_to_one_process(
         parts in 1usize..5,
-        hits in hits(1_500, 30, 14, 4),
+        hits in hits(1_500, 30, 8, 4),
     ) {
         let decoded = partials_by_part(&hits, parts).into_iter().flatten().map(|p| round_trip(&p));
         prop_assert_eq!(summaries(&merge_all(decoded)), one_process(&hits));
