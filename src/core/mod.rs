@@ -8,12 +8,14 @@ pub mod event_time;
 pub mod hashing;
 pub mod histogram;
 pub mod history;
+pub mod merge;
 pub mod topk;
 mod window;
 
 use std::sync::Arc;
 
 pub use aggregate::{Aggregator, Recorded, WindowConfig};
+pub use window::OpenWindow;
 
 /// One enriched request, as the aggregator sees it. Borrows from the log line and the metadata table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

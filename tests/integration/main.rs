@@ -4,6 +4,7 @@
 
 mod support;
 
+mod aggregate_interop;
 mod alarms_actions;
 mod alarms_config;
 mod alarms_demo;
