@@ -3,6 +3,7 @@
 //! live run). The lines are split crudely on spaces here: parsing is benchmarked in `parse`.
 //!
 //! `cargo bench --bench aggregate -- --warm-up-time 1 --measurement-time 3`
+#![allow(clippy::unwrap_used)] // test and bench code: a panic is how a failure is reported
 
 use std::hint::black_box;
 

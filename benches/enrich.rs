@@ -1,6 +1,7 @@
 //! Host → application lookups: what enrichment costs per line.
 //!
 //! `cargo bench --bench enrich`
+#![allow(clippy::unwrap_used)] // test and bench code: a panic is how a failure is reported
 
 use std::hint::black_box;
 

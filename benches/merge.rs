@@ -6,6 +6,7 @@
 //! The record sizes are printed first (they are not timed). The timed part: 4 relays each publish
 //! one record for each of 100 applications in a window (30 callers, 40 paths, 500 latencies per
 //! application and relay); a viewer decodes the 400 records and merges them into 100 windows.
+#![allow(clippy::unwrap_used)] // test and bench code: a panic is how a failure is reported
 
 use std::collections::HashMap;
 use std::hint::black_box;

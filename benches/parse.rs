@@ -6,6 +6,7 @@
 //! The machine is shared, so wall-clock figures swing with the load. The `parse_cpu_time` group
 //! measures the benchmark thread's own on-CPU time instead (Linux `/proc/thread-self/schedstat`),
 //! which is what "lines per second on one core" means when other processes compete for the cores.
+#![allow(clippy::unwrap_used)] // test and bench code: a panic is how a failure is reported
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

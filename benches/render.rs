@@ -3,6 +3,7 @@
 //! build, which is where sorting and filtering happen (once per snapshot, not per frame).
 //!
 //! `cargo bench --bench render`
+#![allow(clippy::unwrap_used)] // test and bench code: a panic is how a failure is reported
 
 use std::sync::Arc;
 

@@ -8,6 +8,7 @@
 //!   kinetop is compared with.
 //!
 //! Credentials come from the environment (`AWS_ACCESS_KEY_ID=test` … for emulators).
+#![allow(clippy::unwrap_used)] // test and bench code: a panic is how a failure is reported
 
 use std::time::{Duration, Instant};
 

@@ -4,6 +4,8 @@
 //! `source` → `decode` → `parse` → `enrich` → `core` (windows, alarms) → `pipeline` (snapshots)
 //! → `ui` / `output`. `parse`, `enrich` and `core` are pure: no I/O, no clock, no terminal, no tokio.
 
+#![forbid(unsafe_code)]
+
 pub mod aws;
 pub mod cli;
 pub mod clock;

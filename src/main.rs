@@ -1,5 +1,7 @@
 //! kinetop: command line → config → pipeline → TUI or headless.
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 use clap::error::ErrorKind;

@@ -1,6 +1,7 @@
 //! Every integration test in one binary. Each test binary links the whole AWS SDK, the TUI and
 //! the engine; nineteen separate binaries filled the CI machine's disk and spent most of the run
 //! linking. Each module below is one concern; `support` is the shared emulator harness.
+#![allow(clippy::unwrap_used)] // test and bench code: a panic is how a failure is reported
 
 mod support;
 

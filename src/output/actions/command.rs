@@ -159,16 +159,15 @@ async fn read_some(mut stderr: tokio::process::ChildStderr) -> String {
     crate::output::sanitize::bytes_for_display(&kept, STDERR_KEPT)
 }
 
-/// Whether any process is in the group (signal 0 checks without sending).
+/// Whether any process is in the group (no signal sent: killpg(2) with signal 0 only checks).
 fn group_alive(pgid: i32) -> bool {
-    // SAFETY: kill(2) with signal 0 and a negative pid only checks the process group.
-    unsafe { libc::kill(-pgid, 0) == 0 }
+    nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pgid), None).is_ok()
 }
 
 /// SIGKILL to the whole process group of a command started with `process_group(0)`.
 fn kill_group(pgid: i32) {
-    // SAFETY: kill(2) with a negative pid signals that process group; no memory is involved.
-    unsafe {
-        libc::kill(-pgid, libc::SIGKILL);
-    }
+    let _ = nix::sys::signal::killpg(
+        nix::unistd::Pid::from_raw(pgid),
+        nix::sys::signal::Signal::SIGKILL,
+    );
 }

@@ -135,11 +135,11 @@ impl DemoGenerator {
     /// Where `incident` next starts at or after `at_ms`, and its length, in milliseconds.
     pub fn next_incident(&self, incident: Incident, at_ms: i64) -> (i64, i64) {
         let cycle = self.cycle_ms();
-        let (_, start, end) = SCHEDULE
-            .iter()
-            .find(|(i, _, _)| *i == incident)
-            .copied()
-            .unwrap();
+        // Every incident has a row in SCHEDULE (a unit test checks); none would mean "never".
+        let Some((_, start, end)) = SCHEDULE.iter().find(|(i, _, _)| *i == incident).copied()
+        else {
+            return (i64::MAX, 0);
+        };
         let cycle_start = at_ms - at_ms.rem_euclid(cycle);
         let mut begin = cycle_start + (start * cycle as f64) as i64;
         if begin < at_ms {

@@ -152,10 +152,10 @@ impl Kinetop {
 
     /// Sends `signal` and waits (at most `bound`, then kills) for the end.
     pub fn signal_and_wait(self, signal: i32, bound: Duration) -> Ended {
-        // SAFETY: kill(2) on the pid of our own child; no memory is involved.
-        unsafe {
-            libc::kill(self.pid(), signal);
-        }
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.pid()),
+            nix::sys::signal::Signal::try_from(signal).ok(),
+        );
         self.wait_from(Instant::now(), bound)
     }
 
@@ -224,8 +224,6 @@ fn read_lines(pipe: impl Read + Send + 'static, into: Lines) -> JoinHandle<()> {
 
 /// Makes a FIFO at `path`.
 pub fn mkfifo(path: &Path) {
-    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
-    // SAFETY: a valid NUL-terminated path; mkfifo(3) touches no other memory.
-    let rc = unsafe { libc::mkfifo(c.as_ptr(), 0o600) };
-    assert_eq!(rc, 0, "mkfifo {}", path.display());
+    nix::unistd::mkfifo(path, nix::sys::stat::Mode::from_bits_truncate(0o600))
+        .unwrap_or_else(|e| panic!("mkfifo {}: {e}", path.display()));
 }
