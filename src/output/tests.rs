@@ -163,6 +163,8 @@ fn summary_line_is_exact_with_extras_last() {
         bad_records: 0,
         future: 2,
         closed_early: 0,
+        before_since: 4,
+        after_until: 5,
     };
     let mut line = SummaryLine::new(&counters, "apache_logs");
     line.lag_ms = Some(42);
@@ -171,7 +173,8 @@ fn summary_line_is_exact_with_extras_last() {
         out,
         concat!(
             r#"{"type":"summary","lines":10000,"parsed":9999,"malformed":1,"late":3,"#,
-            r#""bad_records":0,"future":2,"closed_early":0,"source":"apache_logs","lag_ms":42}"#,
+            r#""bad_records":0,"future":2,"closed_early":0,"before_since":4,"after_until":5,"#,
+            r#""source":"apache_logs","lag_ms":42}"#,
             "\n"
         )
     );

@@ -25,6 +25,10 @@ pub struct Counters {
     /// Windows finalized before their time because too many were open at once (memory bound);
     /// lines for them that come later count as `late`.
     pub closed_early: u64,
+    /// Parsed lines dated before `--since`: skipped, in no window.
+    pub before_since: u64,
+    /// Parsed lines dated at or after `--until`: skipped, in no window.
+    pub after_until: u64,
 }
 
 /// A malformed line or record, kept for the malformed view. `text` is already made safe to show
