@@ -1,6 +1,7 @@
 //! Parser throughput over the 10,000 real combined lines of `../shared/data/apache_logs`.
 //!
-//! `cargo bench --bench parse` reports lines/s (criterion's Throughput::Elements).
+//! `cargo bench --bench parse` reports lines/s (criterion's Throughput::Elements): `parse` is
+//! [`LogFormat::parse_line`] alone, `parse_stage` the whole stage a file's batches go through.
 //!
 //! The machine is shared, so wall-clock figures swing with the load. The `parse_cpu_time` group
 //! measures the benchmark thread's own on-CPU time instead (Linux `/proc/thread-self/schedstat`),
@@ -10,9 +11,18 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use kinetop::enrich::{MetadataTable, SharedTable};
 use kinetop::parse::{LogFormat, Preset};
+use kinetop::pipeline::LineParser;
+use kinetop::source::{Payload, RawBatch};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/apache_logs");
+const METADATA: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/apache_logs_metadata.csv"
+);
+/// The file source reads in chunks of this size; the parse stage gets one batch per chunk.
+const CHUNK: usize = 512 * 1024;
 
 fn lines(data: &[u8]) -> Vec<&[u8]> {
     data.split(|&b| b == b'\n')
@@ -140,5 +150,90 @@ fn report_load(lines: &[&[u8]], format: &LogFormat) {
     }
 }
 
-criterion_group!(benches, parse);
+/// The whole parse stage (split, parse, canonical client, metadata lookup, copy into the batch
+/// arena) over the file cut into file-source-sized batches, as `kinetop` runs it on a file.
+fn parse_stage(c: &mut Criterion) {
+    let data = std::fs::read(DATA).unwrap_or_else(|e| panic!("{DATA}: {e}"));
+    let csv = std::fs::read(METADATA).unwrap_or_else(|e| panic!("{METADATA}: {e}"));
+    let table = MetadataTable::from_csv(&csv, METADATA).expect("fixture metadata");
+    let line_count = lines(&data).len() as u64;
+    let mut group = c.benchmark_group("parse_stage");
+    group.throughput(Throughput::Elements(line_count));
+    // The real file (IPv4 callers, already canonical), then the same lines with IPv6 callers
+    // spelled in several ways (upper case, leading zeros, uncompressed).
+    for (name, text) in [
+        ("apache_logs_batches", data.clone()),
+        ("apache_logs_ipv6_batches", with_ipv6_clients(&data)),
+    ] {
+        let batches = batches(&text);
+        let mut parser = LineParser::new(
+            Some(LogFormat::preset(Preset::Combined)),
+            SharedTable::new(table.clone()),
+        );
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                batches
+                    .iter()
+                    .map(|batch| parser.parse_batch(black_box(batch)).parsed)
+                    .sum::<u64>()
+            })
+        });
+    }
+    group.finish();
+}
+
+/// `text` cut at line ends into batches of about [`CHUNK`] bytes.
+fn batches(text: &[u8]) -> Vec<RawBatch> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let cut = match rest.get(CHUNK..) {
+            Some(after) => {
+                CHUNK
+                    + after
+                        .iter()
+                        .position(|&b| b == b'\n')
+                        .map_or(after.len(), |i| i + 1)
+            }
+            None => rest.len(),
+        };
+        out.push(RawBatch {
+            origin: "apache_logs".into(),
+            first_line: 1,
+            received_ms: 0,
+            payload: Payload::Lines(rest[..cut].to_vec()),
+        });
+        rest = &rest[cut..];
+    }
+    out
+}
+
+/// Every line's IPv4 client `a.b.c.d` replaced by an IPv6 address, spelled in turn compressed,
+/// upper case and uncompressed with leading zeros.
+fn with_ipv6_clients(text: &[u8]) -> Vec<u8> {
+    let text = std::str::from_utf8(text).expect("UTF-8 sample");
+    let mut out = String::with_capacity(text.len() * 2);
+    for (i, line) in text.lines().enumerate() {
+        let (client, rest) = line.split_once(' ').unwrap_or((line, ""));
+        let octets: Vec<u16> = client.split('.').filter_map(|o| o.parse().ok()).collect();
+        let [a, b, c, d] = octets[..] else {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        };
+        let (hi, lo) = (a << 8 | b, c << 8 | d);
+        let spelled = match i % 3 {
+            0 => format!("2001:db8::{hi:x}:{lo:x}"),
+            1 => format!("2001:DB8::{hi:X}:{lo:X}"),
+            _ => format!("2001:0db8:0000:0000:0000:0000:{hi:04x}:{lo:04x}"),
+        };
+        out.push_str(&spelled);
+        out.push(' ');
+        out.push_str(rest);
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+criterion_group!(benches, parse, parse_stage);
 criterion_main!(benches);

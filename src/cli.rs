@@ -96,6 +96,11 @@ pub struct Cli {
     /// Do not ring the terminal bell when an alarm fires.
     #[arg(long)]
     pub no_bell: bool,
+
+    /// Show times in the system's time zone (TZ, /etc/localtime) instead of UTC; the zone's name
+    /// is on screen either way.
+    #[arg(long)]
+    pub local_time: bool,
 }
 
 pub use std::time::Duration;

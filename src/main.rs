@@ -6,9 +6,11 @@ use clap::error::ErrorKind;
 use clap::Parser;
 
 use kinetop::cli::Cli;
-use kinetop::config::{self, Settings};
+use kinetop::config::{self, ConfigFile, Settings};
+use kinetop::pipeline::progress::StartProgress;
 use kinetop::pipeline::signals::StopSignals;
 use kinetop::pipeline::{self, EngineEnd, StartError};
+use kinetop::ui::terminal::{Startup, TuiEnd, TuiOptions};
 use tokio_util::sync::CancellationToken;
 
 fn main() -> ExitCode {
@@ -37,19 +39,21 @@ fn run(cli: Cli) -> Result<ExitCode, StartError> {
         .thread_name("kinetop-io")
         .build()
         .map_err(StartError::io("cannot start the runtime"))?;
+    if !settings.headless {
+        return run_tui(runtime, settings, config_file);
+    }
     // Headless, SIGINT and SIGTERM stop the run from now on, start-up included (the TUI
     // handles its own signals once the terminal is set up).
     let stop = CancellationToken::new();
-    let signals = if settings.headless {
+    let signals = {
         let _context = runtime.enter();
         StopSignals::cancel_on_stop(stop.clone())
             .map_err(StartError::io("cannot handle signals"))?
-    } else {
-        StopSignals::default()
     };
+    let progress = StartProgress::unwatched();
     let parts = runtime.block_on(async {
         tokio::select! {
-            parts = kinetop::pipeline::startup::prepare(&settings, &config_file) => Some(parts),
+            parts = kinetop::pipeline::startup::prepare(&settings, &config_file, &progress) => Some(parts),
             _ = stop.cancelled() => None,
         }
     });
@@ -59,43 +63,58 @@ fn run(cli: Cli) -> Result<ExitCode, StartError> {
         return Ok(ExitCode::from(signals.exit_status().unwrap_or(1)));
     };
     let parts = parts?;
-
-    if settings.headless {
-        let stdout: Box<dyn std::io::Write + Send> = Box::new(std::io::stdout());
-        let running = pipeline::start(&settings, parts, runtime.handle(), Some(stdout))?;
-        let cancel = running.cancel.clone();
-        runtime.spawn(async move {
-            stop.cancelled().await;
-            cancel.cancel();
-        });
-        let failures = running.source_failures();
-        let end = running.join();
-        runtime.shutdown_background();
-        return match end {
-            Ok(EngineEnd::Finished(_)) | Ok(EngineEnd::OutputClosed) => {
-                // What was read is written; a source that failed for good (said on standard
-                // error by the run's fault log) still fails the run.
-                Ok(if failures.take().is_empty() {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::FAILURE
-                })
-            }
-            Err(e) => Err(StartError::io("writing output")(e)),
-        };
+    let stdout: Box<dyn std::io::Write + Send> = Box::new(std::io::stdout());
+    let running = pipeline::start(&settings, parts, runtime.handle(), Some(stdout))?;
+    let cancel = running.cancel.clone();
+    runtime.spawn(async move {
+        stop.cancelled().await;
+        cancel.cancel();
+    });
+    let failures = running.source_failures();
+    let end = running.join();
+    runtime.shutdown_background();
+    match end {
+        Ok(EngineEnd::Finished(_)) | Ok(EngineEnd::OutputClosed) => {
+            // What was read is written; a source that failed for good (said on standard
+            // error by the run's fault log) still fails the run.
+            Ok(if failures.take().is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Err(e) => Err(StartError::io("writing output")(e)),
     }
+}
 
-    let mut running = pipeline::start(&settings, parts, runtime.handle(), None)?;
-    let handle = running.handle.take().expect("TUI mode has a handle");
-    let options = kinetop::ui::terminal::TuiOptions {
+/// The TUI takes the terminal before start-up waits on anything (S3, a stream, a FIFO), so the
+/// screen says what it waits for and `q` works from the first second.
+fn run_tui(
+    runtime: tokio::runtime::Runtime,
+    settings: Settings,
+    config_file: ConfigFile,
+) -> Result<ExitCode, StartError> {
+    let (progress, progress_rx) = StartProgress::new();
+    let options = TuiOptions {
         bell: settings.bell,
+        local_time: settings.local_time,
     };
-    let result = runtime.block_on(kinetop::ui::terminal::run(handle, options));
-    running.cancel.cancel();
-    running.stop_actions();
+    let task = runtime.spawn(async move {
+        let parts = kinetop::pipeline::startup::prepare(&settings, &config_file, &progress).await?;
+        pipeline::start(&settings, parts, &tokio::runtime::Handle::current(), None)
+    });
+    let startup = Startup {
+        task,
+        progress: progress_rx,
+    };
+    let result = runtime.block_on(kinetop::ui::terminal::run(startup, options));
+    // Whatever start-up or a source still waits on (a FIFO's open, a hung endpoint) is not
+    // waited for.
     runtime.shutdown_background();
     match result {
-        Ok(()) => Ok(ExitCode::SUCCESS),
+        Ok(TuiEnd::Quit) => Ok(ExitCode::SUCCESS),
+        Ok(TuiEnd::Signal(signal)) => Ok(ExitCode::from(signal.exit_status())),
+        Ok(TuiEnd::StartFailed(e)) => Err(e),
         Err(e) => {
             eprintln!("kinetop: {e:#}");
             Ok(ExitCode::FAILURE)

@@ -19,8 +19,12 @@ fuzz_target!(|data: &[u8]| {
         None => (data, &b""[..]),
     };
     if let Ok(spec) = std::str::from_utf8(spec) {
-        if let Ok(format) = LogFormat::new(spec) {
-            assert_eq!(LogFormat::new(format.spec()).is_ok(), true);
+        assert_eq!(
+            LogFormat::new(spec).is_ok(),
+            LogFormat::new_untimed(spec).is_ok_and(|f| f.has_time())
+        );
+        if let Ok(format) = LogFormat::new_untimed(spec) {
+            assert!(LogFormat::new_untimed(format.spec()).is_ok());
             for line in lines.split(|&b| b == b'\n') {
                 check(&format, line);
             }
@@ -30,6 +34,15 @@ fuzz_target!(|data: &[u8]| {
 
 fn check(format: &LogFormat, line: &[u8]) {
     let lenient = format.parse_line(line);
+    let mut scratch = String::new();
+    let lossy = format.parse_line_lossy(line, &mut scratch);
+    if std::str::from_utf8(line).is_ok() {
+        // On UTF-8 the lossy entry point is the lenient one.
+        assert_eq!(&lossy, &lenient, "lossy and lenient differ: {line:?}");
+    } else if let Ok(parsed) = &lossy {
+        // A replaced byte is never part of a client host.
+        assert!(!parsed.client.contains('\u{fffd}'), "{line:?}");
+    }
     if let Ok(strict) = format.parse_line_strict(line) {
         // What the strict parser accepts, the lenient one accepts too.
         assert!(

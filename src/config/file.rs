@@ -27,6 +27,8 @@ pub struct ConfigFile {
     /// Top paths and callers kept per application and window.
     pub top_k: Option<usize>,
     pub no_bell: Option<bool>,
+    /// Show times in the system's time zone instead of UTC.
+    pub local_time: Option<bool>,
     pub region: Option<String>,
     pub profile: Option<String>,
     pub endpoint_url: Option<String>,

@@ -33,6 +33,8 @@ pub struct Settings {
     pub top_k: usize,
     pub headless: bool,
     pub bell: bool,
+    /// The TUI shows local time (`--local-time`) instead of UTC.
+    pub local_time: bool,
     /// Stream name or ARN.
     pub kinesis: Option<String>,
     pub aws: AwsOptions,
@@ -128,7 +130,7 @@ impl Settings {
         .map(|(text, origin)| MetadataLocation::parse(text).map_err(|e| origin.error(e)))
         .transpose()?;
         // Relative times name one instant for the whole run: now, at start.
-        let now_ms = wall_clock_ms();
+        let now_ms = crate::clock::now_ms();
         let range = TimeRange::new(
             cli.since.map(|w| w.resolve(now_ms)),
             cli.until.map(|w| w.resolve(now_ms)),
@@ -207,6 +209,7 @@ impl Settings {
             top_k: file.top_k.unwrap_or(20).clamp(1, 1000),
             headless: cli.headless,
             bell: !(cli.no_bell || file.no_bell.unwrap_or(false)),
+            local_time: cli.local_time || file.local_time.unwrap_or(false),
             kinesis: cli.kinesis.clone(),
             aws: AwsOptions {
                 region: or_file(&cli.region, &file.region),
@@ -222,10 +225,4 @@ impl Settings {
             config_path: path.map(Path::to_path_buf),
         })
     }
-}
-
-fn wall_clock_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }

@@ -116,7 +116,7 @@ impl Aggregator {
         Aggregator {
             history: History::new(config.history, config.history_bytes),
             config,
-            hasher: KeyHasher::default(),
+            hasher: KeyHasher,
             open: VecDeque::new(),
             pending: Vec::new(),
             watermark: None,

@@ -1,29 +1,24 @@
 //! Hashing shared by the window accumulators: each path and client host of a hit is hashed once
-//! (ahash, fixed seeds so runs are reproducible) and the 64-bit hash is then the key of the
-//! distinct-host sets and the top-k tables, which therefore must not hash it again.
+//! and the 64-bit hash is then the key of the distinct-host sets and the top-k tables, which
+//! therefore must not hash it again.
+//!
+//! Host hashes leave the process (the exact host sets of aggregate records), so the hash is a
+//! documented, stable one: XXH3-64 with seed 0 over the UTF-8 bytes (`XXH3_64bits` of the xxHash
+//! specification; Python's `xxhash.xxh3_64_intdigest`, Java's `LongHashFunction.xx3()`). It does
+//! not depend on the version, the CPU's features or the process, unlike ahash's output.
 
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// Fixed-seed string hasher. Two distinct strings share a hash with probability ~2⁻⁶⁴, which the
-/// counters accept (they identify keys by hash only, so the hot path never compares strings).
-#[derive(Debug, Clone)]
-pub struct KeyHasher(ahash::RandomState);
-
-impl Default for KeyHasher {
-    fn default() -> Self {
-        KeyHasher(ahash::RandomState::with_seeds(
-            0x243f_6a88_85a3_08d3,
-            0x1319_8a2e_0370_7344,
-            0xa409_3822_299f_31d0,
-            0x082e_fa98_ec4e_6c89,
-        ))
-    }
-}
+/// Stable string hasher (XXH3-64, seed 0). Two distinct strings share a hash with probability
+/// ~2⁻⁶⁴, which the counters accept (they identify keys by hash only, so the hot path never
+/// compares strings).
+#[derive(Debug, Clone, Default)]
+pub struct KeyHasher;
 
 impl KeyHasher {
     #[inline]
     pub fn hash(&self, key: &str) -> u64 {
-        self.0.hash_one(key)
+        xxhash_rust::xxh3::xxh3_64(key.as_bytes())
     }
 }
 
@@ -60,10 +55,20 @@ mod tests {
 
     #[test]
     fn key_hasher_is_deterministic_and_distinguishes_keys() {
-        let a = KeyHasher::default();
-        let b = KeyHasher::default();
+        let a = KeyHasher;
+        let b = KeyHasher;
         assert_eq!(a.hash("/index.html"), b.hash("/index.html"));
         assert_ne!(a.hash("/index.html"), a.hash("/index.htm"));
+    }
+
+    /// The xxHash specification's test vectors (XXH3_64bits, seed 0): another implementation
+    /// hashes hosts to the same values.
+    #[test]
+    fn key_hasher_is_xxh3_64() {
+        let h = KeyHasher;
+        assert_eq!(h.hash(""), 0x2d06_8005_38d3_94c2);
+        assert_eq!(h.hash("a"), 0xe6c6_32b6_1e96_4e1f);
+        assert_eq!(h.hash("abc"), 0x78af_5f94_892f_3950);
     }
 
     #[test]

@@ -5,6 +5,8 @@ use hdrhistogram::{Counter, Histogram};
 
 use super::LatencySummary;
 
+mod parts;
+
 /// Significant digits of an application's latency histogram (the JSON `latency_us` figures).
 pub const APP_SIGFIG: u8 = 3;
 /// Significant digits of a caller's latency histogram: ~1% resolution at a few KB per caller,

@@ -8,12 +8,14 @@ pub mod event_time;
 pub mod hashing;
 pub mod histogram;
 pub mod history;
+pub mod merge;
 pub mod topk;
 mod window;
 
 use std::sync::Arc;
 
 pub use aggregate::{Aggregator, Recorded, WindowConfig};
+pub use window::OpenWindow;
 
 /// One enriched request, as the aggregator sees it. Borrows from the log line and the metadata table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,12 +24,14 @@ pub struct Hit<'a> {
     pub time: i64,
     /// Source application (`unknown` when the caller matched no metadata row).
     pub application: &'a str,
-    /// Client host as logged (`%h`).
+    /// Client host (`%h`) in its canonical spelling, so that distinct hosts and top callers
+    /// count hosts (see `enrich::push_canonical_host`).
     pub client: &'a str,
     /// Request method; empty when the request line was `-` or junk.
     pub method: &'a str,
     /// Request path without query string, in its escaped (logged) form; empty when unknown.
     pub path: &'a str,
+    /// HTTP status; 0 when the line has none (Apache's `-`), which counts in class `other`.
     pub status: u16,
     pub bytes: u64,
     pub latency_us: Option<u64>,

@@ -95,6 +95,18 @@ impl<P: SlotPayload> SpaceSaving<P> {
         self.slots.is_empty()
     }
 
+    /// No key that is not monitored occurred more than this many times: the smallest count once
+    /// the table is full (an evicted key had at most that), 0 before (nothing was evicted).
+    pub fn unmonitored_bound(&self) -> u64 {
+        if self.slots.len() < self.capacity {
+            0
+        } else {
+            self.heap
+                .first()
+                .map_or(0, |&slot| self.slots[slot as usize].count)
+        }
+    }
+
     /// Counts one occurrence of `key` (whose hash is `hash`) and returns its slot's payload,
     /// freshly reset if the key just took over another key's slot.
     #[inline]
@@ -204,6 +216,17 @@ impl<P: SlotPayload> SpaceSaving<P> {
     }
 }
 
+/// `key` as a table stores it: cut to [`MAX_KEY_BYTES`] at a character boundary, ending with `…`.
+pub fn stored_key(key: &str) -> std::borrow::Cow<'_, str> {
+    if key.len() <= MAX_KEY_BYTES {
+        std::borrow::Cow::Borrowed(key)
+    } else {
+        let mut cut = String::new();
+        store_key(&mut cut, key);
+        std::borrow::Cow::Owned(cut)
+    }
+}
+
 /// Stores `key` into `buf` (reusing its allocation), cut to [`MAX_KEY_BYTES`].
 fn store_key(buf: &mut String, key: &str) {
     buf.clear();
@@ -245,7 +268,7 @@ mod tests {
 
     #[test]
     fn exact_while_under_capacity() {
-        let h = KeyHasher::default();
+        let h = KeyHasher;
         let mut t = SpaceSaving::new(10);
         for (key, n) in [("/a", 5), ("/b", 3), ("/c", 7)] {
             for _ in 0..n {
@@ -253,6 +276,7 @@ mod tests {
             }
         }
         check_invariants(&t);
+        assert_eq!(t.unmonitored_bound(), 0, "nothing evicted");
         let top: Vec<(&str, u64, u64)> = t
             .top(10)
             .iter()
@@ -273,7 +297,7 @@ mod tests {
     #[test]
     fn skewed_stream_finds_the_true_top_within_error() {
         // Zipf-like: key i occurs 20000 / i times (at least once), 5000 keys, shuffled.
-        let h = KeyHasher::default();
+        let h = KeyHasher;
         let capacity = 80;
         let mut t = SpaceSaving::new(capacity);
         let keys: Vec<String> = (1..=5000).map(|i| format!("/item/{i}")).collect();
@@ -291,6 +315,15 @@ mod tests {
             feed(&mut t, &h, &keys[i]);
         }
         check_invariants(&t);
+        // No unmonitored key occurred more often than the table's smallest count.
+        let bound = t.unmonitored_bound();
+        assert_eq!(bound, t.top(capacity).last().unwrap().count());
+        let listed: Vec<&str> = t.top(capacity).iter().map(|s| s.key()).collect();
+        for (i, &n) in truth.iter().enumerate() {
+            if !listed.contains(&keys[i].as_str()) {
+                assert!(n <= bound, "{}: {n} > {bound}", keys[i]);
+            }
+        }
         // Every monitored count brackets the true count.
         for slot in t.top(capacity) {
             let i: usize = slot.key()["/item/".len()..].parse::<usize>().unwrap() - 1;
@@ -312,7 +345,7 @@ mod tests {
 
     #[test]
     fn a_million_distinct_keys_stay_within_capacity() {
-        let h = KeyHasher::default();
+        let h = KeyHasher;
         let mut t = SpaceSaving::new(64);
         let mut key = String::new();
         for i in 0..1_000_000u32 {
@@ -331,7 +364,7 @@ mod tests {
 
     #[test]
     fn gigantic_keys_are_cut_at_a_char_boundary() {
-        let h = KeyHasher::default();
+        let h = KeyHasher;
         let mut t = SpaceSaving::new(4);
         let long = "é".repeat(5000);
         feed(&mut t, &h, &long);
@@ -339,6 +372,11 @@ mod tests {
         assert!(key.len() <= MAX_KEY_BYTES);
         assert!(key.ends_with('…'));
         assert!(key.trim_end_matches('…').chars().all(|c| c == 'é'));
+        assert_eq!(stored_key(&long), key);
+        assert!(matches!(
+            stored_key("/short"),
+            std::borrow::Cow::Borrowed("/short")
+        ));
     }
 
     #[derive(Default)]
@@ -351,7 +389,7 @@ mod tests {
 
     #[test]
     fn payload_is_reset_when_a_slot_changes_hands() {
-        let h = KeyHasher::default();
+        let h = KeyHasher;
         let mut t: SpaceSaving<Tally> = SpaceSaving::new(2);
         t.hit(h.hash("a"), "a").0 += 10;
         t.hit(h.hash("a"), "a").0 += 10;

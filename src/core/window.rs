@@ -10,6 +10,8 @@ use super::topk::{Slot, SlotPayload, SpaceSaving};
 use super::{AppWindow, CallerSummary, Counted, Hit, StatusClasses, WindowConfig, WindowSummary};
 use crate::enrich::UNKNOWN;
 
+mod export;
+
 /// Top-k tables monitor this many times the keys they report: every key occurring more than
 /// `requests / capacity` times is found and counts are overestimated by at most that much.
 pub const TOPK_OVERSAMPLING: usize = 4;

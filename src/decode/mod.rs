@@ -11,6 +11,7 @@ mod agent;
 mod cloudwatch;
 pub mod encode;
 mod kpl;
+mod lines;
 #[cfg(test)]
 mod tests;
 
@@ -77,6 +78,8 @@ pub enum DecodeError {
     #[error("binary payload (a NUL byte at offset {offset}) is neither text, KPL nor gzip")]
     Binary { offset: usize },
 }
+
+pub use lines::{split_lines, SplitLines};
 
 const KPL_MAGIC: [u8; 4] = [0xF3, 0x89, 0x9A, 0xC2];
 const GZIP_MAGIC: [u8; 2] = [0x1F, 0x8B];
@@ -180,10 +183,9 @@ fn check_text(data: &[u8]) -> Result<(), DecodeError> {
     }
 }
 
-/// Calls `f` with each non-empty line, without `\n` / `\r\n`.
+/// Calls `f` with each non-empty line, without its ending (`\n`, `\r\n` or a lone `\r`).
 fn for_each_line(data: &[u8], mut f: impl FnMut(&[u8])) {
-    for line in data.split(|&b| b == b'\n') {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
+    for line in split_lines(data) {
         if !line.is_empty() {
             f(line);
         }

@@ -50,6 +50,22 @@ fn plain_text_many_lines_crlf_and_blank_lines() {
 }
 
 #[test]
+fn a_lone_cr_ends_a_line_in_every_encoding() {
+    let lone_cr = format!("{LINE_A}\r{LINE_B}\r\r{LINE_A}\r");
+    let three = vec![LINE_A, LINE_B, LINE_A];
+    assert_eq!(lines_of(lone_cr.as_bytes()), three);
+    assert_eq!(lines_of(&encode::gzip(lone_cr.as_bytes())), three);
+    assert_eq!(
+        lines_of(&encode::kpl_aggregate(&[lone_cr.as_bytes()])),
+        three
+    );
+    assert_eq!(lines_of(&encode::cloudwatch_gzip(&[&lone_cr])), three);
+    // Agent JSON objects separated by a lone CR are one object each.
+    let json = format!("{}\r{}", agent_line(LINE_A), agent_line(LINE_B));
+    assert_eq!(lines_of(json.as_bytes()), vec![LINE_A, LINE_B]);
+}
+
+#[test]
 fn empty_and_blank_records_have_no_lines() {
     assert_eq!(decode(b"").unwrap(), (RecordEncoding::Text, vec![]));
     assert_eq!(decode(b"\n\r\n").unwrap(), (RecordEncoding::Text, vec![]));

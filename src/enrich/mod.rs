@@ -3,10 +3,13 @@
 //! The table is immutable once built; a reload builds a new one and swaps an `Arc`
 //! (see [`SharedTable`]), so lookups never take a lock per line.
 
+mod host_identity;
 mod load;
 pub mod metadata;
 #[cfg(test)]
 mod tests;
+
+pub use host_identity::{canonical_host, push_canonical_host};
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
@@ -129,7 +132,9 @@ impl MetadataTable {
     }
 
     /// The application of a client address. An IPv4-mapped IPv6 address (`::ffff:10.1.2.3`)
-    /// matches IPv4 rows.
+    /// matches IPv4 rows: a dual-stack server logs its IPv4 callers that way, and they are the
+    /// IPv4 hosts the metadata names (the pipeline counts them as those hosts too; see
+    /// [`push_canonical_host`]).
     pub fn lookup_ip(&self, ip: IpAddr) -> AppId {
         match ip {
             IpAddr::V4(v4) => self.lookup_v4(v4),

@@ -163,6 +163,7 @@ fn summary_line_is_exact_with_extras_last() {
         bad_records: 0,
         future: 2,
         closed_early: 0,
+        trailing: 2,
         before_since: 4,
         after_until: 5,
     };
@@ -173,7 +174,7 @@ fn summary_line_is_exact_with_extras_last() {
         out,
         concat!(
             r#"{"type":"summary","lines":10000,"parsed":9999,"malformed":1,"late":3,"#,
-            r#""bad_records":0,"future":2,"closed_early":0,"before_since":4,"after_until":5,"#,
+            r#""bad_records":0,"future":2,"closed_early":0,"trailing":2,"before_since":4,"after_until":5,"#,
             r#""source":"apache_logs","lag_ms":42}"#,
             "\n"
         )

@@ -43,9 +43,17 @@ pub(super) fn clf_bytes(input: &str) -> Res<'_, u64> {
     alt((value(0, char('-')), number)).parse(input)
 }
 
-/// `%s` / `%>s`: exactly three digits.
-pub(super) fn status(input: &str) -> Res<'_, u16> {
-    map_opt(fixed_digits(3), |n| u16::try_from(n).ok()).parse(input)
+/// `%s` / `%>s`: exactly three digits, or `-` (`None`): Apache writes `-` when the request has no
+/// status (≤ 0), e.g. when the client went away before a response was chosen.
+pub(super) fn status(input: &str) -> Res<'_, Option<u16>> {
+    // Digits first, and `-` compared as a byte: this runs on every line.
+    match fixed_digits(3)(input) {
+        Ok((rest, code)) => Ok((rest, u16::try_from(code).ok())),
+        Err(err) => match input.strip_prefix('-') {
+            Some(rest) => Ok((rest, None)),
+            None => Err(err),
+        },
+    }
 }
 
 /// `%t` in Apache's default form `[10/Oct/2000:13:55:36 -0700]`, as UTC epoch seconds.

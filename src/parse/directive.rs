@@ -62,7 +62,9 @@ pub(super) struct Directive {
 ///
 /// Apache's syntax: `%`, then in any order `!`, `<`, `>`, status codes separated by commas, and at
 /// most one `{argument}`, then the directive letter (or `^ti` / `^to`). Status conditions only
-/// decide whether Apache writes the value (`-` otherwise), so they are accepted and ignored.
+/// decide whether Apache writes the value (`-` otherwise), so they are accepted and ignored; each
+/// must be a three-digit status. Digits there are no field width (LogFormat has none), so
+/// `%1000000000h` is refused rather than read as something it is not.
 pub(super) fn directive(
     spec: &str,
     start: usize,
@@ -77,7 +79,8 @@ pub(super) fn directive(
         };
         match b {
             b'%' if i == start + 1 => return Ok((None, i + 1)),
-            b'!' | b',' | b'>' | b'0'..=b'9' => i += 1,
+            b'!' | b',' | b'>' => i += 1,
+            b'0'..=b'9' => i += status_condition(spec, i)?,
             b'<' => {
                 original = true;
                 i += 1;
@@ -203,6 +206,27 @@ fn letter_directive(
         }
     };
     Ok(d)
+}
+
+/// The length of the status condition (`404` in `%404,500{Referer}i`) at `at`.
+fn status_condition(spec: &str, at: usize) -> Result<usize, FormatError> {
+    let digits = spec[at..].bytes().take_while(u8::is_ascii_digit).count();
+    let code = &spec[at..at + digits];
+    if digits == 3 && !code.starts_with('0') {
+        return Ok(digits);
+    }
+    // A pasted run of digits can be any length: quote a bounded part of it.
+    let shown = match code.get(..12) {
+        Some(head) if digits > 12 => format!("{head}…"),
+        _ => code.to_owned(),
+    };
+    Err(FormatError::new(
+        at,
+        format!(
+            "status condition `{shown}` is not an HTTP status (100 to 999); \
+             a LogFormat directive has no field width"
+        ),
+    ))
 }
 
 fn time_directive(argument: Option<&str>, start: usize) -> Result<Directive, FormatError> {

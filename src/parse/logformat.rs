@@ -11,7 +11,7 @@ use nom::Parser;
 
 use super::apache::{self, Res};
 use super::directive::{directive, Directive, Shape, Slot};
-use super::{LogLine, ParseError, Request};
+use super::{LogLine, ParseError, Request, Trailing};
 
 /// Built-in formats, as Apache names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,22 +63,39 @@ impl fmt::Display for Preset {
     }
 }
 
-/// A bad `--format` string, with the byte offset of the problem.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("bad log format at byte {offset}: {reason}")]
+/// A bad `--format` string, with the byte offset of the problem (`None`: the format as a whole).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FormatError {
-    pub offset: usize,
+    pub offset: Option<usize>,
     pub reason: String,
 }
 
 impl FormatError {
     pub(super) fn new(offset: usize, reason: impl Into<String>) -> Self {
         FormatError {
-            offset,
+            offset: Some(offset),
+            reason: reason.into(),
+        }
+    }
+
+    fn whole(reason: impl Into<String>) -> Self {
+        FormatError {
+            offset: None,
             reason: reason.into(),
         }
     }
 }
+
+impl fmt::Display for FormatError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.offset {
+            Some(offset) => write!(f, "bad log format at byte {offset}: {}", self.reason),
+            None => write!(f, "bad log format: {}", self.reason),
+        }
+    }
+}
+
+impl std::error::Error for FormatError {}
 
 /// A compiled log format. Cheap to clone and share between threads.
 #[derive(Debug, Clone)]
@@ -120,6 +137,10 @@ struct Field {
     stop: u8,
     /// Unquoted text fields followed directly by another field may be empty.
     allow_empty: bool,
+    /// Whether a line that is not UTF-8 may have its invalid bytes replaced in this field: text
+    /// between quotes on the line (an odd number of `"` in the literal text before it, so `%U`
+    /// in `"%m %U %H"` too), except the client host, whose identity a replaced byte would lose.
+    lossy_ok: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -138,8 +159,23 @@ struct Parts<'a> {
 }
 
 impl LogFormat {
-    /// Compiles an Apache LogFormat string, or a preset name (`common`, `combined`, `combined_D`).
+    /// Compiles the format of an access log: an Apache LogFormat string, or a preset name
+    /// (`common`, `combined`, `combined_D`). It must have a time directive (`%t`, `%{sec}t`, …):
+    /// every request is placed in a window by its time, and a line without one has none.
     pub fn new(spec: &str) -> Result<Self, FormatError> {
+        let format = Self::new_untimed(spec)?;
+        if !format.has_time() {
+            return Err(FormatError::whole(
+                "no time directive (%t, %{sec}t, %{msec}t, %{usec}t or a %{…}t strftime format): \
+                 every request is placed in a window by its time",
+            ));
+        }
+        Ok(format)
+    }
+
+    /// Compiles a format that need not have a time directive, to read fields out of lines
+    /// (tests, tools). What reads events uses [`LogFormat::new`].
+    pub fn new_untimed(spec: &str) -> Result<Self, FormatError> {
         if let Some(preset) = Preset::from_name(spec.trim()) {
             return Ok(Self::preset(preset));
         }
@@ -198,10 +234,39 @@ impl LogFormat {
         self.inner.has_time
     }
 
-    /// The lenient entry point used on live input: one line without its line ending (a trailing
-    /// `\r` is tolerated), trailing text after the last field tolerated.
+    /// The lenient entry point: one line without its line ending (a trailing `\r` is
+    /// tolerated). Text after the last field does not make the line malformed: it is returned in
+    /// [`LogLine::trailing`] for the caller to count. A line that is not valid UTF-8
+    /// is [`ParseError::NotUtf8`]; live input goes through [`LogFormat::parse_line_lossy`].
     pub fn parse_line<'a>(&self, line: &'a [u8]) -> Result<LogLine<'a>, ParseError> {
         self.inner.parse(line, false)
+    }
+
+    /// [`LogFormat::parse_line`] for live input, where a line need not be valid UTF-8. Valid lines
+    /// (almost all) are read in place. In a line that is not, each invalid sequence becomes
+    /// U+FFFD (as [`String::from_utf8_lossy`] does) in `scratch`, which the result then borrows:
+    /// inside quotes (the request line, a referer, a user agent, …) that is text to count and show
+    /// like any other. Outside quotes (the client host, `%u`, …) Apache never writes raw bytes and
+    /// a host's identity cannot be guessed, so the line is [`ParseError::FieldNotUtf8`].
+    pub fn parse_line_lossy<'a>(
+        &self,
+        line: &'a [u8],
+        scratch: &'a mut String,
+    ) -> Result<LogLine<'a>, ParseError> {
+        let line = without_ending(line);
+        match std::str::from_utf8(line) {
+            Ok(text) => self.inner.parse_text::<false>(text, false),
+            Err(_) => {
+                scratch.clear();
+                for chunk in line.utf8_chunks() {
+                    scratch.push_str(chunk.valid());
+                    if !chunk.invalid().is_empty() {
+                        scratch.push(char::REPLACEMENT_CHARACTER);
+                    }
+                }
+                self.inner.parse_text::<true>(scratch, false)
+            }
+        }
     }
 
     /// The strict entry point used by tests: the whole line must match.
@@ -218,13 +283,21 @@ impl fmt::Display for LogFormat {
 
 impl Compiled {
     fn parse<'a>(&self, line: &'a [u8], strict: bool) -> Result<LogLine<'a>, ParseError> {
-        let line = line.strip_suffix(b"\n").unwrap_or(line);
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        // Validate once; every field parser then works on `&str` and slices stay borrowed.
+        let line = std::str::from_utf8(without_ending(line)).map_err(|_| ParseError::NotUtf8)?;
+        self.parse_text::<false>(line, strict)
+    }
+
+    /// Parses one line of text. `REPLACED`: invalid UTF-8 in the line was replaced by U+FFFD,
+    /// which only some fields may hold (a constant, so valid lines pay nothing for the check).
+    fn parse_text<'a, const REPLACED: bool>(
+        &self,
+        line: &'a str,
+        strict: bool,
+    ) -> Result<LogLine<'a>, ParseError> {
         if line.is_empty() {
             return Err(ParseError::Empty);
         }
-        // Validate once; every field parser then works on `&str` and slices stay borrowed.
-        let line = std::str::from_utf8(line).map_err(|_| ParseError::NotUtf8)?;
         // Every slice a parser returns or reports points into `line`; clamp anyway so an error can
         // never turn into a panic.
         let offset_of = |at: &str| {
@@ -248,7 +321,7 @@ impl Compiled {
                     }
                 },
                 Item::Field(field) => {
-                    field
+                    let after = field
                         .read(rest, strict, &mut out, &mut parts)
                         .map_err(|err| ParseError::Field {
                             field: field.name,
@@ -256,14 +329,29 @@ impl Compiled {
                                 nom::Err::Error(e) | nom::Err::Failure(e) => offset_of(e.input),
                                 nom::Err::Incomplete(_) => offset_of(rest),
                             },
-                        })?
+                        })?;
+                    if REPLACED && !field.lossy_ok {
+                        let value = &rest[..rest.len() - after.len()];
+                        if value.contains(char::REPLACEMENT_CHARACTER) {
+                            return Err(ParseError::FieldNotUtf8 { field: field.name });
+                        }
+                    }
+                    after
                 }
             };
         }
-        if strict && !rest.is_empty() {
-            return Err(ParseError::Trailing {
-                offset: offset_of(rest),
-            });
+        if !rest.is_empty() {
+            if strict {
+                return Err(ParseError::Trailing {
+                    offset: offset_of(rest),
+                });
+            }
+            if !rest.bytes().all(|b| b == b' ' || b == b'\t') {
+                out.trailing = Some(Trailing {
+                    offset: offset_of(rest),
+                    text: rest,
+                });
+            }
         }
         if self.request_from_parts {
             if let Some(target) = parts.path {
@@ -276,6 +364,12 @@ impl Compiled {
         }
         Ok(out)
     }
+}
+
+/// A line without its `\n`, `\r\n` or `\r` ending.
+fn without_ending(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
 }
 
 /// `rest` after `text`, if it starts with it. Literals are mostly one or two bytes (` `, `" `):
@@ -353,7 +447,7 @@ impl Field {
             Shape::Status => {
                 let (rest, status) = apache::status(input)?;
                 if self.slot == Slot::Status {
-                    out.status = Some(status);
+                    out.status = status;
                 }
                 return Ok((rest, ()));
             }
@@ -434,7 +528,7 @@ fn compile(spec: &str, preset: Option<Preset>) -> Result<LogFormat, FormatError>
         raw.push(RawItem::Literal(literal));
     }
     if !raw.iter().any(|item| matches!(item, RawItem::Field(_))) {
-        return Err(FormatError::new(0, "no % directives: nothing to parse"));
+        return Err(FormatError::whole("no % directives: nothing to parse"));
     }
     Ok(LogFormat {
         inner: Arc::new(link(spec, preset, raw)),
@@ -474,12 +568,16 @@ fn link(spec: &str, preset: Option<Preset>, raw: Vec<RawItem>) -> Compiled {
         next.or(previous).unwrap_or("literal text")
     };
     let mut items = Vec::with_capacity(raw.len());
+    let mut quotes_before = 0usize;
     for (k, item) in raw.iter().enumerate() {
         match item {
-            RawItem::Literal(text) => items.push(Item::Literal {
-                text: text.as_str().into(),
-                field: field_name_near(k),
-            }),
+            RawItem::Literal(text) => {
+                quotes_before += text.matches('"').count();
+                items.push(Item::Literal {
+                    text: text.as_str().into(),
+                    field: field_name_near(k),
+                })
+            }
             RawItem::Field(d) => {
                 let preferred = best_rank
                     .iter()
@@ -512,6 +610,7 @@ fn link(spec: &str, preset: Option<Preset>, raw: Vec<RawItem>) -> Compiled {
                     quoted,
                     stop,
                     allow_empty,
+                    lossy_ok: quotes_before % 2 == 1 && slot != Slot::Client,
                 }));
             }
         }

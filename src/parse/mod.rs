@@ -30,7 +30,8 @@ pub struct LogLine<'a> {
     pub request: Option<Request<'a>>,
     /// `%r` as written (escaped), also when it could not be split.
     pub request_line: Option<&'a str>,
-    /// `%>s` / `%s`.
+    /// `%>s` / `%s`; `None` when the format has no status or the line has `-` (Apache writes it
+    /// for a request without a status): such a request counts in status class `other`.
     pub status: Option<u16>,
     /// `%b` / `%B` (`-` counts as 0 and is `Some(0)` for `%b`).
     pub bytes: Option<u64>,
@@ -42,6 +43,18 @@ pub struct LogLine<'a> {
     pub referer: Option<&'a str>,
     /// `%{User-Agent}i`; `None` for `-`.
     pub user_agent: Option<&'a str>,
+    /// Text left after the last field of the format (lenient parsing only; spaces and tabs alone
+    /// are not text): a second record run onto this line, or junk appended to it. The line's
+    /// values are those of its first record.
+    pub trailing: Option<Trailing<'a>>,
+}
+
+/// Text after the last field of a line, and where it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trailing<'a> {
+    /// Byte offset in the line (in the repaired text, for a line that was not UTF-8).
+    pub offset: usize,
+    pub text: &'a str,
 }
 
 /// The parts of a request line `METHOD TARGET PROTOCOL`.
@@ -69,6 +82,9 @@ impl<'a> Request<'a> {
 pub enum ParseError {
     #[error("line is not valid UTF-8")]
     NotUtf8,
+    /// Invalid UTF-8 outside quotes (see [`LogFormat::parse_line_lossy`]).
+    #[error("field {field} is not valid UTF-8")]
+    FieldNotUtf8 { field: &'static str },
     #[error("empty line")]
     Empty,
     #[error("field {field} does not match at byte {offset}")]

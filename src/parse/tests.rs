@@ -13,14 +13,14 @@ fn combined() -> LogFormat {
 }
 
 fn parse<'a>(format: &str, line: &'a str) -> LogLine<'a> {
-    LogFormat::new(format)
+    LogFormat::new_untimed(format)
         .unwrap_or_else(|e| panic!("{format}: {e}"))
         .parse_line_strict(line.as_bytes())
         .unwrap_or_else(|e| panic!("{line}: {e}"))
 }
 
 fn field_error(format: &str, line: &str) -> (&'static str, usize) {
-    match LogFormat::new(format)
+    match LogFormat::new_untimed(format)
         .unwrap()
         .parse_line_strict(line.as_bytes())
     {
@@ -53,6 +53,7 @@ fn combined_line_from_the_shared_data() {
             vhost: None,
             referer: Some("http://semicomplete.com/presentations/logstash-monitorama-2013/"),
             user_agent: Some("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/32.0.1700.77 Safari/537.36"),
+            trailing: None,
         }
     );
 }
@@ -65,7 +66,7 @@ fn presets_by_name_and_spec() {
         ("combined_D", Preset::CombinedD),
         ("combinedD", Preset::CombinedD),
     ] {
-        let format = LogFormat::new(name).unwrap();
+        let format = LogFormat::new_untimed(name).unwrap();
         assert_eq!(format.preset_kind(), Some(preset));
         assert_eq!(format.spec(), preset.spec());
         assert_eq!(format.name(), preset.name());
@@ -74,7 +75,7 @@ fn presets_by_name_and_spec() {
         LogFormat::preset(Preset::CombinedD).spec(),
         r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %D"#
     );
-    let custom = LogFormat::new("%h %>s").unwrap();
+    let custom = LogFormat::new_untimed("%h %>s").unwrap();
     assert_eq!(custom.spec(), "%h %>s");
     assert_eq!(custom.preset_kind(), None);
 }
@@ -84,10 +85,10 @@ fn has_latency_and_time() {
     assert!(!combined().has_latency());
     assert!(combined().has_time());
     assert!(LogFormat::preset(Preset::CombinedD).has_latency());
-    assert!(LogFormat::new("%h %T").unwrap().has_latency());
-    assert!(LogFormat::new("%h %{ms}T").unwrap().has_latency());
-    assert!(!LogFormat::new("%h %>s").unwrap().has_time());
-    assert!(LogFormat::new("%h %{sec}t").unwrap().has_time());
+    assert!(LogFormat::new_untimed("%h %T").unwrap().has_latency());
+    assert!(LogFormat::new_untimed("%h %{ms}T").unwrap().has_latency());
+    assert!(!LogFormat::new_untimed("%h %>s").unwrap().has_time());
+    assert!(LogFormat::new_untimed("%h %{sec}t").unwrap().has_time());
 }
 
 #[test]
@@ -134,7 +135,9 @@ fn clients_ipv4_ipv6_and_hostnames() {
         "host.example"
     );
     assert!(matches!(
-        LogFormat::new("%h %>s").unwrap().parse_line(b" 200"),
+        LogFormat::new_untimed("%h %>s")
+            .unwrap()
+            .parse_line(b" 200"),
         Err(ParseError::Field {
             field: "%h",
             offset: 0
@@ -227,7 +230,7 @@ fn strftime_times() {
     let line = parse("%{begin:%Y-%m-%d %H:%M:%S}t", "2000-10-10 20:55:36");
     assert_eq!(line.time, Some(971_211_336));
     assert_eq!(field_error("%{%Y-%m-%d}t", "2021-02-31"), ("%{…}t", 0));
-    assert!(LogFormat::new("%{%Q}t").is_err());
+    assert!(LogFormat::new_untimed("%{%Q}t").is_err());
 }
 
 #[test]
@@ -304,10 +307,17 @@ fn statuses() {
     // The final status wins over the original one, in either order.
     assert_eq!(parse("%<s %>s", "301 200").status, Some(200));
     assert_eq!(parse("%>s %s", "200 301").status, Some(200));
+    // `-`: Apache's "no status" (≤ 0). The line is a request all the same; its bytes count.
+    assert_eq!(parse("%>s", "-").status, None);
+    let line = parse("%h %>s %b", "h - 1234");
+    assert_eq!((line.status, line.bytes), (None, Some(1234)));
+    assert_eq!(parse("%<s %>s", "301 -").status, None);
     assert_eq!(field_error("%>s", "20"), ("%>s", 0));
     assert_eq!(field_error("%h %>s", "h OK"), ("%>s", 2));
     assert!(matches!(
-        LogFormat::new("%>s").unwrap().parse_line_strict(b"2000"),
+        LogFormat::new_untimed("%>s")
+            .unwrap()
+            .parse_line_strict(b"2000"),
         Err(ParseError::Trailing { offset: 3 })
     ));
 }
@@ -420,7 +430,7 @@ fn percent_and_literal_text() {
 
 #[test]
 fn format_errors_name_the_byte() {
-    let cases: [(&str, usize); 9] = [
+    let cases: [(&str, usize); 8] = [
         ("%h %Z", 3),
         ("%h %{Referer", 4),
         ("%h %", 3),
@@ -429,14 +439,77 @@ fn format_errors_name_the_byte() {
         ("%h %{fortnight}t", 3),
         ("%i", 0),
         ("%h %^xx", 3),
-        ("no directives", 0),
     ];
     for (spec, offset) in cases {
-        let err = LogFormat::new(spec).unwrap_err();
-        assert_eq!(err.offset, offset, "{spec}: {err}");
+        let err = LogFormat::new_untimed(spec).unwrap_err();
+        assert_eq!(err.offset, Some(offset), "{spec}: {err}");
         assert!(err.to_string().contains(&format!("byte {offset}")));
     }
-    assert!(LogFormat::new("%h %Z").unwrap_err().reason.contains("`%Z`"));
+    assert!(LogFormat::new_untimed("%h %Z")
+        .unwrap_err()
+        .reason
+        .contains("`%Z`"));
+    let whole = LogFormat::new_untimed("no directives").unwrap_err();
+    assert_eq!(whole.offset, None);
+    assert_eq!(
+        whole.to_string(),
+        "bad log format: no % directives: nothing to parse"
+    );
+}
+
+#[test]
+fn a_format_without_time_is_refused_for_events() {
+    for spec in ["%h", r#"%h "%r" %>s %b"#, "%h %{msec_frac}t %>s"] {
+        let err = LogFormat::new(spec).unwrap_err();
+        assert_eq!(err.offset, None, "{spec}");
+        assert!(
+            err.to_string()
+                .starts_with("bad log format: no time directive (%t, %{sec}t,"),
+            "{err}"
+        );
+        assert!(!LogFormat::new_untimed(spec).unwrap().has_time());
+    }
+    for spec in [
+        "combined",
+        "%h %t",
+        "%h %{sec}t",
+        "%h %{end:msec}t",
+        "%h %{%Y-%m-%dT%H:%M:%S%z}t",
+    ] {
+        assert!(LogFormat::new(spec).is_ok(), "{spec}");
+    }
+}
+
+#[test]
+fn status_conditions_are_statuses_not_field_widths() {
+    for (spec, offset, shown) in [
+        ("%1000000000h %t", 1, "`1000000000`"),
+        ("%h %5t", 4, "`5`"),
+        ("%h %t %200,30{Referer}i", 11, "`30`"),
+        ("%h %t %!099>s", 8, "`099`"),
+        ("%h %t %4000s", 7, "`4000`"),
+    ] {
+        let err = LogFormat::new(spec).unwrap_err();
+        assert_eq!(err.offset, Some(offset), "{spec}: {err}");
+        assert!(err.reason.contains(shown), "{spec}: {err}");
+        assert!(err.reason.contains("no field width"), "{err}");
+    }
+    let huge = format!("%h %t %{}h", "9".repeat(100_000));
+    let err = LogFormat::new(&huge).unwrap_err();
+    assert!(err.reason.contains("`999999999999…`"), "{err}");
+    assert!(
+        err.to_string().len() < 200,
+        "the message quotes a bounded part"
+    );
+    // Valid conditions, as Apache's documentation writes them.
+    assert!(LogFormat::new(r#"%h %t %400,501{User-agent}i %!200,304,302{Referer}i %>s"#).is_ok());
+    assert!(LogFormat::new("%h %t %{%Y-%m-%d %H:%M:%S}t").is_ok());
+}
+
+#[test]
+fn strftime_field_widths_are_refused_too() {
+    let err = LogFormat::new("%h %{%1000000000Y}t").unwrap_err();
+    assert_eq!(err.offset, Some(3), "{err}");
 }
 
 #[test]
@@ -524,6 +597,76 @@ fn empty_and_non_utf8_lines() {
 }
 
 #[test]
+fn invalid_utf8_inside_quotes_is_replaced_outside_it_is_malformed() {
+    let mut scratch = String::new();
+    let mut bytes = LINE.as_bytes().to_vec();
+    bytes[LINE.find("Mozilla").unwrap()] = 0xff;
+    // A lead byte whose continuation is missing, in the path of the request line.
+    bytes[LINE.find("/presentations").unwrap() + 1] = 0xc3;
+    assert_eq!(combined().parse_line(&bytes), Err(ParseError::NotUtf8));
+    let line = combined().parse_line_lossy(&bytes, &mut scratch).unwrap();
+    assert!(line
+        .user_agent
+        .unwrap()
+        .starts_with("\u{fffd}ozilla/5.0 (Macintosh"));
+    let request = line.request.unwrap();
+    assert!(request.target.starts_with("/\u{fffd}resentations/"));
+    assert_eq!((request.method, request.protocol), ("GET", "HTTP/1.1"));
+    assert_eq!(
+        (line.time, line.status, line.bytes),
+        (Some(T0), Some(200), Some(203_023))
+    );
+
+    // `%U` between the quotes of `"%m %U %H"` is inside quotes too.
+    let format = LogFormat::new_untimed(r#"%h %t "%m %U %H" %>s"#).unwrap();
+    let text = b"h [17/May/2015:10:05:03 +0000] \"GET /caf\xe9 HTTP/1.1\" 200";
+    let line = format.parse_line_lossy(text, &mut scratch).unwrap();
+    assert_eq!(line.request.unwrap().target, "/caf\u{fffd}");
+
+    // Outside quotes: the client host and the user are malformed.
+    let mut bad_host = LINE.as_bytes().to_vec();
+    bad_host[2] = 0xff;
+    assert_eq!(
+        combined().parse_line_lossy(&bad_host, &mut scratch),
+        Err(ParseError::FieldNotUtf8 { field: "%h" })
+    );
+    let bad_user = [&LINE.as_bytes()[..15], b"b\xffb", &LINE.as_bytes()[16..]].concat();
+    assert_eq!(
+        combined().parse_line_lossy(&bad_user, &mut scratch),
+        Err(ParseError::FieldNotUtf8 { field: "%u" })
+    );
+    // The client host never holds a replaced byte, even between quotes.
+    let format = LogFormat::new_untimed(r#""%h" %t"#).unwrap();
+    assert_eq!(
+        format.parse_line_lossy(b"\"h\xff\" [17/May/2015:10:05:03 +0000]", &mut scratch),
+        Err(ParseError::FieldNotUtf8 { field: "%h" })
+    );
+    assert_eq!(
+        ParseError::FieldNotUtf8 { field: "%h" }.to_string(),
+        "field %h is not valid UTF-8"
+    );
+}
+
+#[test]
+fn valid_lines_are_read_in_place_by_the_lossy_entry_point() {
+    let mut scratch = String::new();
+    let with_crlf = format!("{LINE}\r\n");
+    let line = combined()
+        .parse_line_lossy(with_crlf.as_bytes(), &mut scratch)
+        .unwrap();
+    assert_eq!(line, combined().parse_line(LINE.as_bytes()).unwrap());
+    assert_eq!(
+        line.client.as_ptr(),
+        with_crlf.as_ptr(),
+        "borrowed from the input"
+    );
+    assert_eq!(
+        combined().parse_line_lossy(b"\r\n", &mut scratch),
+        Err(ParseError::Empty)
+    );
+}
+
+#[test]
 fn strict_versus_lenient() {
     let extra = format!("{LINE} 1234 extra");
     let lenient = combined().parse_line(extra.as_bytes()).unwrap();
@@ -532,15 +675,25 @@ fn strict_versus_lenient() {
         combined().parse_line(LINE.as_bytes()).unwrap().user_agent
     );
     assert_eq!(
+        lenient.trailing,
+        Some(Trailing {
+            offset: LINE.len(),
+            text: " 1234 extra"
+        })
+    );
+    assert_eq!(
         combined().parse_line_strict(extra.as_bytes()),
         Err(ParseError::Trailing { offset: LINE.len() })
     );
     // Common parses a combined line leniently, not strictly.
     let common = LogFormat::preset(Preset::Common);
-    assert_eq!(
-        common.parse_line(LINE.as_bytes()).unwrap().bytes,
-        Some(203_023)
-    );
+    let as_common = common.parse_line(LINE.as_bytes()).unwrap();
+    assert_eq!(as_common.bytes, Some(203_023));
+    assert!(as_common
+        .trailing
+        .unwrap()
+        .text
+        .starts_with(r#" "http://semicomplete.com/"#));
     assert!(matches!(
         common.parse_line_strict(LINE.as_bytes()),
         Err(ParseError::Trailing { .. })
@@ -548,7 +701,7 @@ fn strict_versus_lenient() {
     // Strict mode: the last quoted field ends at the end of the line, so a bare quote inside it
     // (written by a non-Apache server) stays in the field.
     let bare = r#"h "say "hi" now""#;
-    let format = LogFormat::new(r#"%h "%{User-Agent}i""#).unwrap();
+    let format = LogFormat::new_untimed(r#"%h "%{User-Agent}i""#).unwrap();
     assert_eq!(
         format
             .parse_line_strict(bare.as_bytes())
@@ -556,9 +709,44 @@ fn strict_versus_lenient() {
             .user_agent,
         Some(r#"say "hi" now"#)
     );
+    let lenient = format.parse_line(bare.as_bytes()).unwrap();
+    assert_eq!(lenient.user_agent, Some("say "));
+    assert_eq!(lenient.trailing.unwrap().text, r#"hi" now""#);
+}
+
+#[test]
+fn a_second_record_on_the_line_is_trailing_text() {
+    let second = LINE
+        .replace("83.149.9.216", "10.0.0.9")
+        .replace(" 200 ", " 500 ");
+    let two = format!("{LINE} {second}");
+    let line = combined().parse_line(two.as_bytes()).unwrap();
+    assert_eq!((line.client, line.status), ("83.149.9.216", Some(200)));
     assert_eq!(
-        format.parse_line(bare.as_bytes()).unwrap().user_agent,
-        Some("say ")
+        line.trailing,
+        Some(Trailing {
+            offset: LINE.len(),
+            text: &two[LINE.len()..]
+        })
+    );
+    // Glued without a space, too.
+    let glued = format!("{LINE}{second}");
+    let line = combined().parse_line(glued.as_bytes()).unwrap();
+    assert_eq!(line.trailing.unwrap().text, second);
+    // Spaces and tabs alone are not text; a whole line has none.
+    let spaced = format!("{LINE} \t ");
+    assert_eq!(
+        combined().parse_line(spaced.as_bytes()).unwrap().trailing,
+        None
+    );
+    assert_eq!(
+        combined().parse_line(LINE.as_bytes()).unwrap().trailing,
+        None
+    );
+    // Strict parsing still refuses any of it.
+    assert_eq!(
+        combined().parse_line_strict(spaced.as_bytes()),
+        Err(ParseError::Trailing { offset: LINE.len() })
     );
 }
 
@@ -617,10 +805,10 @@ fn gigantic_lines_are_linear_and_do_not_overflow() {
         ua.push_str(r#"\"x\\ ""#);
     }
     let text = format!(r#"h "{ua}"#);
-    let format = LogFormat::new(r#"%h "%{User-Agent}i" %>s"#).unwrap();
+    let format = LogFormat::new_untimed(r#"%h "%{User-Agent}i" %>s"#).unwrap();
     assert!(format.parse_line(text.as_bytes()).is_err());
     let huge_target = format!(r#"h "GET /{} HTTP/1.1" 200"#, "a".repeat(8 << 20));
-    let line = LogFormat::new(r#"%h "%r" %>s"#)
+    let line = LogFormat::new_untimed(r#"%h "%r" %>s"#)
         .unwrap()
         .parse_line(huge_target.as_bytes())
         .unwrap();

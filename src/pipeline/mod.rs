@@ -7,6 +7,7 @@
 mod engine;
 mod error;
 mod parse_stage;
+pub mod progress;
 pub mod signals;
 pub mod sink;
 pub mod snapshot;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::config::duration::Human;
 use crate::decode::{self, LineFormat};
-use crate::enrich::{AppId, MetadataTable, SharedTable};
+use crate::enrich::{self, AppId, MetadataTable, SharedTable};
 use crate::output::sanitize;
 use crate::parse::{LogFormat, LogLine, Preset};
 use crate::pipeline::snapshot::MalformedSample;
@@ -65,6 +65,8 @@ pub struct ParsedBatch {
     pub bad_records: u64,
     /// Parsed lines refused for a time too far ahead of the wall clock (`--max-skew`).
     pub future: u64,
+    /// Parsed lines with text after the last field (also counted in `parsed`).
+    pub trailing: u64,
     pub samples: Vec<MalformedSample>,
 }
 
@@ -142,9 +144,12 @@ impl LineParser {
             malformed: 0,
             bad_records: 0,
             future: 0,
+            trailing: 0,
             samples: Vec::new(),
         };
         let received_secs = batch.received_ms.div_euclid(1000);
+        // A line that is not UTF-8 is read from a repaired copy here (allocated on first use).
+        let mut lossy = String::new();
         match &batch.payload {
             Payload::Lines(bytes) => {
                 if self.format.is_none() {
@@ -152,7 +157,7 @@ impl LineParser {
                 }
                 out.arena.reserve(bytes.len() / 4);
                 out.hits.reserve(bytes.len() / 200);
-                for (i, line) in lines(bytes).enumerate() {
+                for (i, line) in decode::split_lines(bytes).enumerate() {
                     let line_no = if batch.first_line == 0 {
                         0
                     } else {
@@ -167,6 +172,7 @@ impl LineParser {
                         LineFormat::Configured,
                         received_secs,
                         &origin,
+                        &mut lossy,
                         &mut out,
                     );
                 }
@@ -199,9 +205,10 @@ impl LineParser {
                                 .arrival_ms
                                 .map_or(received_secs, |ms| ms.div_euclid(1000));
                             for (range, fmt) in &self.decoded_lines {
-                                let line = trim_cr(&self.decoded_text[range.clone()]);
+                                // The decoder split at every line ending: no CR is left.
+                                let line = &self.decoded_text[range.clone()];
                                 if !line.is_empty() {
-                                    self.parse_one(line, *fmt, secs, &origin, &mut out);
+                                    self.parse_one(line, *fmt, secs, &origin, &mut lossy, &mut out);
                                 }
                             }
                         }
@@ -209,7 +216,7 @@ impl LineParser {
                             out.lines += 1;
                             out.malformed += 1;
                             out.bad_records += 1;
-                            sample(&mut out, &origin, &e.to_string(), &record.data);
+                            sample(&mut out, &origin, e, &record.data);
                         }
                     }
                 }
@@ -219,7 +226,7 @@ impl LineParser {
     }
 
     fn detect(&mut self, bytes: &[u8]) {
-        let sample: Vec<&[u8]> = lines(bytes)
+        let sample: Vec<&[u8]> = decode::split_lines(bytes)
             .filter(|l| !l.is_empty())
             .take(DETECT_LINES)
             .collect();
@@ -237,6 +244,7 @@ impl LineParser {
         fmt: LineFormat,
         received_secs: i64,
         origin: &Origin<'_>,
+        lossy: &mut String,
         out: &mut ParsedBatch,
     ) {
         out.lines += 1;
@@ -254,7 +262,7 @@ impl LineParser {
             );
             return;
         };
-        match format.parse_line(line) {
+        match format.parse_line_lossy(line, lossy) {
             Ok(parsed) => {
                 out.parsed += 1;
                 let limit = received_secs.saturating_add(self.max_skew);
@@ -271,23 +279,39 @@ impl LineParser {
                     sample(out, origin, &reason, line);
                     return;
                 }
-                let app = out.table.lookup(parsed.client);
-                push_hit(out, &parsed, app, received_secs);
+                push_hit(out, &parsed, received_secs);
+                if let Some(trailing) = parsed.trailing {
+                    // Counted and shown, never swallowed: it may be a second request whose
+                    // status the windows cannot see.
+                    out.trailing += 1;
+                    sample(out, origin, TrailingReason(trailing), line);
+                }
             }
             Err(e) => {
                 out.malformed += 1;
-                sample(out, origin, &e.to_string(), line);
+                sample(out, origin, e, line);
             }
         }
     }
 }
 
-fn push_hit(out: &mut ParsedBatch, line: &LogLine<'_>, app: AppId, received_secs: i64) {
+/// Copies what the windows need of a parsed line into the batch, the client host in its canonical
+/// spelling (one host, one key), and looks its application up by that.
+fn push_hit(out: &mut ParsedBatch, line: &LogLine<'_>, received_secs: i64) {
     let (method, path) = match &line.request {
         Some(r) => (r.method, r.path()),
         None => ("", ""),
     };
-    let client = push_str(&mut out.arena, line.client);
+    let start = out.arena.len();
+    let address = enrich::push_canonical_host(&mut out.arena, line.client);
+    let client = Span {
+        start: start as u32,
+        len: (out.arena.len() - start) as u32,
+    };
+    let app = match address {
+        Some(ip) => out.table.lookup_ip(ip),
+        None => out.table.lookup(client.get(&out.arena)),
+    };
     let method = push_str(&mut out.arena, method);
     let path = push_str(&mut out.arena, path);
     let time = line.time.unwrap_or(received_secs);
@@ -295,6 +319,7 @@ fn push_hit(out: &mut ParsedBatch, line: &LogLine<'_>, app: AppId, received_secs
     out.hits.push(HitRecord {
         time,
         app,
+        // No status (`-`): 0, status class `other`.
         status: line.status.unwrap_or(0),
         bytes: line.bytes.unwrap_or(0),
         latency_us: line.latency_us,
@@ -328,7 +353,13 @@ impl std::fmt::Display for Origin<'_> {
     }
 }
 
-fn sample(out: &mut ParsedBatch, origin: &Origin<'_>, reason: &str, bytes: &[u8]) {
+/// Keeps a sample of a bad line while the batch has room; the reason is only formatted then.
+fn sample(
+    out: &mut ParsedBatch,
+    origin: &Origin<'_>,
+    reason: impl std::fmt::Display,
+    bytes: &[u8],
+) {
     if out.samples.len() < SAMPLES_PER_BATCH {
         out.samples.push(MalformedSample {
             origin: origin.to_string(),
@@ -338,17 +369,19 @@ fn sample(out: &mut ParsedBatch, origin: &Origin<'_>, reason: &str, bytes: &[u8]
     }
 }
 
-/// The lines of a buffer, without `\n` or a trailing `\r`.
-fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-    let empty = body.is_empty() && bytes.is_empty();
-    body.split(|&b| b == b'\n')
-        .map(trim_cr)
-        .take(if empty { 0 } else { usize::MAX })
-}
+/// How many characters of trailing text a sample's reason quotes (the sample's text may be cut
+/// before the trailing text starts).
+const TRAILING_QUOTED_CHARS: usize = 48;
 
-fn trim_cr(line: &[u8]) -> &[u8] {
-    line.strip_suffix(b"\r").unwrap_or(line)
+/// `trailing text at byte 187: " 10.0.0.2 - - [20/Jan/2017…"`, made safe to show. It starts with
+/// what it is: the malformed view shows the first words of a reason.
+struct TrailingReason<'a>(crate::parse::Trailing<'a>);
+
+impl std::fmt::Display for TrailingReason<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let quoted = sanitize::for_display(self.0.text, TRAILING_QUOTED_CHARS);
+        write!(f, "trailing text at byte {}: \"{quoted}\"", self.0.offset)
+    }
 }
 
 #[cfg(test)]
@@ -417,11 +450,174 @@ mod tests {
         assert_eq!(out.max_time, Some(1_484_906_700));
     }
 
+    /// A file batch read a minute after `LINE`'s time.
+    fn file_batch(text: String) -> RawBatch {
+        RawBatch {
+            origin: "f.log".into(),
+            first_line: 1,
+            received_ms: 1_484_906_760_000,
+            payload: Payload::Lines(text.into_bytes()),
+        }
+    }
+
+    fn combined_parser() -> LineParser {
+        LineParser::new(
+            Some(LogFormat::preset(Preset::Combined)),
+            SharedTable::new(MetadataTable::empty()),
+        )
+    }
+
     #[test]
-    fn splits_lines_like_a_log_reader() {
-        let got: Vec<&[u8]> = lines(b"a\r\nb\n\nc").collect();
-        assert_eq!(got, vec![&b"a"[..], b"b", b"", b"c"]);
-        assert_eq!(lines(b"").count(), 0);
-        assert_eq!(lines(b"x\n").count(), 1);
+    fn a_lone_cr_ends_a_line_like_lf_and_crlf() {
+        let mut parser = combined_parser();
+        let out = parser.parse_batch(&file_batch(format!("{LINE}\r").repeat(1000)));
+        assert_eq!((out.lines, out.parsed, out.malformed), (1000, 1000, 0));
+        assert_eq!(out.hits.len(), 1000);
+
+        // Empty lines are numbered but not counted: the bad line is line 6 of the file.
+        let mixed = format!("{LINE}\n{LINE}\r\n\r\n{LINE}\r\rbad line\n{LINE}");
+        let out = parser.parse_batch(&file_batch(mixed));
+        assert_eq!((out.lines, out.parsed, out.malformed), (5, 4, 1));
+        assert_eq!(out.samples[0].origin, "f.log:6");
+        assert_eq!(out.samples[0].text, "bad line");
+
+        // A stream record of plain text splits the same way.
+        let batch = RawBatch {
+            origin: "shardId-000000000000".into(),
+            first_line: 0,
+            received_ms: 0,
+            payload: Payload::Records(vec![record(format!("{LINE}\r{LINE}\r{LINE}").into(), "1")]),
+        };
+        let out = parser.parse_batch(&batch);
+        assert_eq!((out.lines, out.parsed, out.malformed), (3, 3, 0));
+    }
+
+    #[test]
+    fn a_dash_status_is_a_request_of_class_other_whose_bytes_count() {
+        let mut parser = combined_parser();
+        let no_status = LINE.replace("\" 200 512 ", "\" - 512 ");
+        let out = parser.parse_batch(&file_batch(format!("{no_status}\n{LINE}\n")));
+        assert_eq!((out.lines, out.parsed, out.malformed), (2, 2, 0));
+        let mut windows = crate::core::Aggregator::new(crate::core::WindowConfig::default());
+        out.for_each_hit(|hit| {
+            windows.record(hit);
+        });
+        windows.flush();
+        let final_windows = windows.take_final();
+        let app = &final_windows[0].apps[0];
+        assert_eq!((app.requests, app.bytes), (2, 1024));
+        assert_eq!((app.status.other, app.status.c2xx), (1, 1));
+        assert_eq!(app.status_codes, vec![(0, 1), (200, 1)]);
+    }
+
+    #[test]
+    fn invalid_utf8_in_a_quoted_field_is_replaced_not_malformed() {
+        let mut parser = combined_parser();
+        let mut text = Vec::new();
+        text.extend_from_slice(LINE.replace("/a?x=1", "/caf\u{e9}").as_bytes());
+        let e_acute = text.iter().position(|&b| b == 0xc3).unwrap();
+        text.drain(e_acute + 1..e_acute + 2); // `é` loses its continuation byte
+        text.extend_from_slice(b"\n\xff");
+        text.extend_from_slice(LINE.as_bytes());
+        let batch = RawBatch {
+            payload: Payload::Lines(text),
+            ..file_batch(String::new())
+        };
+        let out = parser.parse_batch(&batch);
+        assert_eq!((out.lines, out.parsed, out.malformed), (2, 1, 1));
+        out.for_each_hit(|h| assert_eq!(h.path, "/caf\u{fffd}"));
+        assert_eq!(out.samples[0].origin, "f.log:2");
+        assert_eq!(out.samples[0].reason, "field %h is not valid UTF-8");
+        assert!(out.samples[0].text.starts_with("\\xff10.1.2.3 - -"));
+    }
+
+    #[test]
+    fn text_after_the_last_field_is_counted_and_sampled() {
+        let mut parser = combined_parser();
+        let second = LINE.replace(" 200 ", " 500 ");
+        let text = format!("{LINE} {second}\n{LINE}\n{LINE} \u{1b}[2J junk\n{LINE}  \n");
+        let out = parser.parse_batch(&file_batch(text));
+        assert_eq!(
+            (out.lines, out.parsed, out.malformed, out.trailing),
+            (4, 4, 0, 2)
+        );
+        // Each line counts once, with its first record: the 500 is not a request of its own.
+        let mut statuses = Vec::new();
+        out.for_each_hit(|h| statuses.push(h.status));
+        assert_eq!(statuses, [200; 4]);
+        assert_eq!(out.samples.len(), 2);
+        assert_eq!(out.samples[0].origin, "f.log:1");
+        assert_eq!(
+            out.samples[0].reason,
+            format!(
+                r#"trailing text at byte {}: " 10.1.2.3 - - [20/Jan/2017:10:05:00 +0000] "GET …""#,
+                LINE.len()
+            )
+        );
+        assert!(out.samples[0].text.starts_with(LINE));
+        // Terminal controls in the quoted text are escaped like the sample's text.
+        assert_eq!(out.samples[1].origin, "f.log:3");
+        assert!(
+            out.samples[1].reason.ends_with(r#": " \x1b[2J junk""#),
+            "{}",
+            out.samples[1].reason
+        );
+    }
+
+    #[test]
+    fn hosts_are_counted_by_identity_not_by_spelling() {
+        let table = MetadataTable::from_csv(
+            b"host,application\n10.0.0.0/8,checkout\n2001:db8::/32,search\nweb-1.example.com,static\n",
+            "m.csv",
+        )
+        .unwrap();
+        let mut parser = LineParser::new(
+            Some(LogFormat::preset(Preset::Combined)),
+            SharedTable::new(table),
+        );
+        let clients = [
+            "2001:db8::1",
+            "2001:0db8:0:0:0:0:0:1",
+            "2001:DB8::1",
+            "::ffff:10.1.2.3",
+            "10.1.2.3",
+            "Web-1.Example.COM",
+            "web-1.example.com.",
+        ];
+        let text: Vec<String> = clients
+            .iter()
+            .map(|c| LINE.replacen("10.1.2.3", c, 1))
+            .collect();
+        let out = parser.parse_batch(&file_batch(text.join("\n")));
+        assert_eq!((out.lines, out.parsed), (7, 7));
+        let mut windows = crate::core::Aggregator::new(crate::core::WindowConfig::default());
+        out.for_each_hit(|hit| {
+            windows.record(hit);
+        });
+        windows.flush();
+        let final_windows = windows.take_final();
+        let apps: Vec<(&str, u64, u64, &str, u64)> = final_windows[0]
+            .apps
+            .iter()
+            .map(|a| {
+                let top = &a.top_callers[0];
+                (
+                    a.application.as_ref(),
+                    a.requests,
+                    a.hosts,
+                    top.host.as_ref(),
+                    top.requests,
+                )
+            })
+            .collect();
+        assert_eq!(
+            apps,
+            [
+                // The IPv4-mapped caller is the IPv4 host and matches its IPv4 row.
+                ("checkout", 2, 1, "10.1.2.3", 2),
+                ("search", 3, 1, "2001:db8::1", 3),
+                ("static", 2, 1, "web-1.example.com", 2),
+            ]
+        );
     }
 }

@@ -8,7 +8,7 @@ use crate::core::WindowSummary;
 use crate::enrich::MetadataTable;
 use crate::output::actions::ActionStats;
 
-/// Line counters since start. `parsed + malformed == lines`.
+/// Line counters since start. `parsed + malformed == lines`; `trailing` lines are among `parsed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Counters {
     /// Non-empty input lines.
@@ -25,6 +25,10 @@ pub struct Counters {
     /// Windows finalized before their time because too many were open at once (memory bound);
     /// lines for them that come later count as `late`.
     pub closed_early: u64,
+    /// Parsed lines with text left after the last field of the format (a second record run onto
+    /// the line, junk appended): each counts once in `parsed`, with its first record; the text is
+    /// sampled in the malformed view.
+    pub trailing: u64,
     /// Parsed lines dated before `--since`: skipped, in no window.
     pub before_since: u64,
     /// Parsed lines dated at or after `--until`: skipped, in no window.
@@ -67,6 +71,13 @@ pub struct PartStatus {
     /// This part's problem in effect, or one that cleared since the previous status: the
     /// source's line names only the first of several.
     pub problem: Option<String>,
+    /// Since when the part is in `state` (UTC epoch milliseconds), where known: the inputs view
+    /// says how long it has been waiting or connecting.
+    pub state_since_ms: Option<i64>,
+    /// Files: bytes read so far (over every file a rotation brought).
+    pub bytes_read: Option<u64>,
+    /// Files: bytes between the read position and the file's end at the last look.
+    pub bytes_behind: Option<u64>,
 }
 
 /// The metadata table in use and its freshness, for the status bar and detail views.

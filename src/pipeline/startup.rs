@@ -7,6 +7,7 @@ use crate::config::{self, ConfigFile, Settings};
 use crate::core::alarms::{AlarmEngine, AlarmRule};
 use crate::enrich::{MetadataTable, SharedTable};
 use crate::output::actions::ActionRunner;
+use crate::pipeline::progress::StartProgress;
 use crate::pipeline::snapshot::MetadataStatus;
 use crate::pipeline::{StartError, StartParts};
 use std::time::{Duration, Instant};
@@ -22,16 +23,20 @@ use crate::source::kinesis::{KinesisOptions, KinesisSource, Tuning};
 use crate::source::Source;
 use tokio_util::sync::CancellationToken;
 
-/// Loads the metadata and opens the sources.
-pub async fn prepare(settings: &Settings, config: &ConfigFile) -> Result<StartParts, StartError> {
+/// Loads the metadata and opens the sources; says on `progress` what it waits for.
+pub async fn prepare(
+    settings: &Settings,
+    config: &ConfigFile,
+    progress: &StartProgress,
+) -> Result<StartParts, StartError> {
     let alarms = alarm_rules(settings, config)?;
-    let (table, metadata) = load_metadata(settings).await?;
+    let (table, metadata) = load_metadata(settings, progress).await?;
     let origins = settings
         .files
         .iter()
         .map(|p| FileSource::origin_of(p))
         .collect();
-    let (sources, source_name) = open_sources(settings).await?;
+    let (sources, source_name) = open_sources(settings, progress).await?;
     let alarms = (!alarms.is_empty()).then(|| {
         let actions = ActionRunner::new(&alarms);
         let actions = actions.has_actions().then_some(actions);
@@ -65,9 +70,11 @@ fn alarm_rules(settings: &Settings, config: &ConfigFile) -> Result<Vec<AlarmRule
 
 async fn load_metadata(
     settings: &Settings,
+    progress: &StartProgress,
 ) -> Result<(SharedTable, watch::Receiver<MetadataStatus>), StartError> {
     if let Some(location) = &settings.metadata {
-        return load_refreshed_metadata(settings, location).await;
+        progress.step(format!("loading metadata from {location}"));
+        return load_refreshed_metadata(settings, location, progress).await;
     }
     // The demo's callers come with their own metadata, so its default run shows applications.
     let (table, origin) = if settings.is_demo() {
@@ -94,9 +101,10 @@ async fn load_metadata(
 async fn load_refreshed_metadata(
     settings: &Settings,
     location: &MetadataLocation,
+    progress: &StartProgress,
 ) -> Result<(SharedTable, watch::Receiver<MetadataStatus>), StartError> {
     let s3 = match location {
-        MetadataLocation::S3 { .. } => {
+        MetadataLocation::S3(_) => {
             let client = crate::aws::s3_client(&settings.aws).await;
             let endpoint = settings.aws.s3_endpoint_url.as_deref();
             S3MetadataFetcher::for_location_at(location, &client, endpoint)
@@ -105,8 +113,9 @@ async fn load_refreshed_metadata(
     };
     let fetcher = metadata::fetcher_for(location, s3)?;
     let clock = metadata::system_clock();
-    // S3 not answering at start is retried (with backoff, said on standard error: the screen is
-    // not ours yet) until it answers or the run is stopped; a missing object is an error now.
+    // S3 not answering at start is retried (with backoff) until it answers or the run is stopped,
+    // and said: on the start-up screen in the TUI, on standard error headless. A missing object
+    // is an error now.
     let origin = fetcher.origin();
     let mut said = FaultLog::to_stderr();
     let loaded = metadata::load_retrying(
@@ -114,10 +123,18 @@ async fn load_refreshed_metadata(
         &clock,
         Backoff::new(Duration::from_secs(1), Duration::from_secs(30)),
         u32::MAX,
-        &mut |problem| said.observe_metadata(&origin, problem, Instant::now()),
+        &mut |problem| {
+            if progress.is_watched() {
+                progress.problem(problem);
+            } else {
+                said.observe_metadata(&origin, problem, Instant::now());
+            }
+        },
     )
     .await;
-    said.flush(Instant::now());
+    if !progress.is_watched() {
+        said.flush(Instant::now());
+    }
     let loaded = loaded?;
     let shared = SharedTable::new(MetadataTable::empty());
     // Runs for the life of the process.
@@ -137,7 +154,10 @@ fn demo_backfill(settings: &Settings) -> Duration {
     (settings.window * 12).min(Duration::from_secs(3600))
 }
 
-async fn open_sources(settings: &Settings) -> Result<(Vec<Box<dyn Source>>, String), StartError> {
+async fn open_sources(
+    settings: &Settings,
+    progress: &StartProgress,
+) -> Result<(Vec<Box<dyn Source>>, String), StartError> {
     if settings.is_demo() {
         let demo = DemoSource::new(DemoConfig::default(), demo_backfill(settings));
         return Ok((vec![Box::new(demo)], "demo".to_string()));
@@ -145,6 +165,13 @@ async fn open_sources(settings: &Settings) -> Result<(Vec<Box<dyn Source>>, Stri
     let mut sources: Vec<Box<dyn Source>> = Vec::new();
     let mut names = Vec::new();
     if let Some(stream) = &settings.kinesis {
+        let at = settings
+            .aws
+            .endpoint_url
+            .as_deref()
+            .map(|url| format!(" at {url}"))
+            .unwrap_or_default();
+        progress.step(format!("connecting to Kinesis stream {stream}{at}"));
         let options = KinesisOptions {
             stream: stream.clone(),
             from: settings

@@ -5,9 +5,12 @@
 //! [`SourceEvent::Finished`]. Following keeps reading as the file grows and across rotation:
 //! rename (the path names another file: the old one is read to its end, then the new one from its
 //! start) and copytruncate (the file is shorter than what was read: start again at 0). A missing
-//! file is retried every poll and reported in the status bar until it appears.
+//! file is retried every poll and reported in the status bar until it appears. A FIFO is opened
+//! by the reader thread, never at start: opening one waits for a writer. Each input reports its
+//! state, bytes and lines read and lag behind its end (`report`) for the inputs view.
 
 mod chunker;
+mod report;
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -20,8 +23,8 @@ use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
 use self::chunker::{LineChunker, Lines};
+use self::report::{FileReport, FileState};
 use super::{Payload, RawBatch, Source, SourceEvent, SourceSender};
-use crate::pipeline::snapshot::{PartStatus, SourceStatus};
 
 /// How a [`FileSource`] reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,11 +147,16 @@ impl FileSource {
         out: &SourceSender,
         cancel: &CancellationToken,
     ) -> anyhow::Result<()> {
+        let name = match &self.input {
+            Input::Stdin => "stdin".to_string(),
+            Input::Path(path) => path.display().to_string(),
+        };
         let mut reader = Reader {
             chunker: LineChunker::new(self.options.chunk_size, self.options.max_line),
             origin: self.origin.clone(),
             out,
             cancel,
+            report: FileReport::new(name, FileState::Reading, crate::clock::now_ms()),
         };
         match &self.input {
             Input::Stdin => {
@@ -165,6 +173,10 @@ impl FileSource {
                     None => {
                         if is_fifo(path) {
                             tracing::info!(path = %path.display(), "FIFO: waiting for a writer");
+                            reader.set_state(FileState::WaitingForWriter);
+                            if reader.send_report().is_err() {
+                                return Ok(());
+                            }
                         }
                         File::open(path)
                             .with_context(|| format!("cannot read {}", path.display()))?
@@ -172,6 +184,10 @@ impl FileSource {
                 };
                 self.fifo_guard = None;
                 tracing::info!(path = %path.display(), "reading");
+                reader.set_state(FileState::Reading);
+                reader
+                    .report
+                    .set_size(regular_file_size(&file.metadata().ok()));
                 reader
                     .read_to_end(&mut file)
                     .with_context(|| format!("reading {}", path.display()))?;
@@ -182,10 +198,17 @@ impl FileSource {
             }
         }
         if !cancel.is_cancelled() {
+            reader.set_state(FileState::Ended);
+            let _ = reader.send_report();
             let _ = out.blocking_send(SourceEvent::Finished);
         }
         Ok(())
     }
+}
+
+/// A regular file's size (pipes and devices have none that means "the end").
+fn regular_file_size(meta: &Option<std::fs::Metadata>) -> Option<u64> {
+    meta.as_ref().filter(|m| m.is_file()).map(|m| m.len())
 }
 
 impl Source for FileSource {
@@ -223,12 +246,13 @@ impl Source for FileSource {
     }
 }
 
-/// Sends the chunker's batches.
+/// Sends the chunker's batches, and the input's progress.
 struct Reader<'a> {
     chunker: LineChunker,
     origin: Arc<str>,
     out: &'a SourceSender,
     cancel: &'a CancellationToken,
+    report: FileReport,
 }
 
 /// Why reading stopped early.
@@ -239,8 +263,9 @@ enum Stop {
 }
 
 impl Reader<'_> {
-    fn send(&self, lines: Option<Lines>) -> Result<(), Stop> {
+    fn send(&mut self, lines: Option<Lines>) -> Result<(), Stop> {
         let Some(lines) = lines else { return Ok(()) };
+        self.report.sent_lines(lines.count);
         let batch = RawBatch {
             origin: self.origin.clone(),
             first_line: lines.first_line,
@@ -252,10 +277,24 @@ impl Reader<'_> {
             .map_err(|_| Stop::Quit)
     }
 
-    fn send_status(&self, event: SourceStatus) -> Result<(), Stop> {
+    fn set_state(&mut self, state: FileState) {
+        self.report.set_state(state, crate::clock::now_ms());
+    }
+
+    /// Sends the input's progress now.
+    fn send_report(&mut self) -> Result<(), Stop> {
+        let status = self.report.take_status(std::time::Instant::now());
         self.out
-            .blocking_send(SourceEvent::Status(event))
+            .blocking_send(SourceEvent::Status(status))
             .map_err(|_| Stop::Quit)
+    }
+
+    /// Sends the input's progress if it changed or the last report is old.
+    fn report_if_due(&mut self) -> Result<(), Stop> {
+        if self.report.due(std::time::Instant::now()) {
+            self.send_report()?;
+        }
+        Ok(())
     }
 
     /// Reads what is there now; returns the bytes read (0: nothing new).
@@ -270,9 +309,11 @@ impl Reader<'_> {
                 return Ok(total);
             }
             total += n as u64;
+            self.report.read(n as u64);
             while let Some(lines) = self.chunker.take_lines() {
                 self.send(Some(lines))?;
             }
+            self.report_if_due()?;
         }
     }
 
@@ -327,8 +368,6 @@ struct Follower<'a> {
     /// Bytes read from the current file (its position).
     offset: u64,
     poll: Duration,
-    /// The problem shown in the status bar, if any.
-    problem: Option<String>,
 }
 
 impl<'a> Follower<'a> {
@@ -340,7 +379,6 @@ impl<'a> Follower<'a> {
             file,
             offset: 0,
             poll: options.poll_interval,
-            problem: None,
         }
     }
 
@@ -352,10 +390,8 @@ impl<'a> Follower<'a> {
                 Err(Stop::Io(e)) => {
                     // A read error on a followed file is worth retrying (network filesystems,
                     // permissions being fixed): show it and open the path again.
-                    if self
-                        .set_problem(Some(format!("{}: {e}", self.path.display())))
-                        .is_err()
-                    {
+                    let problem = format!("{}: {e}", self.path.display());
+                    if self.show(FileState::Waiting, Some(problem)).is_err() {
                         return Ok(());
                     }
                     self.file = None;
@@ -372,12 +408,22 @@ impl<'a> Follower<'a> {
     /// One round: open the file if needed, read what is new, then look for rotation.
     fn step(&mut self) -> Result<(), Stop> {
         let Some((file, id)) = self.file.as_mut() else {
+            if is_fifo(&self.path) {
+                self.show(FileState::WaitingForWriter, None)?;
+            }
             match File::open(&self.path) {
                 Ok(file) => {
-                    let id = file.metadata().map(|m| file_id(&m)).map_err(Stop::Io)?;
-                    self.file = Some((file, id));
+                    let meta = file.metadata().map_err(Stop::Io)?;
+                    self.file = Some((file, file_id(&meta)));
                     self.offset = 0;
-                    self.set_problem(None)?;
+                    self.reader.report.new_file();
+                    self.reader.report.set_size(regular_file_size(&Some(meta)));
+                    // "rotated" stays until the new file's first lines.
+                    let state = match self.reader.report.state() {
+                        FileState::Rotated => FileState::Rotated,
+                        _ => FileState::Reading,
+                    };
+                    self.show(state, None)?;
                 }
                 Err(e) => {
                     let why = if e.kind() == io::ErrorKind::NotFound {
@@ -385,7 +431,8 @@ impl<'a> Follower<'a> {
                     } else {
                         format!(" ({e})")
                     };
-                    self.set_problem(Some(format!("waiting for {}{why}", self.path.display())))?;
+                    let problem = format!("waiting for {}{why}", self.path.display());
+                    self.show(FileState::Waiting, Some(problem))?;
                     self.sleep();
                 }
             }
@@ -395,6 +442,7 @@ impl<'a> Follower<'a> {
         let read = self.reader.read_available(file)?;
         self.offset += read;
         if read > 0 {
+            self.reader.set_state(FileState::Reading);
             return Ok(()); // more may be coming right away
         }
         match std::fs::metadata(&self.path) {
@@ -403,55 +451,42 @@ impl<'a> Follower<'a> {
                 // lines before reopening), then start the new one from its beginning.
                 let (mut old, _) = self.file.take().expect("current file");
                 self.reader.read_available(&mut old)?;
+                let lines = self.reader.chunker.lines_done();
                 self.reader.end_of_file()?;
-                tracing::info!(path = %self.path.display(), "followed file rotated (rename)");
+                self.show(FileState::Rotated, None)?;
+                tracing::info!(path = %self.path.display(), lines, "followed file rotated (rename)");
             }
             Ok(meta) if meta.len() < self.offset => {
                 // Copytruncate: the file was copied away and emptied in place.
+                let lines = self.reader.chunker.lines_done();
                 self.reader.end_of_file()?;
                 let (file, _) = self.file.as_mut().expect("current file");
                 file.seek(SeekFrom::Start(0)).map_err(Stop::Io)?;
                 self.offset = 0;
-                tracing::info!(path = %self.path.display(), "followed file truncated");
+                self.reader.report.new_file();
+                self.show(FileState::Rotated, None)?;
+                tracing::info!(path = %self.path.display(), lines, "followed file truncated");
             }
-            Ok(_) => {
-                self.set_problem(None)?;
+            Ok(meta) => {
+                self.reader.report.set_size(regular_file_size(&Some(meta)));
+                self.show(FileState::Following, None)?;
                 self.sleep();
             }
             Err(_) => {
                 // Renamed away and not yet re-created: keep reading the old file meanwhile.
-                self.set_problem(Some(format!("waiting for {}", self.path.display())))?;
+                let problem = format!("waiting for {}", self.path.display());
+                self.show(FileState::Waiting, Some(problem))?;
                 self.sleep();
             }
         }
         Ok(())
     }
 
-    fn set_problem(&mut self, problem: Option<String>) -> Result<(), Stop> {
-        if self.problem == problem {
-            return Ok(());
-        }
-        self.problem = problem;
-        let state = if self.problem.is_some() {
-            "waiting"
-        } else {
-            "following"
-        };
-        let path = self.path.display().to_string();
-        self.reader.send_status(SourceStatus {
-            name: path.clone(),
-            parts: 1,
-            lag_ms: None,
-            records_per_sec: 0.0,
-            problem: self.problem.clone(),
-            details: vec![PartStatus {
-                name: path,
-                state: state.into(),
-                lag_ms: None,
-                records: self.reader.chunker.lines_done(),
-                problem: self.problem.clone(),
-            }],
-        })
+    /// Sets the state and problem; reports them at once if they changed, else when due.
+    fn show(&mut self, state: FileState, problem: Option<String>) -> Result<(), Stop> {
+        self.reader.set_state(state);
+        self.reader.report.set_problem(problem);
+        self.reader.report_if_due()
     }
 
     /// Waits one poll interval, waking early when cancelled.
@@ -465,6 +500,7 @@ impl<'a> Follower<'a> {
     }
 }
 
+/// Whether `path` names a FIFO (a named pipe); `stat` does not wait for a writer.
 #[cfg(unix)]
 fn is_fifo(path: &Path) -> bool {
     use std::os::unix::fs::FileTypeExt;

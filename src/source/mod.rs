@@ -18,7 +18,7 @@ use crate::pipeline::snapshot::SourceStatus;
 /// What a batch carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Payload {
-    /// Complete log lines separated by `\n` (the last one may lack it; `\r\n` is fine).
+    /// Complete log lines, each ended by `\n`, `\r\n` or a lone `\r` (the last one may lack it).
     Lines(Vec<u8>),
     /// Records from a stream, each decoded on its own (plain text, agent JSON, KPL, CloudWatch
     /// Logs gzip; see `crate::decode`).

@@ -73,6 +73,8 @@ fn windows_match_the_independent_reference() {
         assert_eq!(summary[key], want_summary[key], "summary {key}");
     }
     assert_eq!(summary["late"], 0);
+    // Apache escapes quotes: no line of the sample has text after its last field.
+    assert_eq!(summary["trailing"], 0);
     assert_eq!(got.iter().filter(|v| v["type"] == "summary").count(), 1);
 }
 
@@ -195,6 +197,28 @@ fn bad_start_up_input_exits_2_with_a_clear_message() {
     assert_exit_2(
         &["--file", DATA, "--headless", "--format", "%h %Q"],
         &["--format"],
+    );
+    // No time: every line would be "parsed" at the time it was read.
+    assert_exit_2(
+        &["--file", DATA, "--headless", "--format", "%h"],
+        &["--format: bad log format: no time directive"],
+    );
+    // Digits after `%` are status conditions, not a field width.
+    assert_exit_2(
+        &["--file", DATA, "--headless", "--format", "%1000000000h %t"],
+        &["--format: bad log format at byte 1: status condition `1000000000`"],
+    );
+    let untimed_config = dir.path().join("untimed.toml");
+    std::fs::write(&untimed_config, "window = \"1m\"\nformat = \"%h %>s\"\n").unwrap();
+    assert_exit_2(
+        &[
+            "--file",
+            DATA,
+            "--headless",
+            "--config",
+            untimed_config.to_str().unwrap(),
+        ],
+        &["untimed.toml:2: format: bad log format: no time directive"],
     );
     assert_exit_2(&["--headless", "--window", "soon"], &["--window"]);
     assert_exit_2(&["--headless", "--bogus-flag"], &["--bogus-flag"]);

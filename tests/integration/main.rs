@@ -4,6 +4,7 @@
 
 mod support;
 
+mod aggregate_interop;
 mod alarms_actions;
 mod alarms_config;
 mod alarms_demo;
@@ -16,6 +17,7 @@ mod faults_network;
 mod faults_signals;
 mod faults_startup;
 mod headless_apache_logs;
+mod headless_messy_lines;
 mod kinesis_binary;
 mod kinesis_encodings;
 mod kinesis_polling;

@@ -300,13 +300,21 @@ proptest! {
         }
     }
 
-    /// Whatever the bytes, parsing returns; it never panics.
+    /// Whatever the bytes, parsing returns; it never panics. The lossy entry point agrees with
+    /// the plain one on UTF-8 and never yields a client host with a replaced byte.
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        let mut scratch = String::new();
         for preset in Preset::ALL {
             let format = LogFormat::preset(preset);
-            let _ = format.parse_line(&bytes);
+            let plain = format.parse_line(&bytes);
             let _ = format.parse_line_strict(&bytes);
+            let lossy = format.parse_line_lossy(&bytes, &mut scratch);
+            if std::str::from_utf8(&bytes).is_ok() {
+                prop_assert_eq!(&lossy, &plain);
+            } else if let Ok(line) = &lossy {
+                prop_assert!(!line.client.contains(char::REPLACEMENT_CHARACTER), "client {:?}", line.client);
+            }
         }
     }
 
@@ -316,7 +324,11 @@ proptest! {
         spec in "([%{}<>!,0-9 \"\\\\a-zA-Z^]|%[a-zA-Z%]|%\\{[a-zA-Z-]{0,8}\\}[a-zA-Z]){0,12}",
         line in "[ -~]{0,80}",
     ) {
-        if let Ok(format) = LogFormat::new(&spec) {
+        // Events need a time: `new` is `new_untimed` plus that check.
+        let timed = LogFormat::new(&spec).is_ok();
+        let untimed = LogFormat::new_untimed(&spec);
+        prop_assert_eq!(timed, untimed.as_ref().is_ok_and(LogFormat::has_time));
+        if let Ok(format) = untimed {
             let _ = format.parse_line(line.as_bytes());
             let _ = format.parse_line_strict(line.as_bytes());
         }

@@ -78,10 +78,12 @@ impl Running {
     }
 }
 
-/// Reads a finite file to its end: the batches and whether `Finished` came last.
+/// Reads a finite file to its end: the batches. `Finished` comes last, right after a status
+/// that says the input ended with every line counted and nothing left behind.
 async fn read_all(source: FileSource) -> Vec<(u64, Vec<u8>)> {
     let mut running = start(source);
     let mut batches = Vec::new();
+    let mut last_status = None;
     loop {
         match running.next().await {
             SourceEvent::Batch(batch) => {
@@ -94,7 +96,9 @@ async fn read_all(source: FileSource) -> Vec<(u64, Vec<u8>)> {
                     panic!("lines expected")
                 };
                 batches.push((batch.first_line, bytes));
+                last_status = None;
             }
+            SourceEvent::Status(status) => last_status = Some(status),
             SourceEvent::Finished => break,
             other => panic!("unexpected {other:?}"),
         }
@@ -104,6 +108,22 @@ async fn read_all(source: FileSource) -> Vec<(u64, Vec<u8>)> {
         .unwrap()
         .unwrap()
         .unwrap();
+    let status = last_status.expect("a status after the last batch");
+    let part = &status.details[0];
+    let lines: u64 = batches
+        .iter()
+        .map(|(_, b)| b.split(|&c| c == b'\n').filter(|l| !l.is_empty()).count() as u64)
+        .sum();
+    assert_eq!(
+        (
+            part.state.as_str(),
+            part.records,
+            part.bytes_behind,
+            status.parts
+        ),
+        ("ended", lines, Some(0), 0),
+        "{status:?}"
+    );
     batches
 }
 
@@ -280,10 +300,9 @@ async fn follow_waits_for_a_missing_file_then_reads_it() {
     running
         .collect_until(&mut batches, &mut statuses, |b| count_lines(b) == 10)
         .await;
-    assert_eq!(
-        statuses,
-        [None],
-        "the problem is cleared once the file is there"
+    assert!(
+        !statuses.is_empty() && statuses.iter().all(Option::is_none),
+        "the problem is cleared once the file is there: {statuses:?}"
     );
     assert_eq!(batches[0].0, 1);
     running.stop().await;
@@ -358,4 +377,56 @@ async fn follow_reads_appends_across_rename_and_copytruncate_exactly_once() {
         .expect("batch at 301");
     assert_eq!(truncated.0, 1);
     running.stop().await;
+}
+
+/// A FIFO with no writer: opening it does not wait (start-up and the screen never hang on it),
+/// the input says it waits for a writer, and once one writes, the lines come and the input ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fifo_without_a_writer_waits_without_blocking_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pipe.log");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let opened = tokio::time::timeout(Duration::from_secs(1), async {
+        FileSource::open(&path, false)
+    })
+    .await
+    .expect("opening a FIFO at start-up returns at once")
+    .unwrap();
+    let mut running = start(opened);
+    let SourceEvent::Status(status) = running.next().await else {
+        panic!("a status first")
+    };
+    assert_eq!(
+        status.details[0].state, "waiting for a writer",
+        "{status:?}"
+    );
+    assert!(status.details[0].state_since_ms.is_some());
+    // A writer comes, writes two lines and goes: the input reads them and ends.
+    let writer_path = path.clone();
+    let writer = std::thread::spawn(move || {
+        let mut fifo = OpenOptions::new().write(true).open(writer_path).unwrap();
+        fifo.write_all(b"one\ntwo\n").unwrap();
+    });
+    let mut lines = Vec::new();
+    let mut last_state = String::new();
+    loop {
+        match running.next().await {
+            SourceEvent::Batch(batch) => {
+                let Payload::Lines(bytes) = batch.payload else {
+                    panic!("lines expected")
+                };
+                lines.extend(String::from_utf8(bytes).unwrap().lines().map(String::from));
+            }
+            SourceEvent::Status(status) => last_state = status.details[0].state.clone(),
+            SourceEvent::Finished => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    writer.join().unwrap();
+    assert_eq!(lines, ["one", "two"]);
+    assert_eq!(last_state, "ended");
 }

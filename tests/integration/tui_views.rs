@@ -182,6 +182,7 @@ fn inputs_view_lists_every_shard_trouble_first() {
             lag_ms: lag,
             records,
             problem: problem.map(str::to_string),
+            ..PartStatus::default()
         }
     };
     let mut snapshot = fixtures::snapshot();
@@ -440,4 +441,358 @@ fn a_hundred_thousand_unknown_callers_scroll() {
     s.key(KeyCode::Char('G'));
     let text = s.text();
     assert!(text.contains("100,000/100,000"), "{text}");
+}
+
+// ---- Issue 9: the screen never lies. Each at 80×24 and 160×48. ----
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+
+/// A copy of `alarms` with a p99 rule in ALARM, a 5xx rule whose values round alike, and an
+/// alarm flipping OK ⇄ INSUFFICIENT_DATA on sparse data.
+fn alarms_with_units_and_flapping(
+    base: &kinetop::core::alarms::AlarmsView,
+) -> kinetop::core::alarms::AlarmsView {
+    use kinetop::core::alarms::{AlarmState, AlarmStatus, AlarmTransition};
+    let at = |i: i64| fixtures::START + i * fixtures::WIDTH;
+    let mut view = base.clone();
+    view.statuses.insert(
+        0,
+        AlarmStatus {
+            alarm: "search-slow-p99".into(),
+            application: "search".into(),
+            metric: "p99-latency-us".into(),
+            comparison: ">",
+            threshold: 1_000_000.0,
+            state: AlarmState::Alarm,
+            since: Some(at(11)),
+            value: Some(1_741_823.0),
+            datapoints: vec![(at(11), Some(1_741_823.0))],
+            band: None,
+            history: Vec::new(),
+        },
+    );
+    view.statuses.push(AlarmStatus {
+        alarm: "sparse-batch".into(),
+        application: "reporting".into(),
+        metric: "requests".into(),
+        comparison: "<",
+        threshold: 1.0,
+        state: AlarmState::InsufficientData,
+        since: Some(at(9)),
+        value: None,
+        datapoints: vec![],
+        band: None,
+        history: Vec::new(),
+    });
+    let flips: Vec<AlarmTransition> = (2..10)
+        .rev()
+        .map(|i| AlarmTransition {
+            alarm: "sparse-batch".into(),
+            application: "reporting".into(),
+            state: if i % 2 == 1 {
+                AlarmState::InsufficientData
+            } else {
+                AlarmState::Ok
+            },
+            previous: if i % 2 == 1 {
+                AlarmState::Ok
+            } else {
+                AlarmState::InsufficientData
+            },
+            window_start: at(i),
+            value: None,
+            threshold: 1.0,
+            band: None,
+        })
+        .collect();
+    let mut recent = vec![AlarmTransition {
+        alarm: "search-slow-p99".into(),
+        application: "search".into(),
+        state: AlarmState::Alarm,
+        previous: AlarmState::Ok,
+        window_start: at(11),
+        value: Some(1_741_823.0),
+        threshold: 1_000_000.0,
+        band: None,
+    }];
+    recent.extend(view.recent.iter().cloned());
+    recent.extend(flips);
+    view.recent = recent;
+    view
+}
+
+#[test]
+fn alarm_values_keep_their_units_and_states_are_said_plainly() {
+    let mut snapshot = fixtures::snapshot();
+    snapshot.alarms = Arc::new(alarms_with_units_and_flapping(&snapshot.alarms));
+    for (columns, rows) in SIZES {
+        let mut s = Screen::new(columns, rows, snapshot.clone());
+        let overview = s.text();
+        assert!(overview.contains("1.74s > 1.00s"), "{overview}");
+        assert!(overview.contains("12% > 5.0%"), "{overview}");
+        assert!(
+            overview.contains("OK⇄INSUF ×8"),
+            "folded flip-flops:\n{overview}"
+        );
+        assert!(overview.contains("OK→ALARM 1.74s"), "{overview}");
+        assert!(!overview.contains("1,741,823"), "{overview}");
+        assert_snapshot!(format!("alarm_units_{columns}x{rows}"), s.render());
+        s.keys("a");
+        let view = s.text();
+        assert!(view.contains("INSUFFICIENT_DATA"), "{view}");
+        assert!(view.contains("p99-latency-us > 1.00s"), "{view}");
+        assert_snapshot!(format!("alarm_view_units_{columns}x{rows}"), s.render());
+    }
+    // "All alarms OK" only when they are.
+    let mut snapshot = fixtures::snapshot();
+    let mut view = (*snapshot.alarms).clone();
+    for s in &mut view.statuses {
+        s.state = kinetop::core::alarms::AlarmState::InsufficientData;
+    }
+    view.recent.clear();
+    snapshot.alarms = Arc::new(view);
+    let text = Screen::new(160, 48, snapshot).text();
+    assert!(!text.contains("All 4 alarms OK"), "{text}");
+    assert!(text.contains("4 INSUFFICIENT_DATA"), "{text}");
+}
+
+#[test]
+fn the_past_shows_its_own_alarms_and_an_ended_input_says_so() {
+    let mut snapshot = fixtures::snapshot();
+    snapshot.finished = true;
+    for (columns, rows) in SIZES {
+        let mut s = Screen::new(columns, rows, snapshot.clone());
+        let now = s.text();
+        assert!(now.contains("■ ENDED") && !now.contains("LIVE"), "{now}");
+        assert!(!now.contains("ev/s"), "no frozen rate:\n{now}");
+        // Three windows back (10:40), before checkout-5xx and unknown-flood fired at 10:50.
+        s.key(KeyCode::Left).key(KeyCode::Left).key(KeyCode::Left);
+        let past = s.text();
+        assert!(past.contains("as of 10:40"), "{past}");
+        assert!(
+            !past.contains("● checkout"),
+            "no ALARM mark in the past:\n{past}"
+        );
+        assert!(
+            past.contains("0 ALARM") || !past.contains(" ALARM ·"),
+            "{past}"
+        );
+        assert_snapshot!(format!("past_alarms_{columns}x{rows}"), s.render());
+    }
+}
+
+/// Payments-like: many status codes, a long path list, buckets in the latency histogram.
+fn snapshot_with_many_codes() -> Snapshot {
+    let mut snapshot = fixtures::snapshot();
+    let last = snapshot.windows.len() - 1;
+    let mut window = (*snapshot.windows[last]).clone();
+    let app = window
+        .apps
+        .iter_mut()
+        .find(|a| &*a.application == "checkout")
+        .unwrap();
+    app.status_codes = [
+        (200, 700),
+        (201, 40),
+        (204, 12),
+        (301, 5),
+        (302, 9),
+        (304, 30),
+        (400, 8),
+        (401, 6),
+        (403, 3),
+        (404, 20),
+        (429, 11),
+        (500, 61),
+        (502, 40),
+        (503, 33),
+        (504, 22),
+    ]
+    .to_vec();
+    app.latency = Some(fixtures::latency(app.requests, 40_000, 9_000_000));
+    window
+        .apps
+        .sort_by(|a, b| a.application.cmp(&b.application));
+    snapshot.windows[last] = Arc::new(window);
+    snapshot
+}
+
+#[test]
+fn every_panel_is_reachable_scrolls_and_opens_full_screen() {
+    for (columns, rows) in SIZES {
+        let mut s = Screen::new(columns, rows, snapshot_with_many_codes());
+        s.keys("/checkout").key(KeyCode::Enter).key(KeyCode::Enter);
+        // Tab to the status codes, then to the bottom of them: 504 is reachable.
+        s.key(KeyCode::Tab).keys("G");
+        let codes = s.text();
+        assert!(codes.contains("504"), "{codes}");
+        assert_snapshot!(
+            format!("status_codes_scrolled_{columns}x{rows}"),
+            s.render()
+        );
+        // Enter shows the focused panel full screen; Esc comes back.
+        s.key(KeyCode::Enter);
+        let full = s.text();
+        for code in ["200", "429", "500", "502", "503", "504"] {
+            assert!(full.contains(code), "{code} missing:\n{full}");
+        }
+        assert_snapshot!(format!("status_codes_full_{columns}x{rows}"), s.render());
+        s.key(KeyCode::Esc);
+        assert!(s.text().contains("Callers"), "back to the detail");
+        // Paths, latency, chart: every panel takes the focus in turn, then the callers again.
+        s.key(KeyCode::Tab).key(KeyCode::Tab);
+        let latency = s.text();
+        assert!(latency.contains("Latency"), "{latency}");
+        s.key(KeyCode::Enter);
+        assert_snapshot!(format!("latency_panel_full_{columns}x{rows}"), s.render());
+        s.key(KeyCode::Esc).key(KeyCode::Tab).key(KeyCode::Tab);
+        assert_eq!(s.app.ui.top().panel, kinetop::ui::app::state::Panel::Table);
+    }
+}
+
+#[test]
+fn the_small_latency_histogram_never_hides_buckets_with_requests() {
+    let mut s = Screen::new(80, 24, snapshot_with_many_codes());
+    s.keys("/checkout").key(KeyCode::Enter).key(KeyCode::Enter);
+    let text = s.text();
+    assert!(text.contains("buckets a row"), "{text}");
+    // The slowest bucket's bound is still on screen (it holds requests).
+    assert!(text.contains("≤10.00s"), "{text}");
+}
+
+/// Files in the inputs view: path, state, for how long, bytes behind the end, bytes and lines
+/// read, problem; long paths shortened from the left.
+#[test]
+fn the_inputs_view_lists_files() {
+    let part = |name: &str, state: &str, behind: Option<u64>, problem: Option<&str>| PartStatus {
+        name: name.into(),
+        state: state.into(),
+        records: 1_234_567,
+        problem: problem.map(str::to_string),
+        state_since_ms: Some(fixtures::NOW_MS - 95_000),
+        bytes_read: Some(512 * 1024 * 1024),
+        bytes_behind: behind,
+        ..PartStatus::default()
+    };
+    let mut snapshot = fixtures::snapshot();
+    snapshot.source = SourceStatus {
+        name: "access.log, api.log, …".into(),
+        parts: 4,
+        lag_ms: None,
+        records_per_sec: 210.0,
+        problem: Some("waiting for /var/log/old/gone.log".into()),
+        details: vec![
+            part("/var/log/apache2/access.log", "following", Some(0), None),
+            part(
+                "/srv/very/long/directory/names/that/go/on/and/on/api/api.log",
+                "reading",
+                Some(96 * 1024 * 1024),
+                None,
+            ),
+            part(
+                "/var/log/old/gone.log",
+                "waiting",
+                None,
+                Some("waiting for /var/log/old/gone.log"),
+            ),
+            part("/tmp/pipe.log", "waiting for a writer", None, None),
+            part("/var/log/apache2/other.log", "rotated", Some(0), None),
+            part("-", "ended", Some(0), None),
+        ],
+    };
+    for (columns, rows) in SIZES {
+        let mut s = Screen::new(columns, rows, snapshot.clone());
+        s.keys("i");
+        let text = s.text();
+        assert!(
+            text.contains("following") && text.contains("96.0 MiB"),
+            "{text}"
+        );
+        assert!(text.contains("waiting for a writer"), "{text}");
+        assert!(
+            text.contains("…"),
+            "a long path is shortened from the left:\n{text}"
+        );
+        assert!(text.contains("api/api.log"), "{text}");
+        assert_snapshot!(format!("inputs_files_{columns}x{rows}"), s.render());
+    }
+}
+
+/// At the smallest size the README names, the help scrolls to its last key; the malformed view
+/// shows the whole reason and the line number, the path shortened from the left.
+#[test]
+fn small_terminals_help_scrolls_and_malformed_keeps_reason_and_line() {
+    let mut s = Screen::new(60, 16, fixtures::snapshot());
+    s.keys("?");
+    let first = s.text();
+    assert!(
+        first.contains("quit") && first.contains("scroll"),
+        "{first}"
+    );
+    s.keys("G");
+    let last = s.text();
+    assert!(
+        last.contains("mouse"),
+        "the last help row is reachable:\n{last}"
+    );
+    assert_snapshot!("help_scrolled_60x16", s.render());
+
+    let mut snapshot = fixtures::snapshot();
+    snapshot
+        .malformed
+        .push(kinetop::pipeline::snapshot::MalformedSample {
+            origin: "/var/log/apache2/vhosts/shop.example.com/access.log.2017-01-20:1234567".into(),
+            reason: "timestamp out of range: year 20170 is past 9999".into(),
+            text: "10.0.0.1 - - [20/Jan/20170:10:00:00 +0000] \"GET / HTTP/1.1\" 200 1".into(),
+        });
+    for (columns, rows) in SIZES {
+        let mut s = Screen::new(columns, rows, snapshot.clone());
+        s.keys("m");
+        let text = s.text();
+        assert!(
+            text.contains("timestamp out of range: year 20170 is past 9999"),
+            "{text}"
+        );
+        assert!(text.contains(":1234567"), "{text}");
+        assert!(text.contains("…"), "{text}");
+        assert_snapshot!(format!("malformed_long_{columns}x{rows}"), s.render());
+    }
+}
+
+/// Data over two days: the status bar, the chart's axis (labels on window starts, in order) and
+/// the alarm times carry the date; the zone is always named.
+#[test]
+fn dates_and_the_zone_are_on_screen_when_data_spans_days() {
+    let mut snapshot = fixtures::snapshot();
+    // Twelve one-hour windows from 2017-01-20 18:00 to 2017-01-21 05:00 UTC.
+    let base = 1_484_935_200;
+    let windows: Vec<_> = snapshot
+        .windows
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let mut w = (**w).clone();
+            w.start = base + i as i64 * 3600;
+            w.end = w.start + 3600;
+            Arc::new(w)
+        })
+        .collect();
+    snapshot.watermark = Some(windows.last().unwrap().start + 1800);
+    snapshot.windows = windows;
+    snapshot.width_secs = 3600;
+    for (columns, rows) in SIZES {
+        let mut s = Screen::new(columns, rows, snapshot.clone());
+        let text = s.text();
+        let bar = text.lines().next().unwrap();
+        assert!(bar.contains("UTC") && bar.contains("01-21"), "{bar}");
+        assert!(
+            text.contains("01-20 18:00"),
+            "the axis starts with a date:\n{text}"
+        );
+        assert!(
+            text.contains("01-20 10:50"),
+            "alarm times carry the date:\n{text}"
+        );
+        assert_snapshot!(format!("two_days_{columns}x{rows}"), s.render());
+    }
 }

@@ -11,8 +11,9 @@ use super::{
 };
 use crate::core::WindowSummary;
 
-/// How many transitions [`AlarmsView::recent`] keeps.
-pub const RECENT_TRANSITIONS: usize = 100;
+/// How many transitions [`AlarmsView::recent`] keeps: enough for the TUI to tell the state of
+/// every alarm in a past window (time travel) over a long history; ~100 bytes each.
+pub const RECENT_TRANSITIONS: usize = 2_000;
 
 /// One alarm: a rule applied to one application.
 #[derive(Debug, Clone)]
@@ -258,6 +259,7 @@ impl AlarmEngine {
         AlarmsView {
             statuses,
             recent: self.recent.iter().rev().cloned().collect(),
+            width_secs: self.width_secs,
         }
     }
 

@@ -105,4 +105,6 @@ pub struct AlarmsView {
     pub statuses: Vec<AlarmStatus>,
     /// Recent transitions, newest first, bounded.
     pub recent: Vec<AlarmTransition>,
+    /// Width of the windows evaluated (seconds); 0 without alarms.
+    pub width_secs: i64,
 }

@@ -30,7 +30,7 @@ impl LocalFileFetcher {
     async fn fetch_local(&self, previous_version: Option<&str>) -> Result<Fetched, FetchError> {
         self.read_local(previous_version)
             .await
-            .map_err(FetchError::permanent)
+            .map_err(FetchError::Local)
     }
 
     async fn read_local(&self, previous_version: Option<&str>) -> Result<Fetched, String> {

@@ -24,6 +24,7 @@ use crate::aws::backoff::Backoff;
 use crate::aws::retry::Retries;
 use crate::enrich::{MetadataError, MetadataTable};
 use crate::pipeline::snapshot::MetadataStatus;
+use s3::S3Location;
 
 pub use local::{LocalFileFetcher, MAX_METADATA_BYTES};
 pub use refresh::{spawn_refresh, MetadataRefresher, RefreshOutcome};
@@ -32,30 +33,19 @@ pub use refresh::{spawn_refresh, MetadataRefresher, RefreshOutcome};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MetadataLocation {
     Local(PathBuf),
-    S3 { bucket: String, key: String },
+    S3(S3Location),
 }
 
 impl MetadataLocation {
     /// `s3://BUCKET/KEY` or a local path.
     pub fn parse(location: &str) -> Result<Self, MetadataError> {
-        let Some(rest) = location.strip_prefix("s3://") else {
-            if location.trim().is_empty() {
-                return Err(MetadataError::new(location, 0, "empty metadata location"));
+        match S3Location::parse(location) {
+            Some(Ok(s3)) => Ok(MetadataLocation::S3(s3)),
+            Some(Err(reason)) => Err(MetadataError::new(location, 0, reason)),
+            None if location.trim().is_empty() => {
+                Err(MetadataError::new(location, 0, "empty metadata location"))
             }
-            return Ok(MetadataLocation::Local(PathBuf::from(location)));
-        };
-        match rest.split_once('/') {
-            Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() && !key.ends_with('/') => {
-                Ok(MetadataLocation::S3 {
-                    bucket: bucket.to_owned(),
-                    key: key.to_owned(),
-                })
-            }
-            _ => Err(MetadataError::new(
-                location,
-                0,
-                "an S3 metadata location is s3://BUCKET/KEY (the key names an object, not a prefix)",
-            )),
+            None => Ok(MetadataLocation::Local(PathBuf::from(location))),
         }
     }
 
@@ -76,7 +66,7 @@ impl fmt::Display for MetadataLocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             MetadataLocation::Local(path) => write!(f, "{}", path.display()),
-            MetadataLocation::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
+            MetadataLocation::S3(location) => write!(f, "{location}"),
         }
     }
 }
@@ -90,20 +80,34 @@ pub enum Fetched {
     Content { bytes: Vec<u8>, version: String },
 }
 
-/// Why a fetch failed: a short human-readable reason (without the location), and whether
-/// trying again later can work (no answer from S3) or someone must act (no such file).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FetchError {
-    pub reason: String,
-    pub transient: bool,
+/// Why a fetch failed. [`FetchError::reason`] is short and human-readable (without the
+/// location); [`FetchError::is_transient`] says whether trying again later can work (no answer
+/// from S3) or someone must act (no such file, access denied).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    /// The local file cannot be used (missing, not a regular file, too large, unreadable).
+    #[error("{0}")]
+    Local(String),
+    #[error(transparent)]
+    S3(#[from] s3::S3Error),
+    /// No fetcher can read this location (an `s3://` location without an S3 client).
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 impl FetchError {
-    /// A failure retrying will not fix.
-    pub fn permanent(reason: impl Into<String>) -> Self {
-        FetchError {
-            reason: reason.into(),
-            transient: false,
+    /// The reason without the location (the loader and the refresher add it).
+    pub fn reason(&self) -> String {
+        match self {
+            FetchError::Local(reason) | FetchError::Unsupported(reason) => reason.clone(),
+            FetchError::S3(e) => e.reason(),
+        }
+    }
+
+    pub fn is_transient(&self) -> bool {
+        match self {
+            FetchError::Local(_) | FetchError::Unsupported(_) => false,
+            FetchError::S3(e) => e.is_transient(),
         }
     }
 }
@@ -147,8 +151,8 @@ pub fn fetcher_for(
 ) -> Result<Arc<dyn MetadataFetcher>, MetadataError> {
     match (location, s3) {
         (MetadataLocation::Local(path), _) => Ok(Arc::new(LocalFileFetcher::new(path))),
-        (MetadataLocation::S3 { .. }, Some(fetcher)) => Ok(fetcher),
-        (MetadataLocation::S3 { .. }, None) => Err(MetadataError::new(
+        (MetadataLocation::S3(_), Some(fetcher)) => Ok(fetcher),
+        (MetadataLocation::S3(_), None) => Err(MetadataError::new(
             &location.origin(),
             0,
             "no S3 client configured for an s3:// metadata location",
@@ -200,7 +204,7 @@ pub async fn load_retrying(
     clock: &Clock,
     backoff: Backoff,
     retries: u32,
-    report: &mut dyn FnMut(Option<&str>),
+    report: &mut (dyn FnMut(Option<&str>) + Send),
 ) -> Result<LoadedMetadata, MetadataError> {
     let origin = fetcher.origin();
     let mut tries = Retries::new(backoff);
@@ -214,14 +218,14 @@ pub async fn load_retrying(
                     "the first fetch answered `not modified`",
                 ))
             }
-            Err(e) if e.transient && tries.failures() < retries => {
+            Err(e) if e.is_transient() && tries.failures() < retries => {
                 let delay = tries.failed();
-                tracing::warn!(%origin, reason = %e.reason, ?delay, "metadata not loaded; retrying");
-                let what = format!("{origin}: {}", e.reason);
+                tracing::warn!(%origin, reason = %e.reason(), ?delay, "metadata not loaded; retrying");
+                let what = format!("{origin}: {}", e.reason());
                 report(Some(&tries.text(&what, delay, std::time::Instant::now())));
                 tokio::time::sleep(delay).await;
             }
-            Err(e) => return Err(MetadataError::new(&origin, 0, e.reason)),
+            Err(e) => return Err(MetadataError::new(&origin, 0, e.reason())),
         }
     };
     if tries.failures() > 0 {
@@ -303,10 +307,10 @@ mod tests {
         let s3 = MetadataLocation::parse("s3://ops-bucket/meta/hosts.csv").unwrap();
         assert_eq!(
             s3,
-            MetadataLocation::S3 {
+            MetadataLocation::S3(s3::S3Location {
                 bucket: "ops-bucket".into(),
                 key: "meta/hosts.csv".into()
-            }
+            })
         );
         assert_eq!(s3.origin(), "s3://ops-bucket/meta/hosts.csv");
         for bad in [

@@ -86,12 +86,12 @@ impl MetadataRefresher {
         let fetched = self.fetcher.fetch(self.version.as_deref()).await;
         self.retry_in = None;
         match &fetched {
-            Err(e) if e.transient => {}
+            Err(e) if e.is_transient() => {}
             _ => self.retries.succeeded(Instant::now()),
         }
         let outcome = match fetched {
-            Err(e) if e.transient => self.transient_failure(&e.reason),
-            Err(e) => RefreshOutcome::Failed(format!("{origin}: {}", e.reason)),
+            Err(e) if e.is_transient() => self.transient_failure(&e.reason()),
+            Err(e) => RefreshOutcome::Failed(format!("{origin}: {}", e.reason())),
             Ok(Fetched::NotModified) if self.version_is_invalid => {
                 // Still the invalid content: the error stands, nothing new to report.
                 return RefreshOutcome::Unchanged;

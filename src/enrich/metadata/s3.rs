@@ -18,15 +18,18 @@ pub struct S3Location {
 }
 
 impl S3Location {
-    /// `None` if `text` is not an `s3://` URL; an error if it is one without bucket or key.
+    /// The one `s3://` parser. `None` if `text` is not an `s3://` URL; an error (the reason,
+    /// without the text) if it is one without a bucket or an object key.
     pub fn parse(text: &str) -> Option<Result<Self, String>> {
         let rest = text.strip_prefix("s3://")?;
         Some(match rest.split_once('/') {
-            Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => Ok(S3Location {
-                bucket: bucket.to_string(),
-                key: key.to_string(),
-            }),
-            _ => Err(format!("{text}: expected s3://BUCKET/KEY")),
+            Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() && !key.ends_with('/') => {
+                Ok(S3Location {
+                    bucket: bucket.to_string(),
+                    key: key.to_string(),
+                })
+            }
+            _ => Err("an S3 metadata location is s3://BUCKET/KEY (the key names an object, not a prefix)".into()),
         })
     }
 }
@@ -121,13 +124,9 @@ impl S3MetadataFetcher {
         endpoint_url: Option<&str>,
     ) -> Option<Arc<dyn MetadataFetcher>> {
         match location {
-            MetadataLocation::S3 { bucket, key } => {
-                let location = S3Location {
-                    bucket: bucket.clone(),
-                    key: key.clone(),
-                };
-                let fetcher =
-                    S3MetadataFetcher::new(client.clone(), location).at_endpoint(endpoint_url);
+            MetadataLocation::S3(location) => {
+                let fetcher = S3MetadataFetcher::new(client.clone(), location.clone())
+                    .at_endpoint(endpoint_url);
                 Some(Arc::new(fetcher))
             }
             MetadataLocation::Local(_) => None,
@@ -254,10 +253,7 @@ impl MetadataFetcher for S3MetadataFetcher {
                     version: etag.unwrap_or_default(),
                 }),
                 // The reason without the location: the loader and refresher add it.
-                Err(e) => Err(FetchError {
-                    reason: e.reason(),
-                    transient: e.is_transient(),
-                }),
+                Err(e) => Err(FetchError::S3(e)),
             }
         }
         .boxed()

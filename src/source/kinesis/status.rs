@@ -90,6 +90,7 @@ pub fn summarize(
             lag_ms: if r.finished { None } else { r.lag_ms },
             records: r.records,
             problem: r.problem.clone().or_else(|| r.unreported_problem.clone()),
+            ..PartStatus::default()
         })
         .collect();
     SourceStatus {

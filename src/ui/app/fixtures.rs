@@ -309,6 +309,7 @@ fn alarms() -> AlarmsView {
                 band: None,
             },
         ],
+        width_secs: WIDTH,
     }
 }
 

@@ -9,6 +9,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Quit,
+    /// Ctrl-Z: suspend to the shell, as any terminal program.
+    Suspend,
     Help,
     Up,
     Down,
@@ -19,6 +21,7 @@ pub enum Action {
     Enter,
     Back,
     NextPanel,
+    PrevPanel,
     Filter,
     SortNext,
     SortReverse,
@@ -27,6 +30,10 @@ pub enum Action {
     Earlier,
     Later,
     Live,
+    /// The oldest window kept.
+    Oldest,
+    /// The newest window (live, or the last of an ended input).
+    Newest,
     Malformed,
     Sources,
     Alarms,
@@ -40,6 +47,8 @@ pub enum Action {
 pub enum Key {
     Code(KeyCode),
     Ctrl(char),
+    /// A non-character key with Shift (`Shift-←`).
+    Shift(KeyCode),
 }
 
 /// The groups of the help view, separated by a blank line.
@@ -68,7 +77,7 @@ pub struct Binding {
 }
 
 use Action as A;
-use Key::{Code, Ctrl};
+use Key::{Code, Ctrl, Shift};
 use KeyCode as K;
 
 /// Every key of normal mode, in the order the help lists them.
@@ -78,6 +87,13 @@ pub const BINDINGS: &[Binding] = &[
         label: "q  Ctrl-C",
         hint: "q",
         help: "quit",
+        group: Group::Move,
+    },
+    Binding {
+        keys: &[(Ctrl('z'), A::Suspend)],
+        label: "Ctrl-Z",
+        hint: "Ctrl-Z",
+        help: "suspend to the shell (fg comes back)",
         group: Group::Move,
     },
     Binding {
@@ -129,11 +145,11 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: &[
             (Code(K::Tab), A::NextPanel),
-            (Code(K::BackTab), A::NextPanel),
+            (Code(K::BackTab), A::PrevPanel),
         ],
-        label: "Tab",
+        label: "Tab  Shift-Tab",
         hint: "Tab",
-        help: "next panel (overview: the alarm panel)",
+        help: "next / previous panel; ↑ ↓ scroll it, Enter shows it full screen",
         group: Group::Move,
     },
     Binding {
@@ -179,6 +195,18 @@ pub const BINDINGS: &[Binding] = &[
         label: "← →  h",
         hint: "←→",
         help: "time travel: earlier / later window",
+        group: Group::Show,
+    },
+    Binding {
+        keys: &[
+            (Code(K::Char('<')), A::Oldest),
+            (Shift(K::Left), A::Oldest),
+            (Code(K::Char('>')), A::Newest),
+            (Shift(K::Right), A::Newest),
+        ],
+        label: "<  >  Shift-← →",
+        hint: "<>",
+        help: "time travel: the oldest / newest window kept",
         group: Group::Show,
     },
     Binding {
@@ -242,6 +270,23 @@ pub fn help_rows() -> Vec<(&'static str, &'static str)> {
     rows
 }
 
+/// The help for a body `height` rows tall: its rows (the blank separators go when short of
+/// room) and how many show at once (border, history line and footer take 4 rows); ↑ ↓ scroll
+/// the rest into view.
+pub fn help_layout(height: u16) -> (Vec<(&'static str, &'static str)>, usize) {
+    let all = help_rows();
+    let room = height.saturating_sub(4).max(1) as usize;
+    let rows: Vec<_> = if all.len() <= room {
+        all
+    } else {
+        all.into_iter()
+            .filter(|(keys, _)| !keys.is_empty())
+            .collect()
+    };
+    let shown = room.min(rows.len());
+    (rows, shown)
+}
+
 /// The binding that triggers `action`. Every action has one (a unit test checks).
 pub fn binding(action: Action) -> &'static Binding {
     BINDINGS
@@ -270,6 +315,11 @@ pub fn action(key: KeyEvent) -> Option<Action> {
             if let Some(action) = lookup(all(), Ctrl(c)) {
                 return Some(action);
             }
+        }
+    }
+    if key.modifiers.contains(KeyModifiers::SHIFT) && !matches!(key.code, KeyCode::Char(_)) {
+        if let Some(action) = lookup(all(), Shift(key.code)) {
+            return Some(action);
         }
     }
     lookup(all(), Code(key.code))
@@ -358,8 +408,9 @@ pub fn filter_key(key: KeyEvent) -> Option<FilterKey> {
 mod tests {
     use super::*;
 
-    const ALL: [Action; 24] = [
+    const ALL: [Action; 28] = [
         A::Quit,
+        A::Suspend,
         A::Help,
         A::Up,
         A::Down,
@@ -370,6 +421,7 @@ mod tests {
         A::Enter,
         A::Back,
         A::NextPanel,
+        A::PrevPanel,
         A::Filter,
         A::SortNext,
         A::SortReverse,
@@ -378,6 +430,8 @@ mod tests {
         A::Earlier,
         A::Later,
         A::Live,
+        A::Oldest,
+        A::Newest,
         A::Malformed,
         A::Sources,
         A::Alarms,
@@ -411,6 +465,7 @@ mod tests {
                 let event = match key {
                     Code(code) => press(code, KeyModifiers::NONE),
                     Ctrl(c) => press(KeyCode::Char(c), KeyModifiers::CONTROL),
+                    Shift(code) => press(code, KeyModifiers::SHIFT),
                 };
                 assert_eq!(action(event), Some(bound), "{key:?}");
             }

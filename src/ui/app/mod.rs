@@ -15,6 +15,7 @@ use std::sync::Arc;
 use crossterm::event::KeyEvent;
 
 use crate::core::alarms::AlarmState;
+use crate::pipeline::progress::StartStep;
 use crate::pipeline::snapshot::Snapshot;
 
 use keymap::{Action, FilterKey};
@@ -30,6 +31,8 @@ pub struct Outcome {
     pub set_width: Option<i64>,
     /// A new alarm fired: ring the bell (once).
     pub bell: bool,
+    /// Ctrl-Z: give the terminal back and stop until `fg`.
+    pub suspend: bool,
 }
 
 impl Outcome {
@@ -76,6 +79,18 @@ impl App {
         }
     }
 
+    /// The widths `w` cycles through, once the pipeline runs.
+    pub fn set_widths(&mut self, widths: Vec<i64>) {
+        self.widths = widths;
+    }
+
+    /// Start-up waits for something new (before the first snapshot).
+    pub fn on_start_step(&mut self, step: StartStep) -> Outcome {
+        self.ui.starting = Some(step);
+        self.rebuild();
+        Outcome::redraw()
+    }
+
     /// The snapshot on screen.
     pub fn shown(&self) -> Option<&Arc<Snapshot>> {
         self.shown.as_ref()
@@ -111,6 +126,11 @@ impl App {
     /// The clock moved: only the status bar (ages) changes, the lists are not rebuilt.
     pub fn on_tick(&mut self, now_ms: i64) -> Outcome {
         self.now_ms = now_ms;
+        if self.ui.top().view == View::Sources {
+            // How long each input has been in its state grows by the second.
+            self.rebuild();
+            return Outcome::redraw();
+        }
         self.model
             .refresh_status(self.shown.as_deref(), &self.ui, now_ms, self.size.0);
         Outcome::redraw()
@@ -122,17 +142,35 @@ impl App {
         Outcome::redraw()
     }
 
-    /// Rebuilds the view model and keeps selections inside their lists.
+    /// Rebuilds the view model; each selection follows its item (an application, caller or
+    /// alarm) wherever it moved, or stays at its place (its neighbour) if the item is gone.
     pub fn rebuild(&mut self) {
         self.model = ViewModel::build(self.shown.as_deref(), &self.ui, self.now_ms, self.size.0);
-        let len = self.model.list_len();
-        let alarms = match &self.model.body {
-            Body::Overview(o) => o.alarms.active.len(),
-            _ => 0,
-        };
-        let top = self.ui.top_mut();
+        let len = self.list_len();
+        let top = self
+            .ui
+            .stack
+            .last_mut()
+            .expect("the view stack always holds the overview");
+        if let Some(at) = top
+            .selected_key
+            .as_ref()
+            .and_then(|k| self.model.list_position(k))
+        {
+            top.selected = at;
+        }
         top.selected = top.selected.min(len.saturating_sub(1));
-        top.alarm_selected = top.alarm_selected.min(alarms.saturating_sub(1));
+        top.selected_key = self.model.list_key(top.selected);
+        let active = self.model.active_alarms();
+        if let Some(at) = top
+            .alarm_key
+            .as_ref()
+            .and_then(|k| active.iter().position(|a| a.key == *k))
+        {
+            top.alarm_selected = at;
+        }
+        top.alarm_selected = top.alarm_selected.min(active.len().saturating_sub(1));
+        top.alarm_key = active.get(top.alarm_selected).map(|a| a.key.clone());
     }
 
     pub fn on_key(&mut self, key: KeyEvent) -> Outcome {
@@ -153,16 +191,16 @@ impl App {
         match key {
             FilterKey::Char(c) => {
                 top.filter.push(c);
-                top.selected = 0;
+                top.select(0);
             }
             FilterKey::Backspace => {
                 top.filter.pop();
-                top.selected = 0;
+                top.select(0);
             }
             FilterKey::Accept => self.ui.filtering = false,
             FilterKey::Cancel => {
                 top.filter.clear();
-                top.selected = 0;
+                top.select(0);
                 self.ui.filtering = false;
             }
             FilterKey::Move(action) => return self.act(action),
@@ -188,6 +226,12 @@ impl App {
                     ..Outcome::default()
                 }
             }
+            Action::Suspend => {
+                return Outcome {
+                    suspend: true,
+                    ..Outcome::default()
+                }
+            }
             Action::Help => self.toggle(View::Help),
             Action::Malformed => self.toggle(View::Malformed),
             Action::Sources => self.toggle(View::Sources),
@@ -201,22 +245,17 @@ impl App {
             Action::Enter => self.enter(),
             Action::Back => {
                 let top = self.ui.top_mut();
-                if top.filter.is_empty() {
+                if top.zoomed {
+                    top.zoomed = false;
+                } else if top.filter.is_empty() {
                     self.ui.pop();
                 } else {
                     top.filter.clear();
-                    top.selected = 0;
+                    top.select(0);
                 }
             }
-            Action::NextPanel => {
-                let top = self.ui.top_mut();
-                if top.view == View::Overview {
-                    top.panel = match top.panel {
-                        Panel::Table => Panel::Alarms,
-                        Panel::Alarms => Panel::Table,
-                    };
-                }
-            }
+            Action::NextPanel => self.next_panel(1),
+            Action::PrevPanel => self.next_panel(-1),
             Action::Filter => {
                 let top = self.ui.top();
                 if matches!(top.view, View::Overview | View::App { .. } | View::Alarms) {
@@ -251,6 +290,8 @@ impl App {
             }
             Action::Earlier => self.travel(-1),
             Action::Later => self.travel(1),
+            Action::Oldest => self.travel(isize::MIN / 2),
+            Action::Newest => self.ui.travel = None,
             Action::Live => self.ui.travel = None,
             Action::Acknowledge => self.acknowledge(),
             Action::Latency => {
@@ -288,25 +329,61 @@ impl App {
         }
     }
 
+    /// Positions the selection (or, in the help, the scroll) can take.
+    fn list_len(&self) -> usize {
+        if self.ui.top().view == View::Help {
+            // The help scrolls by its first row; the last position shows its last row.
+            let (rows, shown) = keymap::help_layout(self.size.1.saturating_sub(2));
+            return rows.len() - shown + 1;
+        }
+        self.model.list_len()
+    }
+
     fn move_by(&mut self, delta: isize) {
-        let len = self.model.list_len();
-        let alarms = match &self.model.body {
-            Body::Overview(o) => o.alarms.active.len(),
-            _ => 0,
+        let panel = self.ui.top().panel;
+        let len = match panel {
+            Panel::Codes | Panel::Paths => self.model.panel_len(panel),
+            Panel::Alarms => self.model.active_alarms().len(),
+            _ => self.list_len(),
         };
         let top = self.ui.top_mut();
-        let (index, len) = if top.view == View::Overview && top.panel == Panel::Alarms {
-            (&mut top.alarm_selected, alarms)
-        } else {
-            (&mut top.selected, len)
+        let index = match panel {
+            Panel::Codes | Panel::Paths => top.cursors.get(&panel).copied().unwrap_or(0),
+            Panel::Alarms => top.alarm_selected,
+            _ => top.selected,
         };
         let last = len.saturating_sub(1) as isize;
-        *index = (*index as isize)
-            .saturating_add(delta)
-            .clamp(0, last.max(0)) as usize;
+        let index = (index as isize).saturating_add(delta).clamp(0, last.max(0)) as usize;
+        match panel {
+            Panel::Codes | Panel::Paths => {
+                top.cursors.insert(panel, index);
+            }
+            Panel::Alarms => {
+                top.alarm_selected = index;
+                top.alarm_key = None;
+            }
+            // The chart and the latency bars have no rows to move through.
+            Panel::Chart | Panel::Latency => {}
+            Panel::Table => top.select(index),
+        }
+    }
+
+    /// Moves the focus `step` panels on (wrapping); a full-screen panel gives way to the next.
+    fn next_panel(&mut self, step: isize) {
+        let top = self.ui.top_mut();
+        let panels = top.view.panels();
+        let at = panels.iter().position(|p| *p == top.panel).unwrap_or(0) as isize;
+        let next = (at + step).rem_euclid(panels.len() as isize) as usize;
+        top.panel = panels[next];
+        top.zoomed = top.zoomed && top.panel.zooms();
     }
 
     fn enter(&mut self) {
+        let top = self.ui.top_mut();
+        if top.panel.zooms() {
+            top.zoomed = !top.zoomed;
+            return;
+        }
         let top = self.ui.top();
         let next = match (&top.view, &self.model.body) {
             (View::Overview, Body::Overview(o)) if top.panel == Panel::Alarms => {
@@ -374,12 +451,13 @@ impl App {
             Some(ClickTarget::Row(index)) => {
                 let top = self.ui.top_mut();
                 top.panel = Panel::Table;
-                top.selected = index;
+                top.select(index);
             }
             Some(ClickTarget::AlarmLine(index)) => {
                 let top = self.ui.top_mut();
                 top.panel = Panel::Alarms;
                 top.alarm_selected = index;
+                top.alarm_key = None;
             }
             None => return Outcome::default(),
         }

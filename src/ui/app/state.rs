@@ -1,10 +1,11 @@
 //! UI state: the stack of views (drill-down), selection, sort, filter, pause, time travel and
 //! acknowledgements. Pure data; [`crate::ui::app::App`] changes it in response to keys and snapshots.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 pub use crate::core::alarms::AlarmKey;
+use crate::pipeline::progress::StartStep;
 
 /// One screen of the drill-down.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,12 +44,46 @@ impl View {
     }
 }
 
-/// The panels of the overview that take the selection (`Tab` cycles them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// The panels of a view: `Tab` moves the focus through them, ↑ ↓ move in the focused one, Enter
+/// opens a chart, status-code, path or latency panel full screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum Panel {
+    /// The view's main list (applications, callers).
     #[default]
     Table,
     Alarms,
+    Codes,
+    Paths,
+    Latency,
+    Chart,
+}
+
+impl View {
+    /// The panels `Tab` goes through, in order.
+    pub fn panels(&self) -> &'static [Panel] {
+        match self {
+            View::Overview => &[Panel::Table, Panel::Alarms, Panel::Chart],
+            View::App { .. } => &[
+                Panel::Table,
+                Panel::Codes,
+                Panel::Paths,
+                Panel::Latency,
+                Panel::Chart,
+            ],
+            View::Host { .. } => &[Panel::Codes, Panel::Paths, Panel::Latency, Panel::Chart],
+            _ => &[Panel::Table],
+        }
+    }
+}
+
+impl Panel {
+    /// Whether Enter opens it full screen (rather than drilling down).
+    pub fn zooms(self) -> bool {
+        matches!(
+            self,
+            Panel::Codes | Panel::Paths | Panel::Latency | Panel::Chart
+        )
+    }
 }
 
 /// One view on the drill-down stack, with its own selection, focused panel and filter.
@@ -57,23 +92,52 @@ pub struct ViewState {
     pub view: View,
     /// Selected row of the view's main list.
     pub selected: usize,
+    /// What is at `selected`: the selection follows it across re-sorts and refreshes until the
+    /// user moves; `None` = whatever is at `selected` (after a move by position).
+    pub selected_key: Option<ItemKey>,
     /// Selected line of the alarm panel (overview) — only active alarms are selectable.
     pub alarm_selected: usize,
+    /// The alarm at `alarm_selected`, followed likewise.
+    pub alarm_key: Option<AlarmKey>,
     pub panel: Panel,
+    /// The highlighted row of each scrolling side panel (status codes, paths).
+    pub cursors: BTreeMap<Panel, usize>,
+    /// The focused panel fills the body (Enter on it; Esc goes back).
+    pub zoomed: bool,
     /// Rows whose name contains this (case-insensitive) are shown; empty = all.
     pub filter: String,
 }
 
 impl ViewState {
+    /// Selects the row at `index` (and whatever it holds).
+    pub fn select(&mut self, index: usize) {
+        self.selected = index;
+        self.selected_key = None;
+    }
+
     pub fn new(view: View) -> Self {
         ViewState {
+            panel: view.panels()[0],
             view,
             selected: 0,
+            selected_key: None,
             alarm_selected: 0,
-            panel: Panel::Table,
+            alarm_key: None,
+            cursors: BTreeMap::new(),
+            zoomed: false,
             filter: String::new(),
         }
     }
+}
+
+/// What a list row stands for, so a selection can follow it when rows move.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemKey {
+    /// An application, caller, input or path.
+    Name(Arc<str>),
+    Alarm(AlarmKey),
+    /// A row known only by its text (a malformed sample).
+    Text(String),
 }
 
 /// The tables that can be sorted; each keeps its own order across drill-downs.
@@ -172,6 +236,8 @@ pub struct UiState {
     pub travel: Option<i64>,
     /// Alarms acknowledged while in ALARM; forgotten when they clear.
     pub acknowledged: HashSet<AlarmKey>,
+    /// What start-up waits for, until the first snapshot.
+    pub starting: Option<StartStep>,
 }
 
 impl Default for UiState {
@@ -184,6 +250,7 @@ impl Default for UiState {
             paused: false,
             travel: None,
             acknowledged: HashSet::new(),
+            starting: None,
         }
     }
 }

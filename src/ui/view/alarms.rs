@@ -3,14 +3,15 @@
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use crate::core::alarms::AlarmState;
 use crate::ui::app::model::{AlarmLine, AlarmPanel, AlarmTable, Tone};
 use crate::ui::app::state::UiState;
 
-use super::widgets::{list_title, message, panel, scrolled_table, table_rows, List};
+use super::columns::{ellipsize, fitted_table, width as width_of, Cell, Col, FittedList};
+use super::widgets::{list_title, message, panel, table_rows};
 use super::Theme;
 
 fn state_style(state: AlarmState, acked: bool, theme: &Theme) -> Style {
@@ -24,16 +25,24 @@ fn state_style(state: AlarmState, acked: bool, theme: &Theme) -> Style {
     }
 }
 
-fn line<'a>(l: &'a AlarmLine, selected: bool, active: bool, theme: &Theme) -> Line<'a> {
+fn line<'a>(
+    l: &'a AlarmLine,
+    selected: bool,
+    active: bool,
+    width: usize,
+    theme: &Theme,
+) -> Line<'a> {
     let (icon, style) = match (active, l.acked) {
         (true, true) => ("○ ack ", theme.acked()),
         (true, false) => ("● ", theme.alarm()),
         (false, _) => ("  ", state_style(l.state, false, theme)),
     };
     let text_style = if l.acked { theme.acked() } else { Style::new() };
+    // A line too long for the panel ends in `…` rather than being cut off silently.
+    let text = ellipsize(&l.text, width.saturating_sub(width_of(icon)));
     let line = Line::from(vec![
         Span::styled(icon, style),
-        Span::styled(l.text.as_str(), text_style),
+        Span::styled(text, text_style),
     ]);
     if selected {
         line.style(theme.selected())
@@ -53,18 +62,25 @@ pub fn draw_panel(
     selected: usize,
     theme: &Theme,
 ) {
-    let block = panel(format!(" {} ", p.title), focused, theme);
+    let room = area.width.saturating_sub(4) as usize;
+    let title = if width_of(&p.title) <= room {
+        &p.title
+    } else {
+        &p.short_title
+    };
+    let block = panel(format!(" {} ", ellipsize(title, room)), focused, theme);
     let inner = block.inner(area);
+    let width = inner.width as usize;
     frame.render_widget(block, area);
     let mut lines: Vec<Line> = p
         .active
         .iter()
         .enumerate()
-        .map(|(i, l)| line(l, focused && i == selected, true, theme))
+        .map(|(i, l)| line(l, focused && i == selected, true, width, theme))
         .collect();
     if !p.recent.is_empty() {
         lines.push(Line::from(Span::styled("recent", theme.header())));
-        lines.extend(p.recent.iter().map(|l| line(l, false, false, theme)));
+        lines.extend(p.recent.iter().map(|l| line(l, false, false, width, theme)));
     }
     if let Some(empty) = &p.empty {
         if lines.is_empty() {
@@ -79,14 +95,16 @@ pub fn draw_panel(
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-const WIDTHS: [Constraint; 7] = [
-    Constraint::Min(14),
-    Constraint::Min(10),
-    Constraint::Min(24),
-    Constraint::Length(17),
-    Constraint::Length(8),
-    Constraint::Length(9),
-    Constraint::Min(20),
+/// alarm, application, condition, state, since, value, last datapoints: when narrow, the
+/// datapoints go first, then since and the condition; a long alarm name ends in `…`.
+const COLS: [Col; 7] = [
+    Col::name("alarm", 10),
+    Col::text("application", 0),
+    Col::text("condition", 3),
+    Col::text("state", 0),
+    Col::text("since", 4),
+    Col::number("value", 0),
+    Col::text("last datapoints", 5),
 ];
 
 /// The data rows of the alarm view (for mouse clicks).
@@ -124,44 +142,35 @@ pub fn draw_view(frame: &mut Frame, body: Rect, t: &AlarmTable, ui: &UiState, th
         message(frame, inner, empty, theme);
         return;
     }
-    let headers = [
-        "alarm",
-        "application",
-        "condition",
-        "state",
-        "since",
-        "value",
-        "last datapoints",
-    ]
-    .into_iter()
-    .map(Line::from)
-    .collect();
-    scrolled_table(
+    let row_style = |i: usize| {
+        if t.rows[i].acked {
+            theme.acked()
+        } else {
+            Style::new()
+        }
+    };
+    fitted_table(
         frame,
         block,
         body,
-        List {
-            headers,
-            widths: &WIDTHS,
+        FittedList {
+            cols: &COLS,
+            titles: Vec::new(),
             len: t.rows.len(),
             selected: Some(f.selected),
+            row_style: &row_style,
         },
         theme,
         |i| {
             let r = &t.rows[i];
-            let mut cells: Vec<Cell> = r.cells.iter().map(|c| Cell::from(c.clone())).collect();
+            let mut cells: Vec<Cell> = r.cells.iter().map(|c| (c.clone(), Style::new())).collect();
             let state = if r.acked {
                 format!("{} (ack)", r.cells[3])
             } else {
                 r.cells[3].clone()
             };
-            cells[3] = Cell::from(Span::styled(state, state_style(r.state, r.acked, theme)));
-            let row = Row::new(cells);
-            if r.acked {
-                row.style(theme.acked())
-            } else {
-                row
-            }
+            cells[3] = (state, state_style(r.state, r.acked, theme));
+            cells
         },
     );
 }

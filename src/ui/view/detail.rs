@@ -16,13 +16,24 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
-use crate::ui::app::model::{AppDetail, HostDetail, LatencyView, Mark, Tone};
-use crate::ui::app::state::UiState;
+use crate::ui::app::model::{AppDetail, Chart, Histogram, HostDetail, LatencyView, Mark, Tone};
+use crate::ui::app::state::{Panel, UiState};
 
-use super::widgets::{
-    draw_chart, draw_histogram, list_title, message, panel, scrolled_table, table_rows, List,
-};
+use super::columns::{fitted_table, Col, FittedList};
+use super::widgets::{draw_chart, draw_histogram, list_title, message, panel, table_rows};
 use super::Theme;
+
+/// Caller columns ([`crate::ui::app::model::CALLER_COLUMNS`]): when narrow, bytes and p50 give
+/// way first, so names and the error rates stay readable.
+const CALLER_COLS: [Col; 7] = [
+    Col::name("caller", 15),
+    Col::number("req", 0),
+    Col::number("bytes", 5),
+    Col::number("4xx", 3),
+    Col::number("5xx", 0),
+    Col::number("p50", 4),
+    Col::number("p99", 1),
+];
 
 pub struct AppAreas {
     pub info: Rect,
@@ -73,53 +84,120 @@ fn info<'a>(summary: &'a str, extra: Vec<Line<'a>>, theme: &Theme) -> Vec<Line<'
     lines
 }
 
+/// Status codes: code, count, share; scrolls (and highlights its row) when focused.
+const CODE_COLS: [Col; 3] = [
+    Col::text("code", 0),
+    Col::number("requests", 0),
+    Col::number("share", 0),
+];
+
 fn codes_table(
     frame: &mut Frame,
     area: Rect,
     codes: &[(String, String, String, Tone)],
+    focus: Option<usize>,
     theme: &Theme,
 ) {
-    let block = panel(" Status codes ", false, theme);
+    let block = panel(" Status codes ", focus.is_some(), theme);
     if codes.is_empty() {
         let inner = block.inner(area);
         frame.render_widget(block, area);
         message(frame, inner, "no requests", theme);
         return;
     }
-    let rows = codes.iter().map(|(code, n, share, tone)| {
-        Row::new(vec![
-            Cell::from(Span::styled(code.as_str(), theme.tone(*tone))),
-            Cell::from(Line::from(n.as_str()).alignment(Alignment::Right)),
-            Cell::from(Line::from(share.as_str()).alignment(Alignment::Right)),
-        ])
+    let list = FittedList {
+        cols: &CODE_COLS,
+        titles: Vec::new(),
+        len: codes.len(),
+        selected: focus.map(|c| c.min(codes.len() - 1)),
+        row_style: &|_| Style::new(),
+    };
+    fitted_table(frame, block, area, list, theme, |i| {
+        let (code, n, share, tone) = &codes[i];
+        vec![
+            (code.clone(), theme.tone(*tone)),
+            (n.clone(), Style::new()),
+            (share.clone(), Style::new()),
+        ]
     });
-    let widths = [
-        Constraint::Length(5),
-        Constraint::Length(9),
-        Constraint::Length(6),
-    ];
-    frame.render_widget(Table::new(rows, widths).block(block), area);
 }
 
-fn paths_table(frame: &mut Frame, area: Rect, paths: &[(String, String)], theme: &Theme) {
-    let block = panel(" Top paths ", false, theme);
+/// Top paths: count (`≤n` when the count is an upper bound), path.
+const PATH_COLS: [Col; 2] = [Col::number("requests", 0), Col::name("path", 10)];
+
+fn paths_table(
+    frame: &mut Frame,
+    area: Rect,
+    paths: &[(String, String)],
+    title: &str,
+    focus: Option<usize>,
+    theme: &Theme,
+) {
+    let block = panel(format!(" {title} "), focus.is_some(), theme);
     if paths.is_empty() {
         let inner = block.inner(area);
         frame.render_widget(block, area);
         message(frame, inner, "no paths", theme);
         return;
     }
-    let rows = paths.iter().map(|(n, path)| {
-        Row::new(vec![
-            Cell::from(Line::from(n.as_str()).alignment(Alignment::Right)),
-            Cell::from(path.as_str()),
-        ])
+    let list = FittedList {
+        cols: &PATH_COLS,
+        titles: Vec::new(),
+        len: paths.len(),
+        selected: focus.map(|c| c.min(paths.len() - 1)),
+        row_style: &|_| Style::new(),
+    };
+    fitted_table(frame, block, area, list, theme, |i| {
+        let (n, path) = &paths[i];
+        vec![(n.clone(), Style::new()), (path.clone(), Style::new())]
     });
-    let widths = [Constraint::Length(6), Constraint::Min(10)];
-    frame.render_widget(Table::new(rows, widths).block(block), area);
+}
+
+/// The side panels of a detail view, each drawn focused or not, or alone full screen.
+struct Sides<'a> {
+    codes: &'a [(String, String, String, Tone)],
+    paths: &'a [(String, String)],
+    paths_title: &'a str,
+    latency: Option<&'a Histogram>,
+    chart: &'a Chart,
+}
+
+impl Sides<'_> {
+    fn draw(&self, frame: &mut Frame, panel: Panel, area: Rect, ui: &UiState, theme: &Theme) {
+        let f = ui.top();
+        let focused = f.panel == panel;
+        let cursor = focused.then(|| f.cursors.get(&panel).copied().unwrap_or(0));
+        match panel {
+            Panel::Codes => codes_table(frame, area, self.codes, cursor, theme),
+            Panel::Paths => paths_table(frame, area, self.paths, self.paths_title, cursor, theme),
+            Panel::Latency => draw_histogram(frame, area, self.latency, focused, theme),
+            Panel::Chart => draw_chart(frame, area, self.chart, focused, theme),
+            Panel::Table | Panel::Alarms => {}
+        }
+    }
+
+    /// The focused panel alone in the whole body, when zoomed. Returns whether it drew.
+    fn zoomed(&self, frame: &mut Frame, body: Rect, ui: &UiState, theme: &Theme) -> bool {
+        let f = ui.top();
+        if !(f.zoomed && f.panel.zooms()) {
+            return false;
+        }
+        self.draw(frame, f.panel, body, ui, theme);
+        true
+    }
 }
 
 pub fn draw_app(frame: &mut Frame, body: Rect, a: &AppDetail, ui: &UiState, theme: &Theme) {
+    let sides = Sides {
+        codes: &a.status_codes,
+        paths: &a.paths,
+        paths_title: &a.paths_title,
+        latency: a.latency.as_ref(),
+        chart: &a.chart,
+    };
+    if sides.zoomed(frame, body, ui, theme) {
+        return;
+    }
     let areas = app_areas(body);
     let f = ui.top();
     let mut title = vec![Span::styled(format!(" {} ", a.title), theme.header())];
@@ -163,67 +241,55 @@ pub fn draw_app(frame: &mut Frame, body: Rect, a: &AppDetail, ui: &UiState, them
         areas.info,
     );
 
-    let block = panel(list_title(&a.callers_title, &f.filter), true, theme);
+    let block = panel(
+        list_title(&a.callers_title, &f.filter),
+        f.panel == Panel::Table,
+        theme,
+    );
     if a.callers.is_empty() {
         let inner = block.inner(areas.callers);
         frame.render_widget(block, areas.callers);
         message(frame, inner, "no callers", theme);
     } else {
-        // Narrow: bytes and p50 give way, so names and the error rates stay readable.
-        let columns: &[usize] = if areas.callers.width < 70 {
-            &[0, 1, 3, 4, 6]
-        } else {
-            &[0, 1, 2, 3, 4, 5, 6]
-        };
-        let all_widths = [
-            Constraint::Min(15),
-            Constraint::Length(6),
-            Constraint::Length(9),
-            Constraint::Length(5),
-            Constraint::Length(5),
-            Constraint::Length(6),
-            Constraint::Length(6),
-        ];
-        let widths: Vec<Constraint> = columns.iter().map(|&c| all_widths[c]).collect();
-        let align = |c: usize| {
-            if c == 0 {
-                Alignment::Left
+        let row_style = |_: usize| {
+            if a.unknown {
+                theme.unknown()
             } else {
-                Alignment::Right
+                Style::new()
             }
         };
-        let headers = columns
-            .iter()
-            .map(|&c| Line::from(a.headers[c].clone()).alignment(align(c)))
-            .collect();
-        let row_style = if a.unknown {
-            theme.unknown()
-        } else {
-            Style::new()
-        };
-        let list = List {
-            headers,
-            widths: &widths,
+        let list = FittedList {
+            cols: &CALLER_COLS,
+            titles: a.headers.clone(),
             len: a.callers.len(),
             selected: Some(f.selected),
+            row_style: &row_style,
         };
-        scrolled_table(frame, block, areas.callers, list, theme, |i| {
-            let cells = a.callers[i].cells();
-            Row::new(
-                columns
-                    .iter()
-                    .map(|&c| Cell::from(Line::from(cells[c].clone()).alignment(align(c)))),
-            )
-            .style(row_style)
+        fitted_table(frame, block, areas.callers, list, theme, |i| {
+            a.callers[i]
+                .cells()
+                .into_iter()
+                .map(|t| (t, Style::new()))
+                .collect()
         });
     }
-    codes_table(frame, areas.codes, &a.status_codes, theme);
-    paths_table(frame, areas.paths, &a.paths, theme);
-    draw_histogram(frame, areas.latency, a.latency.as_ref(), theme);
-    draw_chart(frame, areas.chart, &a.chart, theme);
+    sides.draw(frame, Panel::Codes, areas.codes, ui, theme);
+    sides.draw(frame, Panel::Paths, areas.paths, ui, theme);
+    sides.draw(frame, Panel::Latency, areas.latency, ui, theme);
+    sides.draw(frame, Panel::Chart, areas.chart, ui, theme);
 }
 
-pub fn draw_host(frame: &mut Frame, body: Rect, h: &HostDetail, _ui: &UiState, theme: &Theme) {
+pub fn draw_host(frame: &mut Frame, body: Rect, h: &HostDetail, ui: &UiState, theme: &Theme) {
+    let sides = Sides {
+        codes: &h.status_codes,
+        paths: &h.paths,
+        paths_title: &h.paths_title,
+        latency: h.latency.as_ref(),
+        chart: &h.chart,
+    };
+    if sides.zoomed(frame, body, ui, theme) {
+        return;
+    }
     let [info_area, middle, lower] = Layout::vertical([
         Constraint::Length(3),
         Constraint::Min(4),
@@ -242,10 +308,10 @@ pub fn draw_host(frame: &mut Frame, body: Rect, h: &HostDetail, _ui: &UiState, t
         )),
         info_area,
     );
-    codes_table(frame, codes, &h.status_codes, theme);
-    paths_table(frame, paths, &h.paths, theme);
-    draw_histogram(frame, latency, h.latency.as_ref(), theme);
-    draw_chart(frame, chart, &h.chart, theme);
+    sides.draw(frame, Panel::Codes, codes, ui, theme);
+    sides.draw(frame, Panel::Paths, paths, ui, theme);
+    sides.draw(frame, Panel::Latency, latency, ui, theme);
+    sides.draw(frame, Panel::Chart, chart, ui, theme);
 }
 
 pub fn draw_latency(frame: &mut Frame, body: Rect, l: &LatencyView, theme: &Theme) {
@@ -263,7 +329,7 @@ pub fn draw_latency(frame: &mut Frame, body: Rect, l: &LatencyView, theme: &Them
     };
     let [bars, stats] =
         Layout::horizontal([Constraint::Min(30), Constraint::Length(24)]).areas(body);
-    draw_histogram(frame, bars, Some(h), theme);
+    draw_histogram(frame, bars, Some(h), true, theme);
     let rows = h.stats.iter().map(|(k, v)| {
         Row::new(vec![
             Cell::from(Span::styled(k.as_str(), theme.tone(Tone::Dim))),

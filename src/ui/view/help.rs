@@ -1,6 +1,8 @@
-//! `?`: every key, from the keymap's own table.
+//! `?`: every key, from the keymap's own table, and how far back history reaches. When the
+//! terminal is too short for all of it (the blank separators go first), ↑ ↓ scroll it, so every
+//! key can be read at the smallest size kinetop runs at.
 
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use ratatui::Frame;
@@ -11,42 +13,54 @@ use crate::ui::app::model::Tone;
 use super::widgets::panel;
 use super::Theme;
 
-pub fn draw(frame: &mut Frame, body: Rect, theme: &Theme) {
-    let help = keymap::help_rows();
+pub fn draw(frame: &mut Frame, body: Rect, history: &str, scroll: usize, theme: &Theme) {
+    let (help, shown) = keymap::help_layout(body.height);
     let width = body.width.min(86);
-    let height = body.height.min(help.len() as u16 + 5);
+    let height = body.height.min(help.len() as u16 + 4);
     let area = Rect::new(body.x + (body.width - width) / 2, body.y, width, height);
-    let block = panel(" Keys · Esc or ? closes ", true, theme);
+    let first = scroll.min(help.len() - shown);
+    let mut block = panel(" Keys · Esc or ? closes ", true, theme);
+    if shown < help.len() {
+        block = block.title_bottom(
+            Line::from(Span::styled(
+                format!(
+                    " ↑↓ scroll · {}–{}/{} ",
+                    first + 1,
+                    first + shown,
+                    help.len()
+                ),
+                theme.border(false),
+            ))
+            .right_aligned(),
+        );
+    }
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    // A short terminal (80×24) drops the blank separators and the footer's blank line, so every
-    // key still shows.
-    let compact = (inner.height as usize) < help.len() + 2;
-    let rows = help
-        .iter()
-        .filter(|(keys, _)| !compact || !keys.is_empty())
-        .map(|(keys, what)| {
-            Row::new(vec![
-                Cell::from(Span::styled(*keys, theme.key())),
-                Cell::from(*what),
-            ])
-        });
-    let foot_height = if compact { 1 } else { 2 };
-    let [table, foot] =
-        ratatui::layout::Layout::vertical([Constraint::Min(1), Constraint::Length(foot_height)])
-            .areas(inner);
+    let [head, table, foot] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
     frame.render_widget(
-        Table::new(rows, [Constraint::Length(16), Constraint::Min(20)]),
+        Paragraph::new(Span::styled(history, theme.tone(Tone::Dim))),
+        head,
+    );
+    let rows = help.iter().skip(first).take(shown).map(|(keys, what)| {
+        Row::new(vec![
+            Cell::from(Span::styled(*keys, theme.key())),
+            Cell::from(*what),
+        ])
+    });
+    frame.render_widget(
+        Table::new(rows, [Constraint::Length(17), Constraint::Min(20)]),
         table,
     );
-    let note = Line::from(Span::styled(
-        "Text from logs and metadata is shown with control characters escaped.",
-        theme.tone(Tone::Dim),
-    ));
-    let lines = if compact {
-        vec![note]
-    } else {
-        vec![Line::from(""), note]
-    };
-    frame.render_widget(Paragraph::new(lines), foot);
+    frame.render_widget(
+        Paragraph::new(Span::styled(
+            "Text from logs and metadata is shown with control characters escaped.",
+            theme.tone(Tone::Dim),
+        )),
+        foot,
+    );
 }

@@ -1,15 +1,25 @@
 //! Malformed lines: counters and the recent samples (already escaped), the selected one in full.
 
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Wrap};
+
+use ratatui::style::Style;
+use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::ui::app::model::{MalformedView, Tone};
 use crate::ui::app::state::UiState;
 
-use super::widgets::{key_values, message, panel, scrolled_table, table_rows, List};
+use super::columns::{fitted_table, Col, FittedList};
+use super::widgets::{key_values, message, panel, table_rows};
 use super::Theme;
+
+/// The reason is whole; the origin gives way from the left (its line number stays), the line from
+/// the right (the selected one is in full below).
+const COLS: [Col; 3] = [
+    Col::path("origin", 16),
+    Col::text("reason", 0),
+    Col::name("line", 10),
+];
 
 fn split(body: Rect) -> [Rect; 3] {
     Layout::vertical([
@@ -52,33 +62,26 @@ pub fn draw(frame: &mut Frame, body: Rect, m: &MalformedView, ui: &UiState, them
             theme,
         );
     } else {
-        let headers = ["origin", "reason", "line"]
-            .into_iter()
-            .map(Line::from)
-            .collect();
-        let widths = [
-            Constraint::Length(20),
-            Constraint::Length(18),
-            Constraint::Min(20),
-        ];
-        scrolled_table(
+        let row_style = |_: usize| Style::new();
+        fitted_table(
             frame,
             block,
             list,
-            List {
-                headers,
-                widths: &widths,
+            FittedList {
+                cols: &COLS,
+                titles: Vec::new(),
                 len: m.rows.len(),
                 selected: Some(selected),
+                row_style: &row_style,
             },
             theme,
             |i| {
                 let r = &m.rows[i];
-                Row::new(vec![
-                    Cell::from(r.origin.clone()),
-                    Cell::from(Span::styled(r.reason.clone(), theme.tone(Tone::Warn))),
-                    Cell::from(r.text.clone()),
-                ])
+                vec![
+                    (r.origin.clone(), Style::new()),
+                    (r.reason.clone(), theme.tone(Tone::Warn)),
+                    (r.text.clone(), Style::new()),
+                ]
             },
         );
     }

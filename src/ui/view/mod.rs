@@ -8,6 +8,7 @@
 //! ```
 
 pub mod alarms;
+pub mod columns;
 pub mod detail;
 pub mod help;
 pub mod malformed;
@@ -18,11 +19,11 @@ pub mod theme;
 pub mod widgets;
 
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::ui::app::model::Body;
+use crate::ui::app::model::{Body, Tone};
 use crate::ui::app::{App, ClickTarget};
 
 pub use theme::Theme;
@@ -70,6 +71,21 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
                 Rect::new(body.x, y, body.width, 1),
             );
         }
+        Body::Starting { what, waited } => {
+            let y = body.y + body.height.saturating_sub(2) / 2;
+            frame.render_widget(
+                Paragraph::new(vec![
+                    Line::from(format!("Starting: {what} ({waited})")),
+                    Line::from(Span::styled(
+                        "q quits; the log file says more",
+                        theme.tone(Tone::Dim),
+                    )),
+                ])
+                .alignment(Alignment::Center)
+                .wrap(Wrap { trim: true }),
+                Rect::new(body.x, y, body.width, body.height - (y - body.y)),
+            );
+        }
         Body::Overview(o) => overview::draw(frame, body, o, ui, theme),
         Body::App(a) => detail::draw_app(frame, body, a, ui, theme),
         Body::Host(h) => detail::draw_host(frame, body, h, ui, theme),
@@ -77,7 +93,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         Body::Malformed(m) => malformed::draw(frame, body, m, ui, theme),
         Body::Sources(s) => sources::draw(frame, body, s, ui, theme),
         Body::Alarms(a) => alarms::draw_view(frame, body, a, ui, theme),
-        Body::Help => help::draw(frame, body, theme),
+        Body::Help(history) => help::draw(frame, body, history, ui.top().selected, theme),
     }
 }
 

@@ -9,16 +9,15 @@
 //! ╰──────────────────────────────────────╯╰─────────────────────────────────────╯
 //! ```
 
-use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row};
 use ratatui::Frame;
 
-use crate::ui::app::model::{AppRow, Mark, Overview};
+use crate::ui::app::model::{AppRow, Mark, Overview, Tone};
 use crate::ui::app::state::{Panel, UiState};
 
-use super::widgets::{draw_chart, list_title, message, panel, scrolled_table, List};
+use super::columns::{fitted_table, Cell, Col, FittedList};
+use super::widgets::{draw_chart, list_title, message, panel};
 use super::Theme;
 
 pub struct Areas {
@@ -70,26 +69,28 @@ pub fn areas(body: Rect, rows: usize) -> Areas {
     }
 }
 
-const WIDTHS: [Constraint; 11] = [
-    Constraint::Length(1),
-    Constraint::Min(12),
-    Constraint::Length(6),
-    Constraint::Length(6),
-    Constraint::Length(9),
-    Constraint::Length(5),
-    Constraint::Length(5),
-    Constraint::Length(6),
-    Constraint::Length(6),
-    Constraint::Length(8),
-    Constraint::Length(12),
+/// The mark, then [`OVERVIEW_COLUMNS`]: when narrow, bytes go first, then callers, history…
+const COLS: [Col; 11] = [
+    Col::text("", 0),
+    Col::name("application", 12),
+    Col::number("req", 0),
+    Col::number("req/s", 2),
+    Col::number("bytes", 8),
+    Col::number("4xx", 3),
+    Col::number("5xx", 0),
+    Col::number("p50", 4),
+    Col::number("p99", 1),
+    Col::number("callers", 7),
+    Col::text("history", 5),
 ];
 
-/// Narrow terminals drop bytes and the callers column; the rest stays.
-const NARROW: [usize; 9] = [0, 1, 2, 3, 5, 6, 7, 8, 10];
-
 pub fn draw(frame: &mut Frame, body: Rect, o: &Overview, ui: &UiState, theme: &Theme) {
-    let a = areas(body, o.rows.len().max(1));
     let frame_state = ui.top();
+    if frame_state.zoomed && frame_state.panel == Panel::Chart {
+        draw_chart(frame, body, &o.chart, true, theme);
+        return;
+    }
+    let a = areas(body, o.rows.len().max(1));
     let table_focus = frame_state.panel == Panel::Table;
     let block = panel(
         list_title(&o.title, &frame_state.filter),
@@ -101,92 +102,79 @@ pub fn draw(frame: &mut Frame, body: Rect, o: &Overview, ui: &UiState, theme: &T
         frame.render_widget(block, a.table);
         message(frame, inner, empty, theme);
     } else {
-        let narrow = a.table.width < 100;
-        let columns: Vec<usize> = if narrow {
-            NARROW.to_vec()
-        } else {
-            (0..11).collect()
-        };
-        let mut headers = vec![String::new()];
-        headers.extend(o.headers.iter().cloned());
-        let headers = columns
-            .iter()
-            .map(|&c| Line::from(headers[c].clone()).alignment(align(c)))
-            .collect();
-        let widths: Vec<Constraint> = columns.iter().map(|&c| WIDTHS[c]).collect();
+        let mut titles = vec![String::new()];
+        titles.extend(o.headers.iter().cloned());
         let selected = table_focus.then_some(frame_state.selected);
-        scrolled_table(
+        let row_style = |i: usize| {
+            let r = &o.rows[i];
+            if r.unknown {
+                theme.unknown()
+            } else if r.requests == 0 {
+                theme.tone(Tone::Dim)
+            } else {
+                Style::new()
+            }
+        };
+        fitted_table(
             frame,
             block,
             a.table,
-            List {
-                headers,
-                widths: &widths,
+            FittedList {
+                cols: &COLS,
+                titles,
                 len: o.rows.len(),
                 selected,
+                row_style: &row_style,
             },
             theme,
-            |i| row(&o.rows[i], &columns, theme),
+            |i| cells(&o.rows[i], theme),
         );
     }
-    draw_chart(frame, a.chart, &o.chart, theme);
+    draw_chart(
+        frame,
+        a.chart,
+        &o.chart,
+        frame_state.panel == Panel::Chart,
+        theme,
+    );
     super::alarms::draw_panel(
         frame,
         a.alarms,
         &o.alarms,
-        !table_focus,
+        frame_state.panel == Panel::Alarms,
         frame_state.alarm_selected,
         theme,
     );
 }
 
-fn row<'a>(r: &AppRow, columns: &[usize], theme: &Theme) -> Row<'a> {
-    let cells = r.cells();
+/// The cells of one row, in [`COLS`] order.
+fn cells(r: &AppRow, theme: &Theme) -> Vec<Cell> {
     let (mark, mark_style) = match (r.alarm, r.unknown) {
         (Mark::Alarm, _) => ("●", theme.alarm()),
         (Mark::Acked, _) => ("○", theme.acked()),
         (Mark::None, true) => ("?", theme.unknown()),
         (Mark::None, false) => (" ", Style::new()),
     };
-    let row_style = if r.unknown {
-        theme.unknown()
-    } else if r.requests == 0 {
-        theme.tone(crate::ui::app::model::Tone::Dim)
-    } else {
-        Style::new()
-    };
     // Colour only what deserves a look: a few 4xx are normal, 5xx less so.
     let err_style = |share: f64, warn: f64, bad: f64| {
         if share >= bad {
-            theme.tone(crate::ui::app::model::Tone::Bad)
+            theme.tone(Tone::Bad)
         } else if share >= warn {
-            theme.tone(crate::ui::app::model::Tone::Warn)
+            theme.tone(Tone::Warn)
         } else {
             Style::new()
         }
     };
     let mut all: Vec<Cell> = Vec::with_capacity(11);
-    all.push(Cell::from(Span::styled(mark, mark_style)));
-    for (i, text) in cells.into_iter().enumerate() {
+    all.push((mark.to_string(), mark_style));
+    for (i, text) in r.cells().into_iter().enumerate() {
         let style = match i {
             4 => err_style(r.err_4xx, 0.10, 0.30),
             5 => err_style(r.err_5xx, 0.01, 0.05),
             9 => theme.series(0),
             _ => Style::new(),
         };
-        all.push(Cell::from(
-            Line::from(Span::styled(text, style)).alignment(align(i + 1)),
-        ));
+        all.push((text, style));
     }
-    let picked: Vec<Cell> = columns.iter().map(|&c| all[c].clone()).collect();
-    Row::new(picked).style(row_style)
-}
-
-/// Names and sparklines left, numbers right (by column index, the mark being column 0).
-fn align(column: usize) -> Alignment {
-    if column <= 1 || column == 10 {
-        Alignment::Left
-    } else {
-        Alignment::Right
-    }
+    all
 }

@@ -1,15 +1,15 @@
 //! Building blocks shared by the views: framed panels, charts, latency bars, scrolled tables.
 
-use ratatui::layout::{Alignment, Constraint, Rect};
+use ratatui::layout::{Alignment, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
-    Axis, Block, BorderType, Chart as ChartWidget, Dataset, GraphType, Paragraph, Row, Table,
+    Axis, Block, BorderType, Chart as ChartWidget, Dataset, GraphType, Paragraph,
 };
 use ratatui::Frame;
 
 use crate::ui::app::model::{safe, Chart, Histogram, Tone};
 
-use super::{scroll_offset, Theme};
+use super::Theme;
 
 /// A bordered panel with a title; the focused one stands out.
 pub fn panel<'a>(title: impl Into<Line<'a>>, focused: bool, theme: &Theme) -> Block<'a> {
@@ -19,7 +19,7 @@ pub fn panel<'a>(title: impl Into<Line<'a>>, focused: bool, theme: &Theme) -> Bl
         .title(title)
 }
 
-/// Where the rows of a [`scrolled_table`] drawn in `area` land: inside the border, below the
+/// Where the rows of a [`super::columns::fitted_table`] drawn in `area` land: inside the border, below the
 /// header (for mouse clicks).
 pub fn table_rows(area: Rect) -> Rect {
     Rect::new(
@@ -69,73 +69,7 @@ pub fn message(frame: &mut Frame, area: Rect, text: &str, theme: &Theme) {
     );
 }
 
-/// The shape of a scrolled list: its header, column widths, length and selection.
-pub struct List<'a, 'w> {
-    pub headers: Vec<Line<'a>>,
-    pub widths: &'w [Constraint],
-    pub len: usize,
-    pub selected: Option<usize>,
-}
-
-/// A table of which only the rows on screen are built: `row(i)` is called for those alone, so a
-/// list of 100,000 callers costs what a list of 30 does. `inner` is the area inside the border.
-pub fn scrolled_table<'a>(
-    frame: &mut Frame,
-    block: Block<'a>,
-    area: Rect,
-    list: List<'a, '_>,
-    theme: &Theme,
-    row: impl Fn(usize) -> Row<'a>,
-) {
-    let List {
-        headers,
-        widths,
-        len,
-        selected,
-    } = list;
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let visible = inner.height.saturating_sub(1) as usize;
-    let offset = scroll_offset(selected.unwrap_or(0), visible);
-    let rows: Vec<Row> = (offset..len.min(offset + visible))
-        .map(|i| {
-            let r = row(i);
-            if Some(i) == selected {
-                r.style(theme.selected())
-            } else {
-                r
-            }
-        })
-        .collect();
-    let header = Row::new(headers).style(theme.header());
-    frame.render_widget(
-        Table::new(rows, widths.to_vec())
-            .header(header)
-            .column_spacing(1),
-        inner,
-    );
-    if len > visible && visible > 0 {
-        // A position hint instead of a scrollbar: `41–60/1,000`.
-        let text = format!(
-            " {}–{}/{} ",
-            crate::ui::app::format::grouped(offset as u64 + 1),
-            crate::ui::app::format::grouped((offset + visible).min(len) as u64),
-            crate::ui::app::format::grouped(len as u64)
-        );
-        let width = text.chars().count() as u16;
-        if area.width > width + 4 {
-            let at = Rect::new(
-                area.x + area.width - width - 2,
-                area.y + area.height - 1,
-                width,
-                1,
-            );
-            frame.render_widget(Paragraph::new(Span::styled(text, theme.border(false))), at);
-        }
-    }
-}
-
-pub fn draw_chart(frame: &mut Frame, area: Rect, chart: &Chart, theme: &Theme) {
+pub fn draw_chart(frame: &mut Frame, area: Rect, chart: &Chart, focused: bool, theme: &Theme) {
     // The legend sits in the bottom border, so the plot keeps all its room.
     let mut legend = vec![Span::raw(" ")];
     for s in &chart.series {
@@ -144,7 +78,8 @@ pub fn draw_chart(frame: &mut Frame, area: Rect, chart: &Chart, theme: &Theme) {
             theme.series(s.colour),
         ));
     }
-    let block = panel(format!(" {} ", chart.title), false, theme).title_bottom(Line::from(legend));
+    let block =
+        panel(format!(" {} ", chart.title), focused, theme).title_bottom(Line::from(legend));
     if chart.series.is_empty() || chart.series.iter().all(|s| s.points.is_empty()) {
         let inner = block.inner(area);
         frame.render_widget(block, area);
@@ -168,13 +103,10 @@ pub fn draw_chart(frame: &mut Frame, area: Rect, chart: &Chart, theme: &Theme) {
         .block(block)
         .legend_position(None)
         .x_axis(
-            Axis::default().bounds(chart.x_bounds).style(dim).labels(
-                chart
-                    .x_labels
-                    .iter()
-                    .map(|l| Span::raw(l.as_str()))
-                    .collect::<Vec<_>>(),
-            ),
+            Axis::default()
+                .bounds(chart.x_bounds)
+                .style(dim)
+                .labels(x_labels(&chart.x_labels, area.width)),
         )
         .y_axis(
             Axis::default().bounds(chart.y_bounds).style(dim).labels(
@@ -188,10 +120,30 @@ pub fn draw_chart(frame: &mut Frame, area: Rect, chart: &Chart, theme: &Theme) {
     frame.render_widget(widget, area);
 }
 
+/// The x axis labels that fit a chart `width` cells wide: all of them, or the first and the last
+/// when the middle one would run into them (dated labels in a narrow chart).
+fn x_labels(labels: &[String], width: u16) -> Vec<Span<'_>> {
+    let needed: usize = labels.iter().map(|l| l.chars().count() + 2).sum();
+    // Border, y labels and the axis line take about 12 cells.
+    let room = (width as usize).saturating_sub(12);
+    let shown: Vec<&String> = if labels.len() > 2 && needed > room {
+        vec![&labels[0], &labels[labels.len() - 1]]
+    } else {
+        labels.iter().collect()
+    };
+    shown.into_iter().map(|l| Span::raw(l.as_str())).collect()
+}
+
 /// Horizontal latency bars, one line per bucket (`≤20ms ████▌   256`), percentiles in the title.
-pub fn draw_histogram(frame: &mut Frame, area: Rect, histogram: Option<&Histogram>, theme: &Theme) {
+pub fn draw_histogram(
+    frame: &mut Frame,
+    area: Rect,
+    histogram: Option<&Histogram>,
+    focused: bool,
+    theme: &Theme,
+) {
     let Some(h) = histogram else {
-        let block = panel(" Latency ", false, theme);
+        let block = panel(" Latency ", focused, theme);
         let inner = block.inner(area);
         frame.render_widget(block, area);
         message(
@@ -202,31 +154,41 @@ pub fn draw_histogram(frame: &mut Frame, area: Rect, histogram: Option<&Histogra
         );
         return;
     };
-    let block = panel(format!(" {} ", h.title), false, theme);
+    // More buckets than rows: neighbouring buckets share a row (each row `≤` the slowest bound
+    // of its group, with their total), so no bucket that holds requests is ever hidden.
+    let rows = area.height.saturating_sub(2).max(1) as usize;
+    let per_row = h.bars.len().div_ceil(rows).max(1);
+    let shown: Vec<(&str, u64)> = h
+        .bars
+        .chunks(per_row)
+        .map(|group| {
+            let label = group.last().map_or("", |(l, _)| l.as_str());
+            (label, group.iter().map(|(_, n)| n).sum())
+        })
+        .collect();
+    let title = if per_row > 1 {
+        // "Latency · p50 …" → "Latency (2 buckets a row) · p50 …"
+        h.title
+            .replacen(" · ", &format!(" ({per_row} buckets a row) · "), 1)
+    } else {
+        h.title.clone()
+    };
+    let room = area.width.saturating_sub(4) as usize;
+    let title = format!(" {} ", super::columns::ellipsize(&title, room));
+    let block = panel(title, focused, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let label_width = h
-        .bars
+    let label_width = shown
         .iter()
         .map(|(l, _)| l.chars().count())
         .max()
         .unwrap_or(0);
-    let count_width = h
-        .bars
+    let count_width = shown
         .iter()
         .map(|(_, n)| crate::ui::app::format::count(*n).len())
         .max()
         .unwrap_or(0);
     let bar_width = (inner.width as usize).saturating_sub(label_width + count_width + 2);
-    // More buckets than rows: the slowest ones share the last row, so the tail stays visible.
-    let rows = (inner.height as usize).max(1);
-    let mut shown: Vec<(&str, u64)> = h.bars.iter().map(|(l, n)| (l.as_str(), *n)).collect();
-    if shown.len() > rows {
-        let tail: u64 = shown[rows - 1..].iter().map(|(_, n)| n).sum();
-        let last = shown[shown.len() - 1].0;
-        shown.truncate(rows - 1);
-        shown.push((last, tail));
-    }
     let max = shown.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
     let lines: Vec<Line> = shown
         .iter()

@@ -302,8 +302,9 @@ fn view_orders_alarms_first_and_keeps_recent_transitions_bounded() {
         AlarmRule::new("c-rule", "api", Metric::Requests, Comparison::Less, 1.0),
     ];
     let mut engine = AlarmEngine::new(rules, W);
-    // Flip b-rule between ALARM and OK 150 times.
-    for i in 0..150 {
+    // Flip b-rule between ALARM and OK more often than transitions are kept.
+    let flips = RECENT_TRANSITIONS as i64 + 50;
+    for i in 0..flips {
         engine.evaluate(&window(
             i,
             vec![app("api", if i % 2 == 0 { 10 } else { 2 }, 0)],
@@ -312,12 +313,12 @@ fn view_orders_alarms_first_and_keeps_recent_transitions_bounded() {
     let view = engine.view();
     let order: Vec<_> = view.statuses.iter().map(|s| (&*s.alarm, s.state)).collect();
     assert_eq!(order, vec![("a-rule", Ok), ("b-rule", Ok), ("c-rule", Ok)]);
-    engine.evaluate(&window(150, vec![app("api", 10, 0)]));
+    engine.evaluate(&window(flips, vec![app("api", 10, 0)]));
     let view = engine.view();
     assert_eq!(view.statuses[0].alarm.as_ref(), "b-rule");
     assert_eq!(view.statuses[0].state, Alarm);
     assert_eq!(view.recent.len(), RECENT_TRANSITIONS);
-    assert_eq!(view.recent[0].window_start, T0 + 150 * W, "newest first");
+    assert_eq!(view.recent[0].window_start, T0 + flips * W, "newest first");
     assert!(view
         .recent
         .windows(2)

@@ -1,12 +1,18 @@
-//! The alarm panel of the overview and the alarm view (`a`).
+//! The alarm panel of the overview and the alarm view (`a`), as of the window on screen, values
+//! in each metric's unit, states said plainly.
 
-use crate::core::alarms::AlarmState;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::core::alarms::{AlarmState, AlarmTransition};
 use crate::pipeline::snapshot::Snapshot;
 use crate::ui::app::format;
 use crate::ui::app::state::{AlarmKey, UiState};
 
+use super::alarm_states::{shown_alarms, ShownAlarm, ShownAlarms};
+use super::status::multi_day;
 use super::widgets::{matches_filter, safe};
-use super::Tone;
+use super::{Mark, Tone};
 
 /// Recent transitions in the alarm panel.
 const RECENT_TRANSITIONS: usize = 20;
@@ -23,6 +29,8 @@ pub struct AlarmLine {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AlarmPanel {
     pub title: String,
+    /// The title for a narrow panel (`INSUF` for INSUFFICIENT_DATA).
+    pub short_title: String,
     pub active: Vec<AlarmLine>,
     pub recent: Vec<AlarmLine>,
     pub empty: Option<String>,
@@ -46,88 +54,201 @@ pub struct AlarmTable {
     pub actions: Option<(String, Tone)>,
 }
 
-fn alarm_text(
-    name: &str,
-    app: &str,
-    value: Option<f64>,
-    comparison: &str,
-    threshold: f64,
-) -> String {
+/// Whether the window at `index` is a past one (time travel), not the newest.
+pub fn is_past(snapshot: &Snapshot, ui: &UiState, index: Option<usize>) -> bool {
+    ui.travel.is_some() && index.is_some_and(|i| i + 1 < snapshot.windows.len())
+}
+
+/// The alarm mark of each application with an alarm in ALARM, as of the window on screen.
+pub fn alarm_marks(
+    snapshot: &Snapshot,
+    ui: &UiState,
+    index: Option<usize>,
+) -> HashMap<Arc<str>, Mark> {
+    let shown = shown_alarms(snapshot, index, is_past(snapshot, ui, index));
+    let mut marks: HashMap<Arc<str>, Mark> = HashMap::new();
+    for a in shown.firing() {
+        let mark = marks
+            .entry(a.status.application.clone())
+            .or_insert(Mark::Acked);
+        if !ui.acknowledged.contains(&a.key) {
+            *mark = Mark::Alarm;
+        }
+    }
+    marks
+}
+
+/// `32% > 10%  5xx-errors  payments`: value and threshold in the metric's unit, first, so a
+/// narrow panel shortens the names, never the numbers.
+fn alarm_text(a: &ShownAlarm) -> String {
+    let s = a.status;
+    let (value, threshold) = match a.value {
+        Some(v) => {
+            let (v, t) = format::metric_pair(&s.metric, v, s.threshold);
+            (v, t)
+        }
+        None => ("–".into(), format::metric_value(&s.metric, s.threshold)),
+    };
     format!(
-        "{}  {}  {} {} {}",
-        safe(name),
-        safe(app),
-        value.map(format::metric).unwrap_or_else(|| "–".into()),
-        comparison,
-        format::metric(threshold)
+        "{value} {} {threshold}  {}  {}",
+        s.comparison,
+        safe(&s.alarm),
+        safe(&s.application),
     )
 }
 
-pub fn alarm_panel(snapshot: &Snapshot, ui: &UiState) -> AlarmPanel {
-    let view = &snapshot.alarms;
-    let firing: Vec<_> = view
+/// The counts of each state, said plainly: `2 ALARM · 10 OK · 3 INSUFFICIENT_DATA`.
+fn state_counts(shown: &ShownAlarms) -> String {
+    [
+        AlarmState::Alarm,
+        AlarmState::Ok,
+        AlarmState::InsufficientData,
+    ]
+    .into_iter()
+    .filter_map(|state| {
+        let n = shown.count(state);
+        (n > 0).then(|| format!("{n} {}", state.as_str()))
+    })
+    .collect::<Vec<_>>()
+    .join(" · ")
+}
+
+const NO_RULES: &str =
+    "No alarm rules. Add [[alarm]] rules to the config file (see assets/config.toml).";
+
+pub fn alarm_panel(snapshot: &Snapshot, ui: &UiState, index: Option<usize>) -> AlarmPanel {
+    let shown = shown_alarms(snapshot, index, is_past(snapshot, ui, index));
+    let metric_of: HashMap<&str, &str> = snapshot
+        .alarms
         .statuses
         .iter()
-        .filter(|s| s.state == AlarmState::Alarm)
+        .map(|s| (&*s.alarm, &*s.metric))
         .collect();
-    let active = firing
-        .iter()
-        .map(|s| {
-            let key = (s.alarm.clone(), s.application.clone());
-            let since = s
+    let dated = multi_day(snapshot);
+    let active = shown
+        .firing()
+        .map(|a| {
+            let since = a
                 .since
-                .map(|t| format!("  since {}", format::clock_short(t)))
+                .map(|t| format!("  since {}", format::stamp(t, dated)))
                 .unwrap_or_default();
             AlarmLine {
-                text: format!(
-                    "{}{since}",
-                    alarm_text(&s.alarm, &s.application, s.value, s.comparison, s.threshold)
-                ),
-                acked: ui.acknowledged.contains(&key),
-                key,
-                state: s.state,
+                text: format!("{}{since}", alarm_text(a)),
+                acked: ui.acknowledged.contains(&a.key),
+                key: a.key.clone(),
+                state: a.state,
             }
         })
         .collect();
-    let recent = view
-        .recent
-        .iter()
-        .take(RECENT_TRANSITIONS)
-        .map(|t| AlarmLine {
-            key: (t.alarm.clone(), t.application.clone()),
-            text: format!(
-                "{} {} {} {}→{} {}",
-                format::clock_short(t.window_start),
-                safe(&t.alarm),
-                safe(&t.application),
-                short_state(t.previous),
-                short_state(t.state),
-                t.value.map(format::metric).unwrap_or_else(|| "–".into())
-            ),
-            state: t.state,
-            acked: false,
-        })
-        .collect();
-    let empty = if view.statuses.is_empty() {
-        Some(
-            "No alarm rules. Add [[alarm]] rules to the config file (see assets/config.toml)."
-                .into(),
-        )
-    } else if firing.is_empty() && view.recent.is_empty() {
-        Some(format!("All {} alarms OK.", view.statuses.len()))
+    let recent = recent_lines(shown.transitions(snapshot), &metric_of, dated);
+    let total = shown.alarms.len();
+    let firing = shown.count(AlarmState::Alarm);
+    let insufficient = shown.count(AlarmState::InsufficientData);
+    let empty = if total == 0 {
+        Some(NO_RULES.into())
+    } else if firing == 0 && insufficient == 0 && recent.is_empty() {
+        Some(format!("All {total} alarms OK."))
+    } else if firing == 0 && insufficient > 0 && recent.is_empty() {
+        Some(format!(
+            "No alarm firing; {insufficient} of {total} have too little data to decide \
+             (INSUFFICIENT_DATA)."
+        ))
     } else {
         None
     };
+    let at = shown
+        .past
+        .map(|past| format!(" as of {}", format::stamp(past, multi_day(snapshot))))
+        .unwrap_or_default();
+    let mut title = format!("Alarms{at} · {}", state_counts(&shown));
+    let short_title = title.replace("INSUFFICIENT_DATA", "INSUF");
+    if let Some(caveat) = &shown.caveat {
+        title.push_str(&format!(" · {caveat}"));
+    }
     AlarmPanel {
-        title: format!(
-            "Alarms · {} firing of {}",
-            firing.len(),
-            view.statuses.len()
-        ),
+        title,
+        short_title,
         active,
         recent,
         empty,
     }
+}
+
+/// The recent transitions, newest first, at most [`RECENT_TRANSITIONS`] lines. An alarm that
+/// flips between OK and INSUFFICIENT_DATA on sparse data is one folded line (`OK⇄INSUF ×6`), so
+/// it cannot push the transitions that matter out of sight.
+fn recent_lines<'a>(
+    transitions: impl Iterator<Item = &'a AlarmTransition>,
+    metric_of: &HashMap<&str, &str>,
+    dated: bool,
+) -> Vec<AlarmLine> {
+    struct Entry<'a> {
+        newest: &'a AlarmTransition,
+        oldest_start: i64,
+        flips: usize,
+    }
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut open_fold: HashMap<(&str, &str), usize> = HashMap::new();
+    for t in transitions {
+        let key = (&*t.alarm, &*t.application);
+        let flip = matches!(
+            (t.previous, t.state),
+            (AlarmState::Ok, AlarmState::InsufficientData)
+                | (AlarmState::InsufficientData, AlarmState::Ok)
+        );
+        if !flip {
+            open_fold.remove(&key);
+        } else if let Some(&i) = open_fold.get(&key) {
+            entries[i].flips += 1;
+            entries[i].oldest_start = t.window_start;
+            continue;
+        } else {
+            open_fold.insert(key, entries.len());
+        }
+        if entries.len() == RECENT_TRANSITIONS {
+            break;
+        }
+        entries.push(Entry {
+            newest: t,
+            oldest_start: t.window_start,
+            flips: 1,
+        });
+    }
+    entries
+        .into_iter()
+        .map(|e| {
+            let t = e.newest;
+            let metric = metric_of.get(&*t.alarm).copied().unwrap_or("");
+            let text = if e.flips > 1 {
+                format!(
+                    "{}–{} OK⇄INSUF ×{} {} {} (sparse data)",
+                    format::stamp(e.oldest_start, dated),
+                    format::stamp(t.window_start, dated),
+                    e.flips,
+                    safe(&t.alarm),
+                    safe(&t.application),
+                )
+            } else {
+                format!(
+                    "{} {}→{} {} {} {}",
+                    format::stamp(t.window_start, dated),
+                    short_state(t.previous),
+                    short_state(t.state),
+                    t.value
+                        .map(|v| format::metric_value(metric, v))
+                        .unwrap_or_else(|| "–".into()),
+                    safe(&t.alarm),
+                    safe(&t.application),
+                )
+            };
+            AlarmLine {
+                key: (t.alarm.clone(), t.application.clone()),
+                text,
+                state: t.state,
+                acked: false,
+            }
+        })
+        .collect()
 }
 
 fn short_state(state: AlarmState) -> &'static str {
@@ -138,21 +259,34 @@ fn short_state(state: AlarmState) -> &'static str {
     }
 }
 
-pub fn alarm_table(snapshot: &Snapshot, ui: &UiState, filter: &str) -> AlarmTable {
-    let statuses = &snapshot.alarms.statuses;
-    let rows: Vec<AlarmRow> = statuses
+pub fn alarm_table(
+    snapshot: &Snapshot,
+    ui: &UiState,
+    index: Option<usize>,
+    filter: &str,
+) -> AlarmTable {
+    let shown = shown_alarms(snapshot, index, is_past(snapshot, ui, index));
+    let dated = multi_day(snapshot);
+    let rows: Vec<AlarmRow> = shown
+        .alarms
         .iter()
-        .filter(|s| matches_filter(&s.alarm, filter) || matches_filter(&s.application, filter))
-        .map(|s| {
-            let key = (s.alarm.clone(), s.application.clone());
+        .filter(|a| {
+            matches_filter(&a.status.alarm, filter) || matches_filter(&a.status.application, filter)
+        })
+        .map(|a| {
+            let s = a.status;
             let points: Vec<String> = s
                 .datapoints
                 .iter()
-                .map(|(_, v)| v.map(format::metric).unwrap_or_else(|| "·".into()))
+                .filter(|(start, _)| shown.past.is_none_or(|past| *start <= past))
+                .map(|(_, v)| {
+                    v.map(|v| format::metric_value(&s.metric, v))
+                        .unwrap_or_else(|| "·".into())
+                })
                 .collect();
             AlarmRow {
-                acked: ui.acknowledged.contains(&key),
-                state: s.state,
+                acked: ui.acknowledged.contains(&a.key),
+                state: a.state,
                 cells: [
                     safe(&s.alarm),
                     safe(&s.application),
@@ -160,22 +294,29 @@ pub fn alarm_table(snapshot: &Snapshot, ui: &UiState, filter: &str) -> AlarmTabl
                         "{} {} {}",
                         safe(&s.metric),
                         s.comparison,
-                        format::metric(s.threshold)
+                        format::metric_value(&s.metric, s.threshold)
                     ),
-                    s.state.as_str().to_string(),
-                    s.since.map(format::clock).unwrap_or_else(|| "start".into()),
-                    s.value.map(format::metric).unwrap_or_else(|| "–".into()),
+                    a.state.as_str().to_string(),
+                    a.since
+                        .map(|t| {
+                            if dated {
+                                format!("{} {}", format::date(t), format::clock(t))
+                            } else {
+                                format::clock(t)
+                            }
+                        })
+                        .unwrap_or_else(|| "start".into()),
+                    a.value
+                        .map(|v| format::metric_value(&s.metric, v))
+                        .unwrap_or_else(|| "–".into()),
                     points.join(" "),
                 ],
-                key,
+                key: a.key.clone(),
             }
         })
         .collect();
-    let empty = if statuses.is_empty() {
-        Some(
-            "No alarm rules. Add [[alarm]] rules to the config file (see assets/config.toml)."
-                .into(),
-        )
+    let empty = if shown.alarms.is_empty() {
+        Some(NO_RULES.into())
     } else if rows.is_empty() {
         Some(format!("No alarm matches “{}”.", safe(filter)))
     } else {

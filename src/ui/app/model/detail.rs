@@ -9,7 +9,8 @@ use crate::pipeline::snapshot::Snapshot;
 use crate::ui::app::format;
 use crate::ui::app::state::{Column, UiState};
 
-use super::overview::{alarm_mark, CHART_WINDOWS};
+use super::alarms::alarm_marks;
+use super::overview::CHART_WINDOWS;
 use super::widgets::{
     chart, chart_end, elapsed, headers, histogram, matches_filter, safe, sort_rows, status_rows,
     timeline, Chart, Histogram,
@@ -79,6 +80,8 @@ pub struct AppDetail {
     pub status_codes: Vec<(String, String, String, Tone)>,
     /// `(count, path)`.
     pub paths: Vec<(String, String)>,
+    /// `Top paths`, with the legend of `≤` when a count is an upper bound.
+    pub paths_title: String,
     pub latency: Option<Histogram>,
     pub chart: Chart,
 }
@@ -89,6 +92,8 @@ pub struct HostDetail {
     pub summary: String,
     pub status_codes: Vec<(String, String, String, Tone)>,
     pub paths: Vec<(String, String)>,
+    /// `Top paths`, with the legend of `≤` when a count is an upper bound.
+    pub paths_title: String,
     pub latency: Option<Histogram>,
     pub chart: Chart,
 }
@@ -110,6 +115,16 @@ fn caller_row(c: &CallerSummary) -> CallerRow {
         err_5xx: c.status.c5xx as f64 / total,
         p50: c.latency.as_ref().map(|l| l.p50),
         p99: c.latency.as_ref().map(|l| l.p99),
+    }
+}
+
+/// The paths panel's title: counts of the top-k sketch may be upper bounds (`≤47`: at most 47),
+/// and the title says so when one is.
+fn paths_title(top: Option<&[Counted]>) -> String {
+    if top.is_some_and(|t| t.iter().any(|p| p.error > 0)) {
+        "Top paths · ≤n: at most n (estimated)".into()
+    } else {
+        "Top paths".into()
     }
 }
 
@@ -220,7 +235,7 @@ pub fn app_detail(
         ("4xx".to_string(), per_window(&|a| a.status.c4xx)),
         ("5xx".to_string(), per_window(&|a| a.status.c5xx)),
     ];
-    let marks = alarm_mark(snapshot, ui);
+    let marks = alarm_marks(snapshot, ui, Some(index));
     let hosts = app.map_or(0, |a| a.hosts);
     let callers_title = match app {
         None => "Callers".to_string(),
@@ -263,6 +278,7 @@ pub fn app_detail(
             .map(|a| status_rows(&a.status_codes, a.requests))
             .unwrap_or_default(),
         paths: app.map(|a| paths(&a.top_paths)).unwrap_or_default(),
+        paths_title: paths_title(app.map(|a| &a.top_paths[..])),
         latency: app
             .and_then(|a| a.latency.as_ref())
             .map(|l| histogram("Latency", l)),
@@ -321,6 +337,7 @@ pub fn host_detail(
             .map(|c| status_rows(&c.status_codes, c.requests))
             .unwrap_or_default(),
         paths: caller.map(|c| paths(&c.top_paths)).unwrap_or_default(),
+        paths_title: paths_title(caller.map(|c| &c.top_paths[..])),
         latency: caller
             .and_then(|c| c.latency.as_ref())
             .map(|l| histogram("Latency", l)),

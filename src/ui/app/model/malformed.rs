@@ -4,6 +4,7 @@ use crate::output::sanitize::for_display;
 use crate::pipeline::snapshot::Snapshot;
 use crate::ui::app::format;
 
+use super::sources::shorten_left;
 use super::widgets::{safe, MAX_TEXT};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -49,7 +50,8 @@ pub fn malformed(snapshot: &Snapshot) -> MalformedView {
             .iter()
             .rev()
             .map(|m| MalformedRow {
-                origin: safe(&m.origin),
+                // The line number at the end says where; a long path gives way from the left.
+                origin: shorten_left(&safe(&m.origin), MAX_TEXT),
                 reason: safe(&m.reason),
                 text: for_display(&m.text, 4 * MAX_TEXT).into_owned(),
             })

@@ -5,6 +5,7 @@
 //! the builder that fills them. `widgets` holds what several screens share (charts, histograms,
 //! table headers and sorting, the time line of kept windows); `status` the status bar and hints.
 
+pub mod alarm_states;
 pub mod alarms;
 pub mod detail;
 pub mod malformed;
@@ -15,7 +16,9 @@ pub mod widgets;
 
 use crate::pipeline::snapshot::Snapshot;
 
-use super::state::{UiState, View};
+use super::format;
+use super::keymap::{self, Action};
+use super::state::{ItemKey, Panel, UiState, View};
 
 pub use alarms::{AlarmLine, AlarmPanel, AlarmRow, AlarmTable};
 pub use detail::{AppDetail, CallerRow, HostDetail, LatencyView, CALLER_COLUMNS};
@@ -70,6 +73,11 @@ pub enum Body {
     /// No snapshot yet.
     #[default]
     Waiting,
+    /// Start-up waits for something (an endpoint, a metadata file), for `waited` so far.
+    Starting {
+        what: String,
+        waited: String,
+    },
     Overview(Overview),
     App(AppDetail),
     Host(HostDetail),
@@ -77,7 +85,22 @@ pub enum Body {
     Malformed(MalformedView),
     Sources(SourcesView),
     Alarms(AlarmTable),
-    Help,
+    /// The keys, and how far back history reaches.
+    Help(String),
+}
+
+/// How far back time travel reaches: `48 windows of 5m kept, back to 2017-01-20 06:00 UTC`.
+pub fn history_reach(snapshot: &Snapshot) -> String {
+    match (snapshot.windows.first(), snapshot.windows.len()) {
+        (Some(oldest), n) => format!(
+            "History: {n} window{} of {} kept, back to {} {} UTC (< goes there).",
+            if n == 1 { "" } else { "s" },
+            format::width(snapshot.width_secs),
+            format::date(oldest.start),
+            format::clock_short(oldest.start),
+        ),
+        (None, _) => "History: no window yet.".into(),
+    }
 }
 
 impl ViewModel {
@@ -89,9 +112,13 @@ impl ViewModel {
         now_ms: i64,
         columns: u16,
     ) {
-        if let Some(snapshot) = snapshot {
-            let index = picked_window(snapshot, ui.travel);
-            self.status = status::status(snapshot, ui, index, now_ms, columns);
+        match snapshot {
+            Some(snapshot) => {
+                let index = picked_window(snapshot, ui.travel);
+                self.status = status::status(snapshot, ui, index, now_ms, columns);
+            }
+            // Start-up's wait grows by the second.
+            None => *self = ViewModel::build(None, ui, now_ms, columns),
         }
     }
 
@@ -104,19 +131,29 @@ impl ViewModel {
     ) -> ViewModel {
         let Some(snapshot) = snapshot else {
             return ViewModel {
-                status: status::waiting(),
-                hints: status::hints(ui, columns),
-                body: Body::Waiting,
+                status: status::waiting(ui, now_ms),
+                // Before the first snapshot there is nothing to move, sort or open.
+                hints: vec![(keymap::hint(Action::Quit), "quit")],
+                body: match &ui.starting {
+                    Some(step) => Body::Starting {
+                        what: match &step.problem {
+                            Some(problem) => format!("{}: {}", safe(&step.what), safe(problem)),
+                            None => safe(&step.what),
+                        },
+                        waited: format::age((now_ms - step.since_ms) / 1000),
+                    },
+                    None => Body::Waiting,
+                },
             };
         };
         let index = picked_window(snapshot, ui.travel);
         let top = ui.top();
         let filter = top.filter.to_lowercase();
         let body = match (&top.view, index) {
-            (View::Help, _) => Body::Help,
+            (View::Help, _) => Body::Help(history_reach(snapshot)),
             (View::Malformed, _) => Body::Malformed(malformed::malformed(snapshot)),
-            (View::Sources, _) => Body::Sources(sources::sources_view(&snapshot.source)),
-            (View::Alarms, _) => Body::Alarms(alarms::alarm_table(snapshot, ui, &filter)),
+            (View::Sources, _) => Body::Sources(sources::sources_view(&snapshot.source, now_ms)),
+            (View::Alarms, _) => Body::Alarms(alarms::alarm_table(snapshot, ui, index, &filter)),
             (View::Overview, Some(i)) => {
                 Body::Overview(overview::overview(snapshot, ui, i, &filter))
             }
@@ -136,6 +173,51 @@ impl ViewModel {
             status: status::status(snapshot, ui, index, now_ms, columns),
             hints: status::hints(ui, columns),
             body,
+        }
+    }
+
+    /// What the main list's row `index` stands for.
+    pub fn list_key(&self, index: usize) -> Option<ItemKey> {
+        let name = |n: &std::sync::Arc<str>| Some(ItemKey::Name(n.clone()));
+        match &self.body {
+            Body::Overview(o) => o.rows.get(index).and_then(|r| name(&r.name)),
+            Body::App(a) => a.callers.get(index).and_then(|c| name(&c.host)),
+            Body::Alarms(a) => a.rows.get(index).map(|r| ItemKey::Alarm(r.key.clone())),
+            Body::Sources(s) => s.rows.get(index).map(|r| ItemKey::Text(r.cells[0].clone())),
+            _ => None,
+        }
+    }
+
+    /// Where the row standing for `key` is now, if still listed.
+    pub fn list_position(&self, key: &ItemKey) -> Option<usize> {
+        match (&self.body, key) {
+            (Body::Overview(o), ItemKey::Name(n)) => o.rows.iter().position(|r| r.name == *n),
+            (Body::App(a), ItemKey::Name(n)) => a.callers.iter().position(|c| c.host == *n),
+            (Body::Alarms(a), ItemKey::Alarm(k)) => a.rows.iter().position(|r| r.key == *k),
+            (Body::Sources(s), ItemKey::Text(t)) => s.rows.iter().position(|r| r.cells[0] == *t),
+            _ => None,
+        }
+    }
+
+    /// Rows of a side panel (status codes, top paths) of the view.
+    pub fn panel_len(&self, panel: Panel) -> usize {
+        let (codes, paths) = match &self.body {
+            Body::App(a) => (a.status_codes.len(), a.paths.len()),
+            Body::Host(h) => (h.status_codes.len(), h.paths.len()),
+            _ => (0, 0),
+        };
+        match panel {
+            Panel::Codes => codes,
+            Panel::Paths => paths,
+            _ => 0,
+        }
+    }
+
+    /// The active alarms of the overview's alarm panel.
+    pub fn active_alarms(&self) -> &[AlarmLine] {
+        match &self.body {
+            Body::Overview(o) => &o.alarms.active,
+            _ => &[],
         }
     }
 

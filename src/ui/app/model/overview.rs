@@ -1,17 +1,16 @@
 //! The overview's view model: one row per application, the chart of the busiest ones, and the
 //! alarm panel (built in `alarms`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::core::alarms::AlarmState;
 use crate::core::{AppWindow, WindowSummary};
 use crate::enrich::UNKNOWN;
 use crate::pipeline::snapshot::Snapshot;
 use crate::ui::app::format;
 use crate::ui::app::state::{Column, UiState};
 
-use super::alarms::{alarm_panel, AlarmPanel};
+use super::alarms::{alarm_marks, alarm_panel, AlarmPanel};
 use super::widgets::{
     chart, chart_end, elapsed, headers, matches_filter, safe, sort_rows, sparkline, timeline, Chart,
 };
@@ -105,28 +104,9 @@ pub fn without_windows(snapshot: &Snapshot, ui: &UiState) -> Overview {
         } else {
             "No requests yet: waiting for traffic…".into()
         }),
-        alarms: alarm_panel(snapshot, ui),
+        alarms: alarm_panel(snapshot, ui, None),
         ..Overview::default()
     }
-}
-
-pub fn alarm_mark(snapshot: &Snapshot, ui: &UiState) -> HashMap<Arc<str>, Mark> {
-    let mut marks: HashMap<Arc<str>, Mark> = HashMap::new();
-    for s in snapshot
-        .alarms
-        .statuses
-        .iter()
-        .filter(|s| s.state == AlarmState::Alarm)
-    {
-        let acked = ui
-            .acknowledged
-            .contains(&(s.alarm.clone(), s.application.clone()));
-        let mark = marks.entry(s.application.clone()).or_insert(Mark::Acked);
-        if !acked {
-            *mark = Mark::Alarm;
-        }
-    }
-    marks
 }
 
 fn app_row(snapshot: &Snapshot, app: &AppWindow, window: &WindowSummary) -> AppRow {
@@ -151,7 +131,7 @@ fn app_row(snapshot: &Snapshot, app: &AppWindow, window: &WindowSummary) -> AppR
 pub fn overview(snapshot: &Snapshot, ui: &UiState, index: usize, filter: &str) -> Overview {
     let window = &snapshot.windows[index];
     let spark_timeline = timeline(snapshot, index, SPARK_WINDOWS);
-    let marks = alarm_mark(snapshot, ui);
+    let marks = alarm_marks(snapshot, ui, Some(index));
     // Every application seen in the sparkline's windows gets a row, so one that went silent shows.
     let mut rows: BTreeMap<Arc<str>, AppRow> = BTreeMap::new();
     for (_, w) in &spark_timeline {
@@ -262,6 +242,6 @@ pub fn overview(snapshot: &Snapshot, ui: &UiState, index: usize, filter: &str) -
             &starts,
             series,
         ),
-        alarms: alarm_panel(snapshot, ui),
+        alarms: alarm_panel(snapshot, ui, Some(index)),
     }
 }

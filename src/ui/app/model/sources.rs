@@ -1,5 +1,6 @@
-//! The inputs view model: every part of the source (a Kinesis shard, a file) with its state,
-//! lag, records and its own problem, for when the status bar says "+2 more shards with problems".
+//! The inputs view model: every part of the source (a Kinesis shard, a file) with its state and
+//! for how long, its lag (time behind a stream's tip, bytes behind a file's end), what it has
+//! read and its own problem, for when the status bar says "+2 more shards with problems".
 
 use super::widgets::safe;
 use super::Tone;
@@ -11,8 +12,9 @@ const LAG_WARNING_MS: u64 = 60_000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourceRow {
-    /// part, state, lag, records, problem.
-    pub cells: [String; 5],
+    /// input, state, for (how long in that state), behind, read (bytes), records (shards) or
+    /// lines (files), problem.
+    pub cells: [String; 7],
     pub tone: Tone,
 }
 
@@ -25,7 +27,10 @@ pub struct SourcesView {
     pub rows: Vec<SourceRow>,
 }
 
-pub fn sources_view(source: &SourceStatus) -> SourcesView {
+/// Longest input name shown: paths are shortened from the left, the file name stays.
+const MAX_NAME: usize = 48;
+
+pub fn sources_view(source: &SourceStatus, now_ms: i64) -> SourcesView {
     let mut summary = vec![
         ("source".to_string(), safe(&source.name)),
         ("open parts".to_string(), source.parts.to_string()),
@@ -37,7 +42,7 @@ pub fn sources_view(source: &SourceStatus) -> SourcesView {
     if let Some(lag) = source.lag_ms {
         summary.push(("lag".into(), format::lag_ms(lag)));
     }
-    let mut rows: Vec<SourceRow> = source.details.iter().map(row).collect();
+    let mut rows: Vec<SourceRow> = source.details.iter().map(|p| row(p, now_ms)).collect();
     // Trouble first, then by name (shard ids sort in creation order).
     rows.sort_by_key(|r| r.tone != Tone::Bad);
     SourcesView {
@@ -47,29 +52,50 @@ pub fn sources_view(source: &SourceStatus) -> SourcesView {
     }
 }
 
-fn row(part: &PartStatus) -> SourceRow {
+fn row(part: &PartStatus, now_ms: i64) -> SourceRow {
     let lagging = part.lag_ms.is_some_and(|lag| lag > LAG_WARNING_MS);
+    let done = matches!(part.state.as_str(), "finished" | "ended");
     let tone = if part.problem.is_some() {
         Tone::Bad
     } else if lagging {
         Tone::Warn
-    } else if part.state == "finished" {
+    } else if done {
         Tone::Dim
     } else {
         Tone::Normal
     };
+    let behind = match (part.lag_ms, part.bytes_behind) {
+        (Some(lag), _) => format::lag_ms(lag),
+        (None, Some(bytes)) => format::bytes(bytes),
+        (None, None) => "–".into(),
+    };
     SourceRow {
         cells: [
-            safe(&part.name),
+            shorten_left(&safe(&part.name), MAX_NAME),
             safe(&part.state),
-            part.lag_ms
-                .map(format::lag_ms)
+            part.state_since_ms
+                .map(|since| format::age((now_ms - since).max(0) / 1000))
+                .unwrap_or_else(|| "–".into()),
+            behind,
+            part.bytes_read
+                .map(format::bytes)
                 .unwrap_or_else(|| "–".into()),
             format::grouped(part.records),
             part.problem.as_deref().map(safe).unwrap_or_default(),
         ],
         tone,
     }
+}
+
+/// `text` in at most `max` characters, shortened from the left (`…/apache2/access.log`).
+pub fn shorten_left(text: &str, max: usize) -> String {
+    let len = text.chars().count();
+    if len <= max {
+        return text.to_string();
+    }
+    let mut out = String::from("…");
+    out.extend(text.chars().skip(len - max.saturating_sub(1)));
+    out
 }
 
 #[cfg(test)]
@@ -83,6 +109,7 @@ mod tests {
             lag_ms: lag,
             records: 1_234,
             problem: problem.map(str::to_string),
+            ..PartStatus::default()
         }
     }
 
@@ -106,17 +133,17 @@ mod tests {
                 part("shardId-3", "polling", Some(120_000), None),
             ],
         };
-        let view = sources_view(&source);
+        let view = sources_view(&source, 0);
         let names: Vec<&str> = view.rows.iter().map(|r| r.cells[0].as_str()).collect();
         assert_eq!(names, ["shardId-2", "shardId-0", "shardId-1", "shardId-3"]);
         let tones: Vec<Tone> = view.rows.iter().map(|r| r.tone).collect();
         assert_eq!(tones, [Tone::Bad, Tone::Normal, Tone::Dim, Tone::Warn]);
         assert!(
-            !view.rows[0].cells[4].contains('\x1b'),
+            !view.rows[0].cells[6].contains('\x1b'),
             "{:?}",
             view.rows[0]
         );
-        assert_eq!(view.rows[2].cells[2], "–");
+        assert_eq!(view.rows[2].cells[3], "–");
         assert!(view
             .summary
             .contains(&("open parts".to_string(), "3".to_string())));
@@ -125,5 +152,36 @@ mod tests {
             .as_deref()
             .unwrap()
             .starts_with("throttled on shardId-2"));
+    }
+}
+
+#[cfg(test)]
+mod file_tests {
+    use super::*;
+
+    #[test]
+    fn a_file_shows_bytes_read_lines_and_bytes_behind_its_end() {
+        let source = SourceStatus {
+            name: "/var/log/apache2/a-rather-long-directory-name/for-this/access.log".into(),
+            parts: 1,
+            details: vec![PartStatus {
+                name: "/var/log/apache2/a-rather-long-directory-name/for-this/access.log".into(),
+                state: "reading".into(),
+                records: 120_000,
+                state_since_ms: Some(10_000),
+                bytes_read: Some(30 * 1024 * 1024),
+                bytes_behind: Some(5 * 1024 * 1024),
+                ..PartStatus::default()
+            }],
+            ..SourceStatus::default()
+        };
+        let view = sources_view(&source, 75_000);
+        let cells = &view.rows[0].cells;
+        assert!(cells[0].starts_with('…') && cells[0].ends_with("for-this/access.log"));
+        assert_eq!(cells[0].chars().count(), MAX_NAME);
+        assert_eq!(
+            &cells[1..6],
+            ["reading", "65s", "5.0 MiB", "30.0 MiB", "120,000"]
+        );
     }
 }

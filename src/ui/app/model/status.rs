@@ -1,23 +1,48 @@
 //! The status bar (top) and the key hints (bottom), as `view/status.rs` draws them.
 
-use crate::pipeline::snapshot::Snapshot;
+use crate::pipeline::snapshot::{Snapshot, SourceStatus};
 use crate::ui::app::format;
 use crate::ui::app::keymap::{self, filter_hint, Action, FilterKey};
 use crate::ui::app::state::{Panel, UiState, View};
 
 use super::{safe, Segment, Tone};
 
-/// The status bar before the first snapshot.
-pub fn waiting() -> Vec<Segment> {
+/// Start-up that takes longer than this is shown as a warning.
+const SLOW_START_SECS: i64 = 5;
+
+/// The status bar before the first snapshot: what start-up waits for, and for how long.
+pub fn waiting(ui: &UiState, now_ms: i64) -> Vec<Segment> {
+    let wait = match &ui.starting {
+        Some(step) => {
+            let secs = (now_ms - step.since_ms) / 1000;
+            Segment {
+                text: match &step.problem {
+                    Some(problem) => format!(
+                        "⧗ {} · {} · {}",
+                        safe(&step.what),
+                        format::age(secs),
+                        safe(problem)
+                    ),
+                    None => format!("⧗ {} · {}", safe(&step.what), format::age(secs)),
+                },
+                tone: if secs >= SLOW_START_SECS {
+                    Tone::Warn
+                } else {
+                    Tone::Normal
+                },
+            }
+        }
+        None => Segment {
+            text: "waiting for the first data…".into(),
+            tone: Tone::Dim,
+        },
+    };
     vec![
         Segment {
             text: "kinetop".into(),
             tone: Tone::Accent,
         },
-        Segment {
-            text: "waiting for the first data…".into(),
-            tone: Tone::Dim,
-        },
+        wait,
     ]
 }
 
@@ -37,18 +62,20 @@ pub fn status(
     if source.parts > 1 {
         name.push_str(&format!(" ×{}", source.parts));
     }
-    if snapshot.finished {
-        name.push_str(" (ended)");
-    }
     push(1, name, Tone::Normal);
     if let Some(problem) = &source.problem {
         push(0, format!("⚠ {}", safe(problem)), Tone::Bad);
+    } else if let Some(wait) = waiting_part(source, now_ms) {
+        push(0, wait.text, wait.tone);
     }
-    push(
-        2,
-        format!("{} ev/s", format::rate(snapshot.events_per_sec)),
-        Tone::Normal,
-    );
+    // A finished input has no rate now; the last one measured would be a frozen lie.
+    if !snapshot.finished {
+        push(
+            2,
+            format!("{} ev/s", format::rate(snapshot.events_per_sec)),
+            Tone::Normal,
+        );
+    }
     let c = &snapshot.counters;
     push(
         3,
@@ -95,30 +122,71 @@ pub fn status(
             format!("◀ PAST {}/{}", i + 1, snapshot.windows.len()),
             Tone::Warn,
         ),
+        _ if snapshot.finished => ("■ ENDED".to_string(), Tone::Accent),
         _ => ("● LIVE".to_string(), Tone::Good),
     };
     push(0, mode, tone);
     if let Some(i) = index {
         let w = &snapshot.windows[i];
         let width = format::width(snapshot.width_secs);
+        // The date when the data kept spans more than one day; the zone always.
+        let multi_day = multi_day(snapshot);
+        let zone = format::zone_name(w.start);
         let text = if columns >= 150 {
             format!("{width} window {}", format::span(w.start, w.end))
         } else if columns >= 100 {
+            let day = if multi_day {
+                format!("{} ", format::date(w.start))
+            } else {
+                String::new()
+            };
             format!(
-                "{width} {}–{}Z",
+                "{width} {day}{}–{} {zone}",
                 format::clock(w.start),
                 format::clock(w.end)
             )
         } else {
             format!(
-                "{width} {}–{}",
-                format::clock_short(w.start),
+                "{width} {}–{} {zone}",
+                format::stamp(w.start, multi_day),
                 format::clock_short(w.end)
             )
         };
         push(1, text, Tone::Accent);
     }
     fit(parts, columns as usize)
+}
+
+/// Whether the windows kept span more than one day: times then carry their date.
+pub fn multi_day(snapshot: &Snapshot) -> bool {
+    match (snapshot.windows.first(), snapshot.windows.last()) {
+        (Some(first), Some(last)) => format::spans_days(first.start, last.end - 1),
+        _ => false,
+    }
+}
+
+/// An input that waits (a FIFO for a writer, a stream being connected to), said with how long:
+/// `⧗ pipe.log waiting for a writer · 12s`.
+fn waiting_part(source: &SourceStatus, now_ms: i64) -> Option<Segment> {
+    let part = source
+        .details
+        .iter()
+        .find(|p| p.state.starts_with("waiting") || p.state.starts_with("connecting"))?;
+    let name = part.name.rsplit('/').next().unwrap_or(&part.name);
+    let secs = part
+        .state_since_ms
+        .map(|since| (now_ms - since).max(0) / 1000);
+    let age = secs
+        .map(|s| format!(" · {}", format::age(s)))
+        .unwrap_or_default();
+    Some(Segment {
+        text: format!("⧗ {} {}{age}", safe(name), safe(&part.state)),
+        tone: if secs.unwrap_or(0) >= SLOW_START_SECS {
+            Tone::Warn
+        } else {
+            Tone::Normal
+        },
+    })
 }
 
 /// Drops the least important segments until the line fits (`" │ "` between segments).
@@ -184,12 +252,32 @@ fn all_hints(ui: &UiState) -> Vec<(&'static str, &'static str)> {
     }
     let top = ui.top();
     // (the action whose keys the hint shows, what they do in this view)
+    let side_panel = top.panel.zooms() && top.view.panels().contains(&top.panel);
     let mut hints: Vec<(Action, &'static str)> = match &top.view {
+        _ if side_panel && top.zoomed => vec![
+            (Action::Back, "back"),
+            (Action::NextPanel, "next panel"),
+            (Action::Earlier, "time"),
+        ],
+        _ if side_panel => {
+            let mut h = vec![
+                (Action::Enter, "full screen"),
+                (Action::NextPanel, "next panel"),
+                (Action::Earlier, "time"),
+            ];
+            if matches!(top.panel, Panel::Codes | Panel::Paths) {
+                h.insert(0, (Action::Up, "scroll"));
+            }
+            if top.view != View::Overview {
+                h.push((Action::Back, "back"));
+            }
+            h
+        }
         View::Overview if top.panel == Panel::Alarms => vec![
             (Action::Up, "alarm"),
             (Action::Acknowledge, "acknowledge"),
             (Action::Enter, "application"),
-            (Action::NextPanel, "table"),
+            (Action::NextPanel, "next panel"),
         ],
         View::Overview => vec![
             (Action::Up, "move"),
@@ -197,7 +285,7 @@ fn all_hints(ui: &UiState) -> Vec<(&'static str, &'static str)> {
             (Action::Filter, "filter"),
             (Action::SortNext, "sort"),
             (Action::Earlier, "time"),
-            (Action::NextPanel, "alarms"),
+            (Action::NextPanel, "panels"),
             (Action::CycleWidth, "width"),
         ],
         View::App { .. } => vec![
@@ -207,6 +295,7 @@ fn all_hints(ui: &UiState) -> Vec<(&'static str, &'static str)> {
             (Action::Filter, "filter"),
             (Action::SortNext, "sort"),
             (Action::Earlier, "time"),
+            (Action::NextPanel, "panels"),
             (Action::Back, "back"),
         ],
         View::Host { .. } => vec![
@@ -224,10 +313,11 @@ fn all_hints(ui: &UiState) -> Vec<(&'static str, &'static str)> {
             (Action::Filter, "filter"),
             (Action::Back, "back"),
         ],
-        View::Help => vec![(Action::Back, "close")],
+        View::Help => vec![(Action::Up, "scroll"), (Action::Back, "close")],
     };
     if ui.travel.is_some() {
         hints.insert(0, (Action::Live, "live"));
+        hints.insert(1, (Action::Oldest, "oldest/newest"));
     }
     hints.push((Action::Pause, if ui.paused { "resume" } else { "pause" }));
     hints.push((Action::Help, "help"));

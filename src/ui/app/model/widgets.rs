@@ -139,14 +139,19 @@ pub fn chart(title: String, starts: &[i64], series: Vec<(String, Vec<u64>)>) -> 
         starts.last().copied().unwrap_or(0),
     );
     let x_bounds = [first as f64, (last.max(first + 1)) as f64];
-    let mid = first + (last - first) / 2;
+    // Labels on window starts, in order; with the date when the chart spans days.
+    let mid = starts.get(starts.len() / 2).copied().unwrap_or(first);
+    let dated = format::spans_days(first, last);
     Chart {
         title,
-        x_labels: vec![
-            format::clock_short(first),
-            format::clock_short(mid),
-            format::clock_short(last),
-        ],
+        x_labels: {
+            let mut labels = vec![first, mid, last];
+            labels.dedup();
+            labels
+                .into_iter()
+                .map(|t| format::stamp(t, dated))
+                .collect()
+        },
         y_labels: vec!["0".into(), format::count(max / 2), format::count(max)],
         x_bounds,
         y_bounds: [0.0, max as f64],
@@ -226,12 +231,12 @@ pub fn status_rows(codes: &[(u16, u64)], total: u64) -> Vec<(String, String, Str
             } else {
                 n as f64 / total as f64
             };
-            (
-                code.to_string(),
-                format::grouped(n),
-                format::percent(share),
-                tone,
-            )
+            // 0 is a request without a status: Apache wrote `-`.
+            let code = match code {
+                0 => "-".to_owned(),
+                code => code.to_string(),
+            };
+            (code, format::grouped(n), format::percent(share), tone)
         })
         .collect()
 }
@@ -280,11 +285,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_request_without_status_shows_the_dash_apache_wrote() {
+        let rows = status_rows(&[(0, 1), (200, 3)], 4);
+        assert_eq!(rows[0].0, "-");
+        assert_eq!(rows[0].2, format::percent(0.25));
+        assert_eq!(rows[1].0, "200");
+    }
+
+    #[test]
     fn sparkline_scales_to_the_largest_value() {
         assert_eq!(sparkline(&[0, 1, 4, 8]), " ▁▄█");
         assert_eq!(sparkline(&[1, 1000]), "▁█");
         assert_eq!(sparkline(&[0, 0]), "  ");
         assert_eq!(sparkline(&[]), "");
+    }
+
+    #[test]
+    fn axis_labels_fall_on_window_starts_in_order_once_each() {
+        // 2017-01-20 10:00, 10:05, 10:10, 10:15 UTC.
+        let starts: Vec<i64> = (0..4).map(|i| 1_484_906_400 + i * 300).collect();
+        let c = chart("t".into(), &starts, vec![("a".into(), vec![1, 2, 3, 4])]);
+        assert_eq!(c.x_labels, ["10:00", "10:10", "10:15"]);
+        let c = chart("t".into(), &starts[..2], vec![("a".into(), vec![1, 2])]);
+        assert_eq!(c.x_labels, ["10:00", "10:05"], "no label twice");
+        // Across midnight: dated.
+        let late: Vec<i64> = (0..3).map(|i| 1_484_956_800 - 3600 + i * 3600).collect();
+        let c = chart("t".into(), &late, vec![("a".into(), vec![1, 2, 3])]);
+        assert_eq!(c.x_labels, ["01-20 23:00", "01-21 00:00", "01-21 01:00"]);
     }
 
     #[test]

@@ -1,0 +1,8 @@
+//! The real binary in a real terminal (tmux): see `harness`. Each test is bounded in time and
+//! fails, not skips, when tmux is missing under `CI=true`.
+
+mod basics;
+mod harness;
+mod live;
+mod signals;
+mod startup;
