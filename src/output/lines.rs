@@ -175,9 +175,22 @@ pub struct AlarmLine<'a> {
     value: Option<f64>,
     #[serde(serialize_with = "number")]
     threshold: f64,
+    // Extras.
+    /// Band rules: the band the value was judged against (absent while it has too little
+    /// history, and for threshold rules).
+    #[serde(flatten)]
+    band: Option<BandFields>,
     /// What the rule says, for an action's script (not in headless output).
     #[serde(flatten)]
     rule: Option<RuleFields>,
+}
+
+#[derive(Debug, Serialize)]
+struct BandFields {
+    #[serde(serialize_with = "number")]
+    band_low: f64,
+    #[serde(serialize_with = "number")]
+    band_high: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -186,6 +199,9 @@ struct RuleFields {
     comparison: &'static str,
     evaluation_periods: usize,
     datapoints_to_alarm: usize,
+    /// Band rules: how many windows make the band (its width is `threshold`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    band_windows: Option<usize>,
 }
 
 impl<'a> AlarmLine<'a> {
@@ -200,6 +216,10 @@ impl<'a> AlarmLine<'a> {
             window_start: rfc3339(t.window_start),
             value: t.value,
             threshold: t.threshold,
+            band: t.band.map(|b| BandFields {
+                band_low: b.low,
+                band_high: b.high,
+            }),
             rule: None,
         }
     }
@@ -213,6 +233,7 @@ impl<'a> AlarmLine<'a> {
                 comparison: rule.comparison.as_str(),
                 evaluation_periods: rule.evaluation_periods,
                 datapoints_to_alarm: rule.datapoints_to_alarm,
+                band_windows: rule.band.map(|b| b.windows),
             }),
             ..AlarmLine::new(t)
         }

@@ -29,6 +29,10 @@ pub struct Counters {
     /// the line, junk appended): each counts once in `parsed`, with its first record; the text is
     /// sampled in the malformed view.
     pub trailing: u64,
+    /// Parsed lines dated before `--since`: skipped, in no window.
+    pub before_since: u64,
+    /// Parsed lines dated at or after `--until`: skipped, in no window.
+    pub after_until: u64,
 }
 
 /// A malformed line or record, kept for the malformed view. `text` is already made safe to show

@@ -29,5 +29,6 @@ mod parse_apache_logs;
 mod parse_roundtrip;
 mod s3_metadata;
 mod source_file;
+mod time_range;
 mod tui_tmux;
 mod tui_views;

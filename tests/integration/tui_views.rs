@@ -467,6 +467,8 @@ fn alarms_with_units_and_flapping(
             since: Some(at(11)),
             value: Some(1_741_823.0),
             datapoints: vec![(at(11), Some(1_741_823.0))],
+            band: None,
+            history: Vec::new(),
         },
     );
     view.statuses.push(AlarmStatus {
@@ -479,6 +481,8 @@ fn alarms_with_units_and_flapping(
         since: Some(at(9)),
         value: None,
         datapoints: vec![],
+        band: None,
+        history: Vec::new(),
     });
     let flips: Vec<AlarmTransition> = (2..10)
         .rev()
@@ -498,6 +502,7 @@ fn alarms_with_units_and_flapping(
             window_start: at(i),
             value: None,
             threshold: 1.0,
+            band: None,
         })
         .collect();
     let mut recent = vec![AlarmTransition {
@@ -508,6 +513,7 @@ fn alarms_with_units_and_flapping(
         window_start: at(11),
         value: Some(1_741_823.0),
         threshold: 1_000_000.0,
+        band: None,
     }];
     recent.extend(view.recent.iter().cloned());
     recent.extend(flips);
