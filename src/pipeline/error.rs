@@ -19,6 +19,9 @@ pub enum StartError {
     /// The stream cannot be read (missing, access denied, …).
     #[error("{0}")]
     Kinesis(String),
+    /// `--publish` cannot be used (a file that cannot be opened, a stream that does not exist).
+    #[error("{0}")]
+    Publish(String),
     /// The machine refused a thread, the runtime, or standard output.
     #[error("{what}: {source}")]
     Io {

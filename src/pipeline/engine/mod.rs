@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, watch};
 
 use self::rate::RateMeter;
 use super::parse_stage::ParsedBatch;
-use super::sink::Sink;
+use super::sink::{Progress, Sink};
 use super::EngineCommand;
 use crate::core::alarms::{AlarmEngine, AlarmsView};
 use crate::core::event_time::OriginClocks;
@@ -76,6 +76,8 @@ pub struct Engine {
     counters: Counters,
     samples: VecDeque<MalformedSample>,
     sources: BTreeMap<String, SourceStatus>,
+    /// Sinks' own states (publishers), by name.
+    sink_statuses: BTreeMap<String, SourceStatus>,
     source_name: String,
     alarms: Option<AlarmEngine>,
     actions: Option<ActionRunner>,
@@ -132,6 +134,7 @@ impl Engine {
             counters: Counters::default(),
             samples: VecDeque::new(),
             sources: BTreeMap::new(),
+            sink_statuses: BTreeMap::new(),
             source_name,
             alarms: None,
             actions: None,
@@ -158,6 +161,9 @@ impl Engine {
 
     /// Adds a consumer of the results.
     pub fn add_sink(&mut self, sink: Box<dyn Sink>) {
+        if sink.wants_partials() {
+            self.aggregators[self.primary].export_partials(true);
+        }
         self.sinks.push(sink);
     }
 
@@ -228,6 +234,9 @@ impl Engine {
                         return self.finish();
                     }
                     // The TUI keeps showing the final state until the user quits.
+                    if let Err(e) = self.report_progress(true) {
+                        return closed_or(e).map(|end| end.unwrap_or(EngineEnd::OutputClosed));
+                    }
                     self.publish(true);
                     return self.idle_until_closed(&input);
                 }
@@ -241,12 +250,44 @@ impl Engine {
             if self.published != self.shown_now() {
                 self.dirty = true;
             }
+            if let Err(e) = self.report_progress(false) {
+                return closed_or(e).map(|end| end.unwrap_or(EngineEnd::OutputClosed));
+            }
             self.handle_commands();
             self.publish(false);
             if let Some(log) = self.fault_log.as_mut() {
                 log.tick(Instant::now());
             }
         }
+    }
+
+    /// Tells the sinks where the run stands (a relay's heartbeat), and takes in their own
+    /// states (a publisher's), said like a source's.
+    fn report_progress(&mut self, finished: bool) -> io::Result<()> {
+        let source = merge_statuses(&self.source_name, self.sources.values());
+        let primary = &self.aggregators[self.primary];
+        let progress = Progress {
+            counters: &self.counters,
+            watermark: primary.watermark(),
+            final_until: primary.final_until(),
+            source: &source,
+            finished,
+        };
+        for sink in &mut self.sinks {
+            sink.progress(&progress)?;
+        }
+        for sink in &self.sinks {
+            if let Some(status) = sink.status() {
+                if self.sink_statuses.get(&status.name) != Some(&status) {
+                    if let Some(log) = self.fault_log.as_mut() {
+                        log.observe(&status, Instant::now());
+                    }
+                    self.sink_statuses.insert(status.name.clone(), status);
+                    self.dirty = true;
+                }
+            }
+        }
+        Ok(())
     }
 
     fn apply(&mut self, mut batch: ParsedBatch) {
@@ -301,6 +342,9 @@ impl Engine {
     /// Writes windows that became final (and what they cause) to the outputs.
     fn emit(&mut self) -> io::Result<Option<EngineEnd>> {
         let finals = self.aggregators[self.primary].take_final();
+        let mut partials = self.aggregators[self.primary]
+            .take_final_partials()
+            .into_iter();
         for (i, a) in self.aggregators.iter_mut().enumerate() {
             if i != self.primary {
                 // Other widths only serve the display; their finals need no action.
@@ -308,8 +352,13 @@ impl Engine {
             }
         }
         for window in &finals {
+            // One list per final window, in the same order (when a sink asked for them).
+            let window_partials = partials.next().unwrap_or_default();
             for sink in &mut self.sinks {
-                if let Err(e) = sink.window(window) {
+                if let Err(e) = sink
+                    .window(window)
+                    .and_then(|()| sink.final_partials(&window_partials))
+                {
                     return closed_or(e);
                 }
             }
@@ -374,6 +423,9 @@ impl Engine {
     }
 
     fn finish(&mut self) -> io::Result<EngineEnd> {
+        if let Err(e) = self.report_progress(true) {
+            return closed_or(e).map(|end| end.unwrap_or(EngineEnd::OutputClosed));
+        }
         if let Some(log) = self.fault_log.as_mut() {
             log.flush(Instant::now());
         }
@@ -454,8 +506,12 @@ impl Engine {
         )
     }
 
+    /// The sources' state, and after it the publishers' (a relay's output).
     fn source_status(&self) -> SourceStatus {
-        merge_statuses(&self.source_name, self.sources.values())
+        merge_statuses(
+            &self.source_name,
+            self.sources.values().chain(self.sink_statuses.values()),
+        )
     }
 
     fn publish(&mut self, force: bool) {
