@@ -144,6 +144,14 @@ impl Aggregator {
         std::mem::take(&mut self.pending_partials)
     }
 
+    /// A final window made elsewhere (merged from relays' records): reported and kept like the
+    /// aggregator's own.
+    pub fn push_final(&mut self, window: WindowSummary) {
+        let window = Arc::new(window);
+        self.pending.push(Arc::clone(&window));
+        self.history.push(window);
+    }
+
     /// Every window ending at or before this is final: the watermark closed it, or a flush did.
     pub fn final_until(&self) -> Option<i64> {
         let closed = self

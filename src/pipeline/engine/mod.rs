@@ -3,6 +3,7 @@
 //! [`Sink`]s (JSON Lines headless, snapshots for the TUI).
 
 mod rate;
+mod relays;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io;
@@ -97,6 +98,8 @@ pub struct Engine {
     sinks: Vec<Box<dyn Sink>>,
     /// Headless: sources' troubles said on standard error.
     fault_log: Option<FaultLog>,
+    /// Relays' records merged (a viewer), once any arrived.
+    relays: Option<relays::RelayInput>,
     inputs: EngineInputs,
 }
 
@@ -150,6 +153,7 @@ impl Engine {
             clocks: OriginClocks::new(base.lateness_secs),
             sinks: Vec::new(),
             fault_log: None,
+            relays: None,
             inputs,
         }
     }
@@ -222,6 +226,8 @@ impl Engine {
                     self.dirty = true;
                 }
                 Ok(StageMsg::AllFinished) | Err(RecvTimeoutError::Disconnected) => {
+                    self.drain_relays(true);
+                    self.counters.late = self.aggregators[self.primary].late() + self.relays_late();
                     for a in &mut self.aggregators {
                         a.flush();
                     }
@@ -291,6 +297,11 @@ impl Engine {
     }
 
     fn apply(&mut self, mut batch: ParsedBatch) {
+        if !batch.records.is_empty() {
+            let records = std::mem::take(&mut batch.records);
+            let origin = Arc::clone(&batch.origin);
+            self.take_relay_records(&origin, records);
+        }
         self.counters.lines += batch.lines;
         self.counters.parsed += batch.parsed;
         self.counters.malformed += batch.malformed;
@@ -322,7 +333,7 @@ impl Engine {
                 }
             }
         });
-        self.counters.late = self.aggregators[self.primary].late();
+        self.counters.late = self.aggregators[self.primary].late() + self.relays_late();
         self.counters.closed_early = self.aggregators[self.primary].closed_early();
         self.rate.add(batch.parsed);
         self.dirty = true;
@@ -341,6 +352,7 @@ impl Engine {
 
     /// Writes windows that became final (and what they cause) to the outputs.
     fn emit(&mut self) -> io::Result<Option<EngineEnd>> {
+        self.drain_relays(false);
         let finals = self.aggregators[self.primary].take_final();
         let mut partials = self.aggregators[self.primary]
             .take_final_partials()
@@ -534,7 +546,7 @@ impl Engine {
             seq: self.seq,
             taken_at_ms: crate::clock::now_ms(),
             width_secs: selected.config().width_secs,
-            windows: windows_until_now(selected),
+            windows: windows_until_now(selected, self.relay_open_windows()),
             detail_from: selected.detail_from(),
             history_dropped: selected.history_dropped(),
             watermark: self.clocks.newest().max(selected.watermark()),
@@ -560,8 +572,12 @@ impl Engine {
 /// The aggregator's windows, and, when time has moved past the newest of them without a single
 /// request (a silent source, see [`OriginClocks::watermark`]), an empty open window for now:
 /// the screen shows that nothing is arriving instead of the last window that had traffic.
-fn windows_until_now(aggregator: &Aggregator) -> Vec<Arc<WindowSummary>> {
+fn windows_until_now(
+    aggregator: &Aggregator,
+    merged_open: Vec<Arc<WindowSummary>>,
+) -> Vec<Arc<WindowSummary>> {
     let mut windows = aggregator.windows();
+    windows.extend(merged_open);
     let width = aggregator.config().width_secs;
     if let (Some(now), Some(newest)) = (aggregator.watermark(), windows.last()) {
         let start = crate::core::aggregate::window_start(now, width);
