@@ -20,7 +20,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use super::record::{AggregateRecord, Heartbeat, RelayCounters};
 use super::AppPartial;
@@ -390,25 +389,44 @@ fn summarize<'a>(
 
 /// Holds heartbeats read from a stream until the records they cover have been read; see the
 /// module docs.
+///
+/// A shard being read has passed a heartbeat that arrived at the stream at `h` when it delivered
+/// a record that arrived at `h` or later, or when the source's latest word on it, given at least
+/// [`HeartbeatGate::TIP_SLACK_MS`] after `h` by our clock, is that it is at its tip (or finished):
+/// a reader at its tip polls about every second, so a word that late reflects a read made after
+/// `h`, and the slack covers the difference between the service's clock and ours. Nothing is
+/// released before the source's first word on which shards it reads.
 #[derive(Debug, Default)]
 pub struct HeartbeatGate {
-    /// Per shard read: the newest arrival time delivered, and when it was delivered.
-    shards: HashMap<Arc<str>, (i64, Instant)>,
+    shards: HashMap<Arc<str>, ShardProgress>,
     held: Vec<(Heartbeat, i64)>,
+    told_shards: bool,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct ShardProgress {
+    /// Newest arrival time delivered (epoch ms).
+    newest: Option<i64>,
+    /// When (our wall clock, epoch ms) the source last said the shard is at its tip; `None` when
+    /// its latest word is that it is not.
+    tip_reported: Option<i64>,
 }
 
 impl HeartbeatGate {
-    /// A shard quiet this long (at its tip) holds no heartbeat back.
-    pub const QUIET: Duration = Duration::from_secs(5);
+    /// How long after a heartbeat's arrival a shard's "at its tip" counts as having passed it.
+    pub const TIP_SLACK_MS: i64 = 3000;
 
     /// `origin` delivered records that arrived at the stream up to `arrival_ms`.
-    pub fn delivered(&mut self, origin: &Arc<str>, arrival_ms: i64, now: Instant) {
-        let entry = self
-            .shards
-            .entry(Arc::clone(origin))
-            .or_insert((arrival_ms, now));
-        entry.0 = entry.0.max(arrival_ms);
-        entry.1 = now;
+    pub fn delivered(&mut self, origin: &Arc<str>, arrival_ms: i64) {
+        let p = self.shards.entry(Arc::clone(origin)).or_default();
+        p.newest = p.newest.max(Some(arrival_ms));
+    }
+
+    /// What the source says of a shard it reads: at its tip (or finished) or not, at `now_ms`.
+    pub fn shard_state(&mut self, shard: &str, at_tip: bool, now_ms: i64) {
+        self.told_shards = true;
+        let p = self.shards.entry(Arc::from(shard)).or_default();
+        p.tip_reported = at_tip.then_some(now_ms);
     }
 
     /// A heartbeat that arrived at the stream at `arrival_ms`.
@@ -416,16 +434,20 @@ impl HeartbeatGate {
         self.held.push((beat, arrival_ms));
     }
 
-    /// Heartbeats whose records every shard has delivered (or that every lagging shard is quiet
-    /// behind), in the order held.
-    pub fn release(&mut self, now: Instant) -> Vec<Heartbeat> {
+    /// Heartbeats every shard has passed, in the order held.
+    pub fn release(&mut self) -> Vec<Heartbeat> {
+        if !self.told_shards {
+            return Vec::new();
+        }
         let shards = &self.shards;
-        let settled = |arrival: i64| {
-            shards.values().all(|&(newest, at)| {
-                newest >= arrival || now.saturating_duration_since(at) >= Self::QUIET
+        let passed = |arrival: i64| {
+            shards.values().all(|p| {
+                p.newest.is_some_and(|n| n >= arrival)
+                    || p.tip_reported
+                        .is_some_and(|at| at >= arrival.saturating_add(Self::TIP_SLACK_MS))
             })
         };
-        let (ready, held): (Vec<_>, Vec<_>) = self.held.drain(..).partition(|(_, a)| settled(*a));
+        let (ready, held): (Vec<_>, Vec<_>) = self.held.drain(..).partition(|(_, a)| passed(*a));
         self.held = held;
         ready.into_iter().map(|(b, _)| b).collect()
     }

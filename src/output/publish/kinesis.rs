@@ -294,6 +294,7 @@ impl Publisher {
             pacer.wait(bytes as f64, batch.len() as f64).await;
             match self.api.put_records(&self.stream, &batch).await {
                 Ok(results) => {
+                    let results_len = results.len();
                     let mut failed = Vec::new();
                     let mut codes: Vec<String> = Vec::new();
                     for (record, code) in batch.into_iter().zip(results) {
@@ -306,6 +307,10 @@ impl Publisher {
                                 failed.push(record);
                             }
                         }
+                    }
+                    let published = results_len - failed.len();
+                    if published > 0 {
+                        tracing::info!(records = published, "aggregate records published");
                     }
                     if failed.is_empty() {
                         retries.succeeded(Instant::now());

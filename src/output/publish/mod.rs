@@ -294,7 +294,7 @@ mod tests {
         let keys: Vec<u128> = (0..16).map(heartbeat_hash_key).collect();
         for (i, k) in keys.iter().enumerate() {
             assert_eq!(
-                crate::source::kinesis::shard_group::ShardGroup::of_start_hash(*k, 16),
+                crate::source::kinesis::shard_group::ShardGroup::of_hash(*k, 16),
                 i as u32
             );
         }

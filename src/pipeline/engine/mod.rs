@@ -222,6 +222,7 @@ impl Engine {
                     for part in &status.details {
                         self.clocks.wait_for(&part.name, now);
                     }
+                    self.relays_source_status(&status);
                     self.sources.insert(status.name.clone(), status);
                     self.dirty = true;
                 }

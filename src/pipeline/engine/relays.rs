@@ -28,24 +28,28 @@ impl Engine {
         origin: &Arc<str>,
         records: Vec<(Record, Option<i64>)>,
     ) {
-        let now = Instant::now();
         let relays = self.relays.get_or_insert_with(|| {
             let widths: Vec<i64> = self
                 .aggregators
                 .iter()
                 .map(|a| a.config().width_secs)
                 .collect();
+            let mut gate = HeartbeatGate::default();
+            // What the source said so far of the shards it reads.
+            for status in self.sources.values() {
+                tell_gate(&mut gate, status);
+            }
             RelayInput {
                 merged: MergedWindows::new(
                     self.aggregators[self.primary].config().clone(),
                     &widths,
                 ),
-                gate: HeartbeatGate::default(),
+                gate,
                 counted: RelayCounters::default(),
             }
         });
         if let Some(newest) = records.iter().filter_map(|(_, a)| *a).max() {
-            relays.gate.delivered(origin, newest, now);
+            relays.gate.delivered(origin, newest);
         }
         for (record, arrival) in records {
             match record {
@@ -87,7 +91,7 @@ impl Engine {
         let beats = if ended {
             relays.gate.release_all()
         } else {
-            relays.gate.release(Instant::now())
+            relays.gate.release()
         };
         for beat in &beats {
             relays.merged.add_heartbeat(beat);
@@ -125,6 +129,13 @@ impl Engine {
         }
     }
 
+    /// A source's word on its shards, for the heartbeat gate.
+    pub(super) fn relays_source_status(&mut self, status: &SourceStatus) {
+        if let Some(relays) = self.relays.as_mut() {
+            tell_gate(&mut relays.gate, status);
+        }
+    }
+
     /// The open (partial) merged windows of the selected width, for the screen.
     pub(super) fn relay_open_windows(&self) -> Vec<Arc<crate::core::WindowSummary>> {
         self.relays
@@ -136,6 +147,18 @@ impl Engine {
     /// Late lines counted by the relays (added to the run's own).
     pub(super) fn relays_late(&self) -> u64 {
         self.relays.as_ref().map_or(0, |r| r.counted.late)
+    }
+}
+
+/// Tells the gate which shards the source reads and whether each is at its tip (or finished).
+fn tell_gate(gate: &mut HeartbeatGate, status: &SourceStatus) {
+    let now_ms = crate::clock::now_ms();
+    for part in &status.details {
+        let at_tip = matches!(
+            part.state.as_str(),
+            "caught up" | "finished" | "skipped (closed)"
+        );
+        gate.shard_state(&part.name, at_tip, now_ms);
     }
 }
 

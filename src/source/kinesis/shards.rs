@@ -121,11 +121,11 @@ impl Lineage {
             match entry.info.parents.first() {
                 Some(parent) if self.shards.contains_key(parent) => current = parent,
                 _ => {
-                    let start = entry.info.start_hash.unwrap_or_else(|| {
+                    let mid = entry.info.hash_mid.unwrap_or_else(|| {
                         tracing::warn!(shard = %current, "no hash-key range listed: group 0");
                         0
                     });
-                    return ShardGroup::of_start_hash(start, self.group.count);
+                    return ShardGroup::of_hash(mid, self.group.count);
                 }
             }
         }
@@ -242,14 +242,14 @@ mod tests {
             id: id.into(),
             parents: parents.iter().map(|p| p.to_string()).collect(),
             closed,
-            start_hash: None,
+            hash_mid: None,
         }
     }
 
-    /// A shard whose hash range starts at `quarter` quarters of the key space.
+    /// A shard whose hash range is the `eighths`th eighth of the key space (or starts there).
     fn ranged(id: &str, parents: &[&str], closed: bool, eighths: u128) -> ShardInfo {
         ShardInfo {
-            start_hash: Some(eighths << 125),
+            hash_mid: Some((eighths << 125) + (1 << 124)),
             ..shard(id, parents, closed)
         }
     }

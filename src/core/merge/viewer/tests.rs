@@ -208,21 +208,33 @@ fn flush_makes_partial_windows_final_with_their_coverage() {
 #[test]
 fn heartbeats_wait_for_every_shard_to_pass_them() {
     let mut gate = HeartbeatGate::default();
-    let now = Instant::now();
     let (a, b): (Arc<str>, Arc<str>) = (Arc::from("shard-a"), Arc::from("shard-b"));
-    gate.delivered(&a, 1_000, now);
-    gate.delivered(&b, 500, now);
+    gate.delivered(&a, 1_000);
     gate.hold(beat(0, 1, 1, T0), 900);
     assert!(
-        gate.release(now).is_empty(),
-        "shard b is behind the heartbeat"
+        gate.release().is_empty(),
+        "the source has not said which shards it reads"
     );
-    gate.delivered(&b, 950, now);
-    assert_eq!(gate.release(now).len(), 1);
+    gate.shard_state("shard-a", false, 1_000);
+    gate.shard_state("shard-b", false, 1_000);
+    assert!(gate.release().is_empty(), "shard b delivered nothing yet");
+    gate.delivered(&b, 500);
+    assert!(gate.release().is_empty(), "shard b is behind the heartbeat");
+    gate.delivered(&b, 950);
+    assert_eq!(gate.release().len(), 1);
     gate.hold(beat(0, 1, 2, T0), 2_000);
-    assert!(gate.release(now).is_empty());
-    // Both shards quiet at their tips: nothing more can come before it.
-    assert_eq!(gate.release(now + HeartbeatGate::QUIET).len(), 1);
-    gate.hold(beat(0, 1, 3, T0), 3_000);
+    gate.shard_state("shard-a", true, 2_500);
+    gate.shard_state("shard-b", true, 2_500);
+    assert!(
+        gate.release().is_empty(),
+        "at the tip, but said too soon after the heartbeat"
+    );
+    gate.shard_state("shard-b", true, 5_000);
+    assert!(gate.release().is_empty(), "shard a's word is still too old");
+    gate.shard_state("shard-a", true, 5_000);
+    assert_eq!(gate.release().len(), 1);
+    gate.hold(beat(0, 1, 3, T0), 9_000);
+    gate.shard_state("shard-a", false, 20_000);
+    assert!(gate.release().is_empty(), "shard a has records again");
     assert_eq!(gate.release_all().len(), 1);
 }
