@@ -70,10 +70,20 @@ pub struct Cli {
     #[arg(long = "s3-endpoint-url", value_name = "URL")]
     pub s3_endpoint_url: Option<String>,
 
-    /// Where to start reading the stream: latest | trim-horizon | an RFC 3339 time | window
-    /// (default: the start of the current window).
-    #[arg(long = "from", value_name = "POS")]
+    /// Where to start reading the stream: latest | trim-horizon | window | a time, RFC 3339 or
+    /// relative to now such as -2h (default: --since if given, else the start of the current
+    /// window).
+    #[arg(long = "from", value_name = "POS", allow_hyphen_values = true)]
     pub from: Option<String>,
+
+    /// Skip (and count) lines dated before this time: RFC 3339, a UTC date and time
+    /// (2024-05-01 10:00), or relative to now (-2h, 90m ago). Files and streams.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true, value_parser = when)]
+    pub since: Option<When>,
+
+    /// Skip (and count) lines dated at or after this time (same forms as --since).
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true, value_parser = when)]
+    pub until: Option<When>,
 
     /// Use enhanced fan-out as this registered consumer (registered if absent).
     #[arg(long, value_name = "NAME")]
@@ -106,6 +116,11 @@ pub struct Cli {
 pub use std::time::Duration;
 
 use crate::config::duration;
+use crate::config::when::When;
+
+fn when(text: &str) -> Result<When, String> {
+    text.parse()
+}
 
 #[cfg(test)]
 mod tests {
@@ -145,5 +160,20 @@ mod tests {
         assert!(cli.follow && cli.headless);
         assert_eq!(cli.window, Some(Duration::from_secs(60)));
         assert!(Cli::try_parse_from(["kinetop", "--window", "soon"]).is_err());
+    }
+
+    #[test]
+    fn times_may_start_with_a_minus() {
+        let cli = Cli::try_parse_from([
+            "kinetop", "--since", "-2h", "--until", "-30m", "--from", "-3h",
+        ])
+        .unwrap();
+        assert_eq!(cli.since, Some(When::Ago(Duration::from_secs(7200))));
+        assert_eq!(cli.until, Some(When::Ago(Duration::from_secs(1800))));
+        assert_eq!(cli.from.as_deref(), Some("-3h"));
+        let err = Cli::try_parse_from(["kinetop", "--since", "yesterday"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--since") && err.contains("RFC 3339"), "{err}");
     }
 }

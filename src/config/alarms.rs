@@ -9,7 +9,8 @@ use toml::Spanned;
 use super::duration::ACTION_TIMEOUT;
 use super::file::{line_of, parse, ConfigError, ConfigFile, EXAMPLE_CONFIG};
 use crate::core::alarms::{
-    ActionCommand, AlarmAction, AlarmRule, AppSelector, Comparison, Metric, TreatMissingData,
+    ActionCommand, AlarmAction, AlarmRule, AppSelector, BandRule, Comparison, Metric,
+    TreatMissingData,
 };
 
 /// One `[[alarm]]` rule as written. Values are checked by [`parse`](super::parse) (so that errors name the
@@ -22,7 +23,15 @@ pub struct AlarmRuleConfig {
     pub application: Spanned<String>,
     pub metric: Spanned<String>,
     pub comparison: Spanned<String>,
-    pub threshold: Spanned<f64>,
+    /// Required for `>`, `>=`, `<`, `<=`; refused for the band comparisons.
+    #[serde(default)]
+    pub threshold: Option<Spanned<f64>>,
+    /// Band comparisons only: the band's half-width in standard deviations (default 2).
+    #[serde(default)]
+    pub band: Option<Spanned<f64>>,
+    /// Band comparisons only: how many windows before each one make its band (default 12).
+    #[serde(default)]
+    pub band_windows: Option<Spanned<i64>>,
     pub evaluation_periods: Spanned<i64>,
     /// Default: `evaluation-periods`.
     #[serde(default)]
@@ -158,13 +167,48 @@ pub(super) fn validate_alarms(
             .get_ref()
             .parse()
             .map_err(|e| err(rule.comparison.span(), e))?;
-        let threshold = *rule.threshold.get_ref();
-        if !threshold.is_finite() {
-            return Err(err(
-                rule.threshold.span(),
-                format!("threshold must be a finite number, not {threshold}"),
-            ));
-        }
+        let (threshold, band) = if comparison.is_band() {
+            let band =
+                validate_band(rule, comparison).map_err(|(span, reason)| err(span, reason))?;
+            (band.width, Some(band))
+        } else {
+            let Some(threshold) = &rule.threshold else {
+                return Err(err(
+                    rule.comparison.span(),
+                    format!(
+                        "comparison {:?} needs a threshold (or use outside-band, above-band or \
+                         below-band)",
+                        comparison.as_str()
+                    ),
+                ));
+            };
+            for (key, span) in [
+                ("band", rule.band.as_ref().map(Spanned::span)),
+                (
+                    "band-windows",
+                    rule.band_windows.as_ref().map(Spanned::span),
+                ),
+            ] {
+                if let Some(span) = span {
+                    return Err(err(
+                        span,
+                        format!(
+                            "{key} is for the band comparisons (outside-band, above-band, \
+                             below-band), not {:?}",
+                            comparison.as_str()
+                        ),
+                    ));
+                }
+            }
+            let value = *threshold.get_ref();
+            if !value.is_finite() {
+                return Err(err(
+                    threshold.span(),
+                    format!("threshold must be a finite number, not {value}"),
+                ));
+            }
+            (value, None)
+        };
         let n = *rule.evaluation_periods.get_ref();
         if !(1..=MAX_EVALUATION_PERIODS).contains(&n) {
             return Err(err(
@@ -216,6 +260,7 @@ pub(super) fn validate_alarms(
             metric,
             comparison,
             threshold,
+            band,
             evaluation_periods: n as usize,
             datapoints_to_alarm: m as usize,
             treat_missing_data,
@@ -224,6 +269,57 @@ pub(super) fn validate_alarms(
         });
     }
     Ok(out)
+}
+
+/// A band rule's `band` and `band-windows` (with their defaults); no `threshold`.
+fn validate_band(
+    rule: &AlarmRuleConfig,
+    comparison: Comparison,
+) -> Result<BandRule, (std::ops::Range<usize>, String)> {
+    if let Some(threshold) = &rule.threshold {
+        return Err((
+            threshold.span(),
+            format!(
+                "comparison {:?} takes no threshold: its band is `band` standard deviations \
+                 around the last `band-windows` windows",
+                comparison.as_str()
+            ),
+        ));
+    }
+    let width = match &rule.band {
+        None => BandRule::DEFAULT_WIDTH,
+        Some(band) => {
+            let width = *band.get_ref();
+            if !(width > 0.0 && width <= BandRule::MAX_WIDTH) {
+                return Err((
+                    band.span(),
+                    format!(
+                        "band must be a number of standard deviations above 0 and at most {}, \
+                         not {width}",
+                        BandRule::MAX_WIDTH
+                    ),
+                ));
+            }
+            width
+        }
+    };
+    let windows = match &rule.band_windows {
+        None => BandRule::DEFAULT_WINDOWS,
+        Some(windows) => {
+            let n = *windows.get_ref();
+            let min = BandRule::MIN_WINDOWS as i64;
+            if !(min..=MAX_EVALUATION_PERIODS).contains(&n) {
+                return Err((
+                    windows.span(),
+                    format!(
+                        "band-windows must be between {min} and {MAX_EVALUATION_PERIODS}, not {n}"
+                    ),
+                ));
+            }
+            n as usize
+        }
+    };
+    Ok(BandRule { width, windows })
 }
 
 fn validate_action(action: &ActionConfig) -> Result<AlarmAction, String> {

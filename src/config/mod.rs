@@ -5,6 +5,7 @@ mod alarms;
 pub mod duration;
 mod file;
 mod settings;
+pub mod when;
 
 pub use alarms::{
     default_alarm_rules, effective_alarm_rules, ActionConfig, AlarmRuleConfig, CommandConfig,
@@ -106,5 +107,48 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(from.starts_with("--from: "), "{from}");
+    }
+
+    #[test]
+    fn since_and_until_are_resolved_once_and_the_stream_starts_at_since() {
+        use crate::source::kinesis::StartFrom;
+        let resolve = |args: &[&str]| {
+            let cli = Cli::try_parse_from(args).unwrap();
+            Settings::resolve(&cli, &ConfigFile::default(), None)
+        };
+        let before = crate::clock::now_ms();
+        let s = resolve(&["kinetop", "--since", "-2h", "--until", "1h ago"]).unwrap();
+        let after = crate::clock::now_ms();
+        let since = s.range.since_ms.unwrap();
+        assert!((before - 7_200_000..=after - 7_200_000).contains(&since));
+        assert_eq!(s.range.until_ms, Some(since + 3_600_000));
+        assert_eq!(
+            s.from,
+            StartFrom::Time(since),
+            "--since is where the stream starts"
+        );
+
+        let s = resolve(&["kinetop", "--since", "-2h", "--from", "latest"]).unwrap();
+        assert_eq!(s.from, StartFrom::Latest, "--from wins");
+        let s = resolve(&["kinetop", "--from", "-1h"]).unwrap();
+        assert!(matches!(s.from, StartFrom::Time(ms) if ms <= crate::clock::now_ms() - 3_600_000));
+        assert!(s.range.is_unbounded());
+        let s = resolve(&["kinetop", "--since", "2999-01-01"]).unwrap();
+        assert!(
+            matches!(s.from, StartFrom::Time(ms) if ms <= crate::clock::now_ms()),
+            "a future --since starts the stream at now"
+        );
+
+        let err = resolve(&["kinetop", "--since", "-1h", "--until", "-2h"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("--until: ") && err.contains("not after --since"),
+            "{err}"
+        );
+        let err = resolve(&["kinetop", "--from", "+1h"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("--from: "), "{err}");
     }
 }

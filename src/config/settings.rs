@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::duration::{self, DurationSetting};
 use super::file::{ConfigError, ConfigFile};
+use super::when::TimeRange;
 use crate::aws::{check_endpoint_url, AwsOptions, AwsTimeouts};
 use crate::cli::Cli;
 use crate::enrich::metadata::MetadataLocation;
@@ -39,8 +40,11 @@ pub struct Settings {
     /// Stream name or ARN.
     pub kinesis: Option<String>,
     pub aws: AwsOptions,
-    /// Where the stream's shards open at start begin (`--from`).
+    /// Where the stream's shards open at start begin (`--from`; default `--since`, else the
+    /// start of the current window).
     pub from: StartFrom,
+    /// `--since` / `--until`, resolved against the clock at start: lines outside are skipped.
+    pub range: TimeRange,
     pub consumer: Option<String>,
     pub until_caught_up: bool,
     /// `--publish`: where a relay publishes aggregate records.
@@ -131,14 +135,25 @@ impl Settings {
         }
         .map(|(text, origin)| MetadataLocation::parse(text).map_err(|e| origin.error(e)))
         .transpose()?;
-        let from = match &cli.from {
-            Some(text) => {
-                let from: StartFrom = text.parse().map_err(|e| Origin::Flag("--from").error(e))?;
-                from.check_not_future(crate::clock::now_ms())
+        // Relative times name one instant for the whole run: now, at start.
+        let now_ms = crate::clock::now_ms();
+        let range = TimeRange::new(
+            cli.since.map(|w| w.resolve(now_ms)),
+            cli.until.map(|w| w.resolve(now_ms)),
+        )
+        .map_err(|e| Origin::Flag("--until").error(e))?;
+        let from = match (&cli.from, range.since_ms) {
+            (Some(text), _) => {
+                let from = StartFrom::parse_at(text, now_ms)
+                    .map_err(|e| Origin::Flag("--from").error(e))?;
+                from.check_not_future(now_ms)
                     .map_err(|e| Origin::Flag("--from").error(e))?;
                 from
             }
-            None => StartFrom::default(),
+            // Reading a stream from --since shows everything asked for; a --since in the future
+            // starts at now (nothing later has arrived yet).
+            (None, Some(since)) => StartFrom::Time(since.min(now_ms)),
+            (None, None) => StartFrom::default(),
         };
         let or_file = |cli: &Option<String>, file: &Option<String>| cli.clone().or(file.clone());
         let endpoint = |flag: &'static str, key: &'static str, cli: &Option<String>, file_value| {
@@ -239,6 +254,7 @@ impl Settings {
                 timeouts,
             },
             from,
+            range,
             consumer: cli.consumer.clone(),
             until_caught_up: cli.until_caught_up,
             publish,

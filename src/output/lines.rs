@@ -18,10 +18,15 @@ pub const TOP_IN_LINE: usize = 5;
 /// RFC 3339 UTC with `Z`, e.g. `2017-01-20T10:05:00Z`: every timestamp kinetop writes. Times
 /// outside years 0..=9999 (which no accepted log line produces) are written as `@<epoch seconds>`.
 pub fn rfc3339(epoch_secs: i64) -> String {
+    rfc3339_checked(epoch_secs).unwrap_or_else(|| format!("@{epoch_secs}"))
+}
+
+/// RFC 3339 UTC, or `None` outside years 0..=9999: for formats that must refuse such a time
+/// rather than write a stand-in (the aggregate record).
+pub fn rfc3339_checked(epoch_secs: i64) -> Option<String> {
     OffsetDateTime::from_unix_timestamp(epoch_secs)
         .ok()
         .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_else(|| format!("@{epoch_secs}"))
 }
 
 /// One final (window, application): `{"type":"window",…}`.
@@ -182,9 +187,22 @@ pub struct AlarmLine<'a> {
     value: Option<f64>,
     #[serde(serialize_with = "number")]
     threshold: f64,
+    // Extras.
+    /// Band rules: the band the value was judged against (absent while it has too little
+    /// history, and for threshold rules).
+    #[serde(flatten)]
+    band: Option<BandFields>,
     /// What the rule says, for an action's script (not in headless output).
     #[serde(flatten)]
     rule: Option<RuleFields>,
+}
+
+#[derive(Debug, Serialize)]
+struct BandFields {
+    #[serde(serialize_with = "number")]
+    band_low: f64,
+    #[serde(serialize_with = "number")]
+    band_high: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -193,6 +211,9 @@ struct RuleFields {
     comparison: &'static str,
     evaluation_periods: usize,
     datapoints_to_alarm: usize,
+    /// Band rules: how many windows make the band (its width is `threshold`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    band_windows: Option<usize>,
 }
 
 impl<'a> AlarmLine<'a> {
@@ -207,6 +228,10 @@ impl<'a> AlarmLine<'a> {
             window_start: rfc3339(t.window_start),
             value: t.value,
             threshold: t.threshold,
+            band: t.band.map(|b| BandFields {
+                band_low: b.low,
+                band_high: b.high,
+            }),
             rule: None,
         }
     }
@@ -220,6 +245,7 @@ impl<'a> AlarmLine<'a> {
                 comparison: rule.comparison.as_str(),
                 evaluation_periods: rule.evaluation_periods,
                 datapoints_to_alarm: rule.datapoints_to_alarm,
+                band_windows: rule.band.map(|b| b.windows),
             }),
             ..AlarmLine::new(t)
         }

@@ -165,6 +165,8 @@ fn summary_line_is_exact_with_extras_last() {
         future: 2,
         closed_early: 0,
         trailing: 2,
+        before_since: 4,
+        after_until: 5,
     };
     let mut line = SummaryLine::new(&counters, "apache_logs");
     line.lag_ms = Some(42);
@@ -173,7 +175,8 @@ fn summary_line_is_exact_with_extras_last() {
         out,
         concat!(
             r#"{"type":"summary","lines":10000,"parsed":9999,"malformed":1,"late":3,"#,
-            r#""bad_records":0,"future":2,"closed_early":0,"trailing":2,"source":"apache_logs","lag_ms":42}"#,
+            r#""bad_records":0,"future":2,"closed_early":0,"trailing":2,"before_since":4,"after_until":5,"#,
+            r#""source":"apache_logs","lag_ms":42}"#,
             "\n"
         )
     );
@@ -249,6 +252,7 @@ fn transition(value: Option<f64>) -> AlarmTransition {
         window_start: 1_484_907_300,
         value,
         threshold: 0.05,
+        band: None,
     }
 }
 
@@ -295,4 +299,43 @@ fn with_rule_adds_fields_after_the_contract() {
         text.ends_with(r#""threshold":0.05,"metric":"error-rate-5xx","comparison":">","evaluation_periods":3,"datapoints_to_alarm":2}"#),
         "{text}"
     );
+}
+
+#[test]
+fn a_band_alarm_line_gives_the_band_after_the_contract() {
+    let rule = AlarmRule::band(
+        "checkout-anomaly",
+        "checkout",
+        Metric::Requests,
+        Comparison::OutsideBand,
+        2.0,
+        12,
+    );
+    let mut t = transition(Some(1800.0));
+    t.alarm = Arc::from("checkout-anomaly");
+    t.threshold = 2.0;
+    t.band = Some(crate::core::alarms::Band {
+        low: 950.5,
+        high: 1210.0,
+    });
+    assert_eq!(
+        json(&AlarmLine::new(&t)),
+        concat!(
+            r#"{"type":"alarm","alarm":"checkout-anomaly","application":"checkout","#,
+            r#""state":"ALARM","previous":"OK","window_start":"2017-01-20T10:15:00Z","#,
+            r#""value":1800,"threshold":2,"band_low":950.5,"band_high":1210}"#
+        )
+    );
+    let text = json(&AlarmLine::with_rule(&t, &rule));
+    assert!(
+        text.ends_with(concat!(
+            r#""threshold":2,"band_low":950.5,"band_high":1210,"metric":"requests","#,
+            r#""comparison":"outside-band","evaluation_periods":1,"datapoints_to_alarm":1,"#,
+            r#""band_windows":12}"#
+        )),
+        "{text}"
+    );
+    // Too little history for a band: no bounds, rather than made-up ones.
+    t.band = None;
+    assert!(json(&AlarmLine::new(&t)).ends_with(r#""threshold":2}"#));
 }

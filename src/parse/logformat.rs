@@ -10,7 +10,7 @@ use std::sync::Arc;
 use nom::Parser;
 
 use super::apache::{self, Res};
-use super::directive::{directive, Directive, Shape, Slot};
+use super::directive::{directive, Directive, HitField, Shape};
 use super::{LogLine, ParseError, Request, Trailing};
 
 /// Built-in formats, as Apache names them.
@@ -129,7 +129,7 @@ struct Field {
     /// The directive as written in error messages (`%>s`, `%{User-Agent}i`, `%{…}i`).
     name: &'static str,
     shape: Shape,
-    slot: Slot,
+    field: HitField,
     /// Between a literal `"` and a literal starting with `"`: the value is escaped text up to the
     /// closing quote, which starts `closing` (the next literal).
     quoted: Option<Closing>,
@@ -446,42 +446,42 @@ impl Field {
             Shape::ClfBytes => apache::clf_bytes(input)?,
             Shape::Status => {
                 let (rest, status) = apache::status(input)?;
-                if self.slot == Slot::Status {
+                if self.field == HitField::Status {
                     out.status = status;
                 }
                 return Ok((rest, ()));
             }
         };
-        match self.slot {
-            Slot::Bytes => out.bytes = Some(number),
-            Slot::Latency => out.latency_us = Some(number),
+        match self.field {
+            HitField::Bytes => out.bytes = Some(number),
+            HitField::Latency => out.latency_us = Some(number),
             _ => {}
         }
         Ok((rest, ()))
     }
 
     fn store_time(&self, epoch: i64, out: &mut LogLine<'_>) {
-        if self.slot == Slot::Time {
+        if self.field == HitField::Time {
             out.time = Some(epoch);
         }
     }
 
     fn store_text<'a>(&self, text: &'a str, out: &mut LogLine<'a>, parts: &mut Parts<'a>) {
         let dash_is_none = |text: &'a str| (text != "-").then_some(text);
-        match self.slot {
-            Slot::Client => out.client = text,
-            Slot::Ident => out.ident = dash_is_none(text),
-            Slot::User => out.user = dash_is_none(text),
-            Slot::Vhost => out.vhost = dash_is_none(text),
-            Slot::Referer => out.referer = dash_is_none(text),
-            Slot::UserAgent => out.user_agent = dash_is_none(text),
-            Slot::Request => {
+        match self.field {
+            HitField::Client => out.client = text,
+            HitField::Ident => out.ident = dash_is_none(text),
+            HitField::User => out.user = dash_is_none(text),
+            HitField::Vhost => out.vhost = dash_is_none(text),
+            HitField::Referer => out.referer = dash_is_none(text),
+            HitField::UserAgent => out.user_agent = dash_is_none(text),
+            HitField::Request => {
                 out.request_line = Some(text);
                 out.request = apache::request(text);
             }
-            Slot::Method => parts.method = Some(text),
-            Slot::Path => parts.path = Some(text),
-            Slot::Protocol => parts.protocol = Some(text),
+            HitField::Method => parts.method = Some(text),
+            HitField::Path => parts.path = Some(text),
+            HitField::Protocol => parts.protocol = Some(text),
             _ => {}
         }
     }
@@ -542,16 +542,16 @@ enum RawItem {
 
 /// Assigns slots (first preferred directive of each kind wins), quoting and stop bytes.
 fn link(spec: &str, preset: Option<Preset>, raw: Vec<RawItem>) -> Compiled {
-    let mut best_rank: Vec<(Slot, u8)> = Vec::new();
+    let mut best_rank: Vec<(HitField, u8)> = Vec::new();
     for item in &raw {
         if let RawItem::Field(d) = item {
-            match best_rank.iter_mut().find(|(slot, _)| *slot == d.slot) {
+            match best_rank.iter_mut().find(|(field, _)| *field == d.field) {
                 Some((_, rank)) => *rank = (*rank).min(d.rank),
-                None => best_rank.push((d.slot, d.rank)),
+                None => best_rank.push((d.field, d.rank)),
             }
         }
     }
-    let mut filled: Vec<Slot> = Vec::new();
+    let mut filled: Vec<HitField> = Vec::new();
     let literal_at = |k: usize| match raw.get(k) {
         Some(RawItem::Literal(text)) => Some(text.as_str()),
         _ => None,
@@ -581,12 +581,13 @@ fn link(spec: &str, preset: Option<Preset>, raw: Vec<RawItem>) -> Compiled {
             RawItem::Field(d) => {
                 let preferred = best_rank
                     .iter()
-                    .any(|(slot, rank)| *slot == d.slot && *rank == d.rank);
-                let slot = if d.slot != Slot::Skip && preferred && !filled.contains(&d.slot) {
-                    filled.push(d.slot);
-                    d.slot
+                    .any(|(field, rank)| *field == d.field && *rank == d.rank);
+                let field = if d.field != HitField::Skip && preferred && !filled.contains(&d.field)
+                {
+                    filled.push(d.field);
+                    d.field
                 } else {
-                    Slot::Skip
+                    HitField::Skip
                 };
                 let before = k.checked_sub(1).and_then(literal_at);
                 let after = literal_at(k + 1);
@@ -606,11 +607,11 @@ fn link(spec: &str, preset: Option<Preset>, raw: Vec<RawItem>) -> Compiled {
                 items.push(Item::Field(Field {
                     name: d.name,
                     shape: d.shape.clone(),
-                    slot,
+                    field,
                     quoted,
                     stop,
                     allow_empty,
-                    lossy_ok: quotes_before % 2 == 1 && slot != Slot::Client,
+                    lossy_ok: quotes_before % 2 == 1 && field != HitField::Client,
                 }));
             }
         }
@@ -618,9 +619,10 @@ fn link(spec: &str, preset: Option<Preset>, raw: Vec<RawItem>) -> Compiled {
     Compiled {
         spec: spec.to_owned(),
         preset,
-        has_latency: filled.contains(&Slot::Latency),
-        has_time: filled.contains(&Slot::Time),
-        request_from_parts: !filled.contains(&Slot::Request) && filled.contains(&Slot::Path),
+        has_latency: filled.contains(&HitField::Latency),
+        has_time: filled.contains(&HitField::Time),
+        request_from_parts: !filled.contains(&HitField::Request)
+            && filled.contains(&HitField::Path),
         items,
     }
 }

@@ -17,8 +17,8 @@ pub enum StartError {
     #[error(transparent)]
     File(#[from] FileOpenError),
     /// The stream cannot be read (missing, access denied, …).
-    #[error("{0}")]
-    Kinesis(String),
+    #[error(transparent)]
+    Kinesis(#[from] crate::source::kinesis::StreamCheckError),
     /// `--publish` cannot be used (a file that cannot be opened, a stream that does not exist).
     #[error("{0}")]
     Publish(String),

@@ -188,6 +188,9 @@ pub fn start(
         ..WindowConfig::default()
     };
     let cancel = CancellationToken::new();
+    // The sources stop on `cancel`, and also when the engine has seen all it asked for (`--until`
+    // passed): then the input ends as a file does, and alarm actions still get their time.
+    let input_done = cancel.child_token();
     let (source_tx, source_rx) = mpsc::channel::<SourceEvent>(SOURCE_QUEUE);
     let (stage_tx, stage_rx) = crossbeam_channel::bounded::<StageMsg>(STAGE_QUEUE);
 
@@ -205,7 +208,7 @@ pub fn start(
     let failures = SourceFailures::default();
     for source in sources {
         let tx = source_tx.clone();
-        let cancel = cancel.clone();
+        let cancel = input_done.clone();
         let failures = failures.clone();
         runtime.spawn(async move {
             let name = source.describe();
@@ -230,7 +233,7 @@ pub fn start(
         .with_max_skew(i64::try_from(settings.max_skew.as_secs()).unwrap_or(i64::MAX));
     let mut input = StageInput {
         rx: source_rx,
-        cancel: cancel.clone(),
+        cancel: input_done.clone(),
         runtime: runtime.clone(),
         drain_left: SOURCE_QUEUE + 1,
     };
@@ -273,6 +276,10 @@ pub fn start(
     engine.set_format_spec(format.as_ref().map(|f| f.spec().to_string()));
     engine.wait_for_origins(&origins);
     engine.follow_silence(settings.follow);
+    engine.set_range(settings.range);
+    if let (Some(until_ms), true) = (settings.range.until_ms, reads_without_end(settings)) {
+        engine.stop_after(until_ms, input_done);
+    }
     let mut actions_exit = None;
     if let Some((alarms, mut actions)) = alarms {
         if let Some(actions) = actions.as_mut() {
@@ -329,6 +336,13 @@ pub fn start(
         failures,
         actions_exit,
     })
+}
+
+/// Whether the input may never end by itself: followed files, standard input, a stream.
+fn reads_without_end(settings: &Settings) -> bool {
+    settings.follow
+        || settings.kinesis.is_some()
+        || settings.files.iter().any(|f| f.as_os_str() == "-")
 }
 
 /// What the parse stage reads: the sources' events until they all finish or the run is

@@ -52,6 +52,7 @@ fn transition(app: &str, previous: AlarmState, state: AlarmState, minute: i64) -
         window_start: 1_484_906_400 + 60 * minute,
         value: (state != AlarmState::InsufficientData).then_some(0.12),
         threshold: 0.05,
+        band: None,
     }
 }
 

@@ -362,3 +362,114 @@ fn unknown_and_missing_keys() {
     let e = error(&RULE.replace("metric = \"error-rate-5xx\"\n", ""), 2);
     assert!(e.contains("missing field `metric`"), "{e}");
 }
+
+const BAND_RULE: &str = r#"
+[[alarm]]
+name = "checkout-anomaly"
+application = "checkout"
+metric = "requests"
+comparison = "outside-band"
+evaluation-periods = 3
+"#;
+
+#[test]
+fn band_rules_default_to_two_deviations_over_twelve_windows() {
+    use kinetop::core::alarms::BandRule;
+    let r = &rules(BAND_RULE)[0];
+    assert_eq!(r.comparison, Comparison::OutsideBand);
+    assert_eq!(
+        r.band,
+        Some(BandRule {
+            width: 2.0,
+            windows: 12
+        })
+    );
+    assert_eq!(
+        r.threshold, 2.0,
+        "the alarm line's threshold is the band's width"
+    );
+    for (text, cmp) in [
+        ("above-band", Comparison::AboveBand),
+        ("below-band", Comparison::BelowBand),
+    ] {
+        let text = BAND_RULE.replace("outside-band", text);
+        assert_eq!(rules(&text)[0].comparison, cmp);
+    }
+    let text =
+        format!("{BAND_RULE}band = 3\nband-windows = 24\ntreat-missing-data = \"breaching\"\n");
+    let r = &rules(&text)[0];
+    assert_eq!(
+        r.band,
+        Some(BandRule {
+            width: 3.0,
+            windows: 24
+        })
+    );
+    assert_eq!(r.treat_missing_data, TreatMissingData::Breaching);
+    let r = &rules(&format!("{BAND_RULE}band = 1.5\n"))[0];
+    assert_eq!(r.band.unwrap().width, 1.5);
+}
+
+// BAND_RULE: `[[alarm]]` line 2 … `comparison` 6, `evaluation-periods` 7, appended keys 8 on.
+#[test]
+fn band_keys_are_checked_where_they_are_written() {
+    let e = error(&format!("{BAND_RULE}threshold = 10\n"), 8);
+    assert!(
+        e.contains(
+            r#"[[alarm]] #1 "checkout-anomaly": comparison "outside-band" takes no threshold"#
+        ),
+        "{e}"
+    );
+    for (bad, shown) in [
+        ("0", "not 0"),
+        ("-1", "not -1"),
+        ("101", "not 101"),
+        ("nan", "not NaN"),
+    ] {
+        let e = error(&format!("{BAND_RULE}band = {bad}\n"), 8);
+        assert!(
+            e.contains("band must be a number of standard deviations"),
+            "{e}"
+        );
+        assert!(e.contains(shown), "{bad}: {e}");
+    }
+    for bad in ["2", "1001", "-3"] {
+        let e = error(&format!("{BAND_RULE}band-windows = {bad}\n"), 8);
+        assert!(
+            e.contains(&format!(
+                "band-windows must be between 3 and 1000, not {bad}"
+            )),
+            "{e}"
+        );
+    }
+    // A threshold rule has no band; a band rule no threshold; a threshold rule needs one.
+    let e = error(&format!("{RULE}band = 2\n"), 9);
+    assert!(e.contains(r#"band is for the band comparisons"#), "{e}");
+    let e = error(&format!("{RULE}band-windows = 12\n"), 9);
+    assert!(
+        e.contains(r#"band-windows is for the band comparisons"#),
+        "{e}"
+    );
+    let e = error(&RULE.replace("threshold = 0.05\n", ""), 6);
+    assert!(e.contains(r#"comparison ">" needs a threshold"#), "{e}");
+}
+
+/// The band rule shown (commented out) in the shipped example is valid as written.
+#[test]
+fn documented_band_rule_parses() {
+    let example = config::EXAMPLE_CONFIG;
+    let start = example
+        .find("# name = \"checkout-traffic-anomaly\"")
+        .expect("the band example");
+    let block: String = example[..start]
+        .lines()
+        .last()
+        .into_iter()
+        .chain(example[start..].lines().take_while(|l| *l != "#"))
+        .map(|l| l.strip_prefix("# ").unwrap_or(l).to_string() + "\n")
+        .collect();
+    let r = &rules(&block)[0];
+    assert_eq!(r.comparison, Comparison::OutsideBand);
+    assert_eq!(r.band.map(|b| (b.width, b.windows)), Some((2.0, 12)));
+    assert_eq!((r.datapoints_to_alarm, r.evaluation_periods), (2, 3));
+}

@@ -375,3 +375,71 @@ fn bad_rule_exits_2_naming_file_rule_and_line() {
     assert!(stderr.contains(&expected), "{stderr}");
     assert!(out.stdout.is_empty());
 }
+
+/// An anomaly band alarm through the real binary: steady traffic (about 100 requests a minute),
+/// a burst of 300 in minute 8, steady again: the alarm fires on the burst, its line gives the
+/// band it left, and it recovers.
+#[test]
+fn anomaly_band_alarm_fires_on_a_burst_and_gives_the_band() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = String::new();
+    let per_minute = [100, 104, 96, 101, 99, 103, 97, 100, 300, 102, 98];
+    for (minute, &n) in per_minute.iter().enumerate() {
+        minute_of_traffic(&mut log, "10.0.0.1", minute as u32, n, 0);
+    }
+    let config = r#"
+[[alarm]]
+name = "burst"
+application = "unknown"
+metric = "requests"
+comparison = "outside-band"
+band = 3
+band-windows = 6
+evaluation-periods = 1
+"#;
+    let lines = run(dir.path(), &log, config);
+    let alarms: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["type"] == "alarm")
+        .collect();
+    let brief: Vec<(String, String, String)> = alarms
+        .iter()
+        .map(|a| {
+            (
+                a["window_start"].as_str().unwrap()[11..16].to_string(),
+                a["state"].as_str().unwrap().to_string(),
+                a["value"].to_string(),
+            )
+        })
+        .collect();
+    // 6 band windows need 3 datapoints: minute 3 is the first judged.
+    assert_eq!(
+        brief,
+        [
+            ("10:03".into(), "OK".into(), "101".into()),
+            ("10:08".into(), "ALARM".into(), "300".into()),
+            ("10:09".into(), "OK".into(), "102".into()),
+        ]
+    );
+    let fired = &alarms[1];
+    assert_eq!(
+        fired["threshold"], 3,
+        "a band rule's threshold is its width"
+    );
+    let (low, high) = (
+        fired["band_low"].as_f64().unwrap(),
+        fired["band_high"].as_f64().unwrap(),
+    );
+    // Minutes 2..=7: mean 99.33, sample sd 2.58; 3 sd.
+    assert!(
+        (low - 91.6).abs() < 0.1 && (high - 107.1).abs() < 0.1,
+        "{fired}"
+    );
+    // The contract's fields come first, the band after them.
+    let line = lines
+        .iter()
+        .find(|l| l.contains(r#""state":"ALARM""#))
+        .unwrap();
+    assert!(line.contains(r#""threshold":3,"band_low":"#), "{line}");
+}

@@ -30,5 +30,6 @@ mod parse_roundtrip;
 mod relay_equivalence;
 mod s3_metadata;
 mod source_file;
+mod time_range;
 mod tui_tmux;
 mod tui_views;

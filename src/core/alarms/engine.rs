@@ -5,8 +5,10 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
-use super::evaluate::{evaluate, Slot};
-use super::{AlarmRule, AlarmState, AlarmStatus, AlarmTransition, AlarmsView, AppSelector};
+use super::evaluate::{evaluate, WindowVerdict};
+use super::{
+    AlarmRule, AlarmState, AlarmStatus, AlarmTransition, AlarmsView, AppSelector, Datapoint,
+};
 use crate::core::WindowSummary;
 
 /// How many transitions [`AlarmsView::recent`] keeps: enough for the TUI to tell the state of
@@ -18,9 +20,9 @@ pub const RECENT_TRANSITIONS: usize = 2_000;
 struct Track {
     state: AlarmState,
     since: Option<i64>,
-    /// The datapoints of the evaluation range, oldest first: `(window start, value)`. Windows
-    /// from before the alarm existed are not here.
-    slots: VecDeque<(i64, Option<f64>)>,
+    /// The datapoints kept ([`AlarmRule::kept_datapoints`]), oldest first, each judged when it
+    /// came. Windows from before the alarm existed are not here.
+    slots: VecDeque<Datapoint>,
 }
 
 impl Track {
@@ -126,10 +128,11 @@ impl AlarmEngine {
             let skipped = ((window.start - last) / self.width_secs - 1).max(0);
             // After a whole evaluation range of empty windows every state is settled (all missing
             // gives the same answer again), so a long gap costs at most that many evaluations.
+            // A band rule's band is made of more windows: those are emptied too.
             let settle = self
                 .rules
                 .iter()
-                .map(|r| r.rule.evaluation_range())
+                .map(|r| r.rule.kept_datapoints())
                 .max()
                 .unwrap_or(0) as i64;
             for i in 1..=skipped.min(settle) {
@@ -171,14 +174,20 @@ impl AlarmEngine {
                 let value = window
                     .and_then(|w| w.app(application))
                     .and_then(|app| rule.metric.value(app, width));
-                push_slot(&mut track.slots, span, (start, value));
+                let point = judged(rule, &track.slots, start, value);
+                push_slot(&mut track.slots, rule.kept_datapoints(), point);
                 range.clear();
-                range.extend((track.slots.len()..span).map(|_| Slot::Unknown));
-                range.extend(track.slots.iter().map(|&(_, v)| match v {
-                    Some(v) if rule.breaches(v) => Slot::Breaching,
-                    Some(_) => Slot::NotBreaching,
-                    None => Slot::Missing,
-                }));
+                let evaluated = track.slots.len().min(span);
+                range.extend((evaluated..span).map(|_| WindowVerdict::Unknown));
+                range.extend(track.slots.iter().skip(track.slots.len() - evaluated).map(
+                    |d| match (d.value, d.breaching) {
+                        (None, _) => WindowVerdict::Missing,
+                        (Some(_), Some(true)) => WindowVerdict::Breaching,
+                        (Some(_), Some(false)) => WindowVerdict::NotBreaching,
+                        // A band rule whose band has too little history yet: no opinion.
+                        (Some(_), None) => WindowVerdict::Unknown,
+                    },
+                ));
                 let state = evaluate(
                     &range,
                     rule.evaluation_periods,
@@ -195,6 +204,7 @@ impl AlarmEngine {
                         window_start: start,
                         value,
                         threshold: rule.threshold,
+                        band: point.band,
                     });
                     track.state = state;
                     track.since = Some(start);
@@ -206,9 +216,10 @@ impl AlarmEngine {
     /// Records a skipped window without evaluating (states are settled).
     fn record_only(&mut self, start: i64) {
         for rules in &mut self.rules {
-            let span = rules.rule.evaluation_range();
+            let rule = &rules.rule;
             for track in rules.alarms.values_mut() {
-                push_slot(&mut track.slots, span, (start, None));
+                let point = judged(rule, &track.slots, start, None);
+                push_slot(&mut track.slots, rule.kept_datapoints(), point);
             }
         }
     }
@@ -230,10 +241,12 @@ impl AlarmEngine {
                         metric: rules.metric.clone(),
                         comparison: rule.comparison.as_str(),
                         threshold: rule.threshold,
+                        band: rule.band,
                         state: track.state,
                         since: track.since,
-                        value: track.slots.back().and_then(|&(_, v)| v),
+                        value: track.slots.back().and_then(|d| d.value),
                         datapoints: self.datapoints(track, rule.evaluation_periods),
+                        history: track.slots.iter().copied().collect(),
                     })
             })
             .collect();
@@ -253,7 +266,7 @@ impl AlarmEngine {
     /// The last `n` datapoints, oldest first; windows from before the alarm existed are shown
     /// as missing so that there are always `n` once anything was evaluated.
     fn datapoints(&self, track: &Track, n: usize) -> Vec<(i64, Option<f64>)> {
-        let Some(&(first, _)) = track.slots.front() else {
+        let Some(first) = track.slots.front().map(|d| d.start) else {
             return Vec::new();
         };
         let have = track.slots.len().min(n);
@@ -261,16 +274,41 @@ impl AlarmEngine {
         (1..=pad)
             .rev()
             .map(|i| (first - i as i64 * self.width_secs, None))
-            .chain(track.slots.iter().skip(track.slots.len() - have).copied())
+            .chain(
+                track
+                    .slots
+                    .iter()
+                    .skip(track.slots.len() - have)
+                    .map(|d| (d.start, d.value)),
+            )
             .collect()
     }
 }
 
-fn push_slot(slots: &mut VecDeque<(i64, Option<f64>)>, span: usize, slot: (i64, Option<f64>)) {
-    if slots.len() == span {
+/// The datapoint of the window starting at `start`, judged: a band rule's band is made of the
+/// datapoints kept before it (`earlier`, oldest first).
+fn judged(
+    rule: &AlarmRule,
+    earlier: &VecDeque<Datapoint>,
+    start: i64,
+    value: Option<f64>,
+) -> Datapoint {
+    let band = rule
+        .band
+        .and_then(|b| b.band(earlier.iter().rev().take(b.windows).filter_map(|d| d.value)));
+    Datapoint {
+        start,
+        value,
+        band,
+        breaching: value.and_then(|v| rule.judge(v, band)),
+    }
+}
+
+fn push_slot(slots: &mut VecDeque<Datapoint>, keep: usize, point: Datapoint) {
+    while slots.len() >= keep.max(1) {
         slots.pop_front();
     }
-    slots.push_back(slot);
+    slots.push_back(point);
 }
 
 #[cfg(test)]

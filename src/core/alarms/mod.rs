@@ -1,16 +1,19 @@
-//! CloudWatch-style threshold alarms evaluated on each final window (M out of N datapoints,
-//! missing-data treatment). Pure: windows in, transitions out.
+//! CloudWatch-style threshold and anomaly band alarms evaluated on each final window (M out of N
+//! datapoints, missing-data treatment). Pure: windows in, transitions out.
 //!
 //! - [`rule`]: what a rule is ([`AlarmRule`], built from `[[alarm]]` in the config file);
+//! - [`band`]: the anomaly band a band rule judges each datapoint against;
 //! - [`evaluate`]: one evaluation with CloudWatch's semantics, tested against its documentation;
 //! - [`engine`]: [`AlarmEngine`], one state per rule and application, fed final windows in order.
 
+pub mod band;
 pub mod engine;
 pub mod evaluate;
 pub mod rule;
 
 use std::sync::Arc;
 
+pub use band::{Band, BandRule};
 pub use engine::AlarmEngine;
 pub use rule::{
     ActionCommand, AlarmAction, AlarmRule, AppSelector, Comparison, Metric, TreatMissingData,
@@ -49,7 +52,11 @@ pub struct AlarmTransition {
     pub window_start: i64,
     /// The metric value in that window, `None` when the window had no datapoint.
     pub value: Option<f64>,
+    /// The rule's threshold (a band rule's: its width in standard deviations).
     pub threshold: f64,
+    /// Band rules: the band of that window, `None` while there is too little history for one
+    /// (and always for threshold rules).
+    pub band: Option<Band>,
 }
 
 /// The current state of one alarm, for the TUI.
@@ -58,9 +65,12 @@ pub struct AlarmStatus {
     pub alarm: Arc<str>,
     pub application: Arc<str>,
     pub metric: Arc<str>,
-    /// `>`, `>=`, `<` or `<=`.
+    /// `>`, `>=`, `<`, `<=`, `outside-band`, `above-band` or `below-band`.
     pub comparison: &'static str,
+    /// The threshold; a band rule's band width in standard deviations.
     pub threshold: f64,
+    /// Band rules: the band's width and how many windows make it; `None` for threshold rules.
+    pub band: Option<BandRule>,
     pub state: AlarmState,
     /// Window start at which the current state was entered (`None`: since start-up).
     pub since: Option<i64>,
@@ -68,6 +78,24 @@ pub struct AlarmStatus {
     pub value: Option<f64>,
     /// The last N datapoints, oldest first: `(window start, value)`; `None` = missing.
     pub datapoints: Vec<(i64, Option<f64>)>,
+    /// Every datapoint the alarm keeps, oldest first, each with how it was judged: the
+    /// evaluation range (N + 2), and for a band rule at least its band windows + 1, each with
+    /// its own band (what the alarm view draws).
+    pub history: Vec<Datapoint>,
+}
+
+/// One window's datapoint of one alarm, as it was judged.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Datapoint {
+    /// Window start, UTC epoch seconds.
+    pub start: i64,
+    /// `None`: the window had no datapoint (missing data).
+    pub value: Option<f64>,
+    /// Band rules: the band made of the windows before this one (`None` with too little
+    /// history, and for threshold rules).
+    pub band: Option<Band>,
+    /// Whether the value breached; `None` when missing, or for a band rule without a band.
+    pub breaching: Option<bool>,
 }
 
 /// Everything the TUI needs about alarms, shared in each snapshot.

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::band::{Band, BandRule};
 use crate::core::AppWindow;
 
 /// What a rule measures in each window of one application.
@@ -108,31 +109,69 @@ impl FromStr for Metric {
     }
 }
 
-/// How a datapoint is compared with the threshold; a datapoint that satisfies it is breaching.
+/// How a datapoint is judged: against the threshold, or against its anomaly band (see
+/// [`super::band`]). A datapoint that satisfies the comparison is breaching.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Comparison {
     Greater,
     GreaterOrEqual,
     Less,
     LessOrEqual,
+    /// Above the band's high bound or below its low bound.
+    OutsideBand,
+    AboveBand,
+    BelowBand,
 }
 
 impl Comparison {
+    pub const ALL: [Comparison; 7] = [
+        Comparison::Greater,
+        Comparison::GreaterOrEqual,
+        Comparison::Less,
+        Comparison::LessOrEqual,
+        Comparison::OutsideBand,
+        Comparison::AboveBand,
+        Comparison::BelowBand,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Comparison::Greater => ">",
             Comparison::GreaterOrEqual => ">=",
             Comparison::Less => "<",
             Comparison::LessOrEqual => "<=",
+            Comparison::OutsideBand => "outside-band",
+            Comparison::AboveBand => "above-band",
+            Comparison::BelowBand => "below-band",
         }
     }
 
+    /// Whether datapoints are judged against an anomaly band rather than a threshold.
+    pub fn is_band(self) -> bool {
+        matches!(
+            self,
+            Comparison::OutsideBand | Comparison::AboveBand | Comparison::BelowBand
+        )
+    }
+
+    /// A threshold comparison; never true for a band comparison (see [`Comparison::breaches_band`]).
     pub fn breaches(self, value: f64, threshold: f64) -> bool {
         match self {
             Comparison::Greater => value > threshold,
             Comparison::GreaterOrEqual => value >= threshold,
             Comparison::Less => value < threshold,
             Comparison::LessOrEqual => value <= threshold,
+            Comparison::OutsideBand | Comparison::AboveBand | Comparison::BelowBand => false,
+        }
+    }
+
+    /// A band comparison (a value on a bound is inside); never true for a threshold comparison.
+    pub fn breaches_band(self, value: f64, band: Band) -> bool {
+        match self {
+            Comparison::OutsideBand => value < band.low || value > band.high,
+            Comparison::AboveBand => value > band.high,
+            Comparison::BelowBand => value < band.low,
+            _ => false,
         }
     }
 }
@@ -146,8 +185,12 @@ impl FromStr for Comparison {
             ">=" => Ok(Comparison::GreaterOrEqual),
             "<" => Ok(Comparison::Less),
             "<=" => Ok(Comparison::LessOrEqual),
+            "outside-band" => Ok(Comparison::OutsideBand),
+            "above-band" => Ok(Comparison::AboveBand),
+            "below-band" => Ok(Comparison::BelowBand),
             _ => Err(format!(
-                "unknown comparison {s:?}; expected one of >, >=, <, <="
+                "unknown comparison {s:?}; expected one of >, >=, <, <=, outside-band, \
+                 above-band, below-band"
             )),
         }
     }
@@ -251,7 +294,11 @@ pub struct AlarmRule {
     pub application: AppSelector,
     pub metric: Metric,
     pub comparison: Comparison,
+    /// The threshold; for a band rule, the band's width in standard deviations (as CloudWatch
+    /// gives an anomaly detection alarm's threshold).
     pub threshold: f64,
+    /// Band rules: the band's width and the windows it is made of; `None` for a threshold rule.
+    pub band: Option<BandRule>,
     /// N: how many recent windows are looked at (≥ 1).
     pub evaluation_periods: usize,
     /// M: how many of those must breach (1 ≤ M ≤ N).
@@ -279,6 +326,7 @@ impl AlarmRule {
             metric,
             comparison,
             threshold,
+            band: None,
             evaluation_periods: 1,
             datapoints_to_alarm: 1,
             treat_missing_data: TreatMissingData::Missing,
@@ -299,14 +347,43 @@ impl AlarmRule {
         self
     }
 
-    pub fn breaches(&self, value: f64) -> bool {
-        self.comparison.breaches(value, self.threshold)
+    /// A band rule: `comparison` (one of the band comparisons) against `width` standard
+    /// deviations over the previous `windows` windows; 1 out of 1, missing data `missing`.
+    pub fn band(
+        name: &str,
+        application: &str,
+        metric: Metric,
+        comparison: Comparison,
+        width: f64,
+        windows: usize,
+    ) -> Self {
+        AlarmRule {
+            band: Some(BandRule { width, windows }),
+            ..AlarmRule::new(name, application, metric, comparison, width)
+        }
+    }
+
+    /// Whether `value` breaches: against the threshold, or for a band rule against `band` (the
+    /// band of its window). `None`: a band rule without a band yet cannot judge.
+    pub fn judge(&self, value: f64, band: Option<Band>) -> Option<bool> {
+        if self.band.is_some() {
+            band.map(|b| self.comparison.breaches_band(value, b))
+        } else {
+            Some(self.comparison.breaches(value, self.threshold))
+        }
     }
 
     /// How many recent windows an evaluation looks at: more than N, as CloudWatch retrieves
     /// more datapoints than the evaluation periods (5 for N = 3, its documented example).
     pub fn evaluation_range(&self) -> usize {
         self.evaluation_periods + 2
+    }
+
+    /// How many recent datapoints an alarm of this rule keeps: its evaluation range, and for a
+    /// band rule also the windows its band is made of.
+    pub fn kept_datapoints(&self) -> usize {
+        let band = self.band.map_or(0, |b| b.windows + 1);
+        self.evaluation_range().max(band)
     }
 }
 
@@ -319,9 +396,11 @@ mod tests {
         for m in Metric::ALL {
             assert_eq!(m.as_str().parse::<Metric>(), Ok(m));
         }
-        for c in [">", ">=", "<", "<="] {
-            assert_eq!(c.parse::<Comparison>().unwrap().as_str(), c);
+        for c in Comparison::ALL {
+            assert_eq!(c.as_str().parse::<Comparison>(), Ok(c));
         }
+        let err = "outside".parse::<Comparison>().unwrap_err();
+        assert!(err.contains("outside-band"), "{err}");
         for t in ["missing", "breaching", "not-breaching", "ignore"] {
             assert_eq!(t.parse::<TreatMissingData>().unwrap().as_str(), t);
         }
@@ -339,5 +418,39 @@ mod tests {
         assert!(Comparison::Less.breaches(1.0, 2.0));
         assert!(!Comparison::Less.breaches(2.0, 2.0));
         assert!(Comparison::LessOrEqual.breaches(2.0, 2.0));
+        let band = Band {
+            low: 10.0,
+            high: 20.0,
+        };
+        for (c, below, on_low, inside, on_high, above) in [
+            (Comparison::OutsideBand, true, false, false, false, true),
+            (Comparison::AboveBand, false, false, false, false, true),
+            (Comparison::BelowBand, true, false, false, false, false),
+            (Comparison::Greater, false, false, false, false, false),
+        ] {
+            let judged: Vec<bool> = [9.9, 10.0, 15.0, 20.0, 20.1]
+                .iter()
+                .map(|&v| c.breaches_band(v, band))
+                .collect();
+            assert_eq!(judged, [below, on_low, inside, on_high, above], "{c:?}");
+        }
+        assert!(!Comparison::OutsideBand.breaches(1e9, 0.0));
+    }
+
+    #[test]
+    fn a_band_rule_cannot_judge_without_a_band() {
+        let rule = AlarmRule::band("b", "api", Metric::Requests, Comparison::AboveBand, 2.0, 12);
+        let band = Band {
+            low: 10.0,
+            high: 20.0,
+        };
+        assert_eq!(rule.judge(25.0, None), None);
+        assert_eq!(rule.judge(25.0, Some(band)), Some(true));
+        assert_eq!(rule.judge(5.0, Some(band)), Some(false));
+        assert_eq!(rule.threshold, 2.0);
+        assert_eq!(rule.kept_datapoints(), 13);
+        let threshold = AlarmRule::new("t", "api", Metric::Requests, Comparison::Greater, 1.0);
+        assert_eq!(threshold.judge(2.0, Some(band)), Some(true));
+        assert_eq!(threshold.kept_datapoints(), 3);
     }
 }

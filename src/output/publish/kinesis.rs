@@ -31,6 +31,7 @@ use crate::aws::retry::Retries;
 use crate::pipeline::snapshot::{PartStatus, SourceStatus};
 use crate::source::kinesis::api::{ApiError, KinesisApi, StreamId};
 use crate::source::kinesis::sdk::{classify, SdkKinesis};
+use crate::source::status::PartState;
 
 /// PutRecords limits.
 pub const MAX_BATCH_RECORDS: usize = 500;
@@ -225,15 +226,18 @@ impl RecordTransport for KinesisTransport {
         let s = lock(&self.state);
         let target = format!("kinesis:{}", self.stream);
         let state = match (&s.problem, s.queued) {
-            (Some(_), _) => "backing off".to_string(),
-            (None, 0) => "published".to_string(),
-            (None, n) => format!("publishing ({n} queued)"),
+            (Some(_), _) => PartState::BackingOff,
+            (None, 0) => PartState::Published,
+            (None, _) => PartState::Publishing,
         };
         Some(SourceStatus {
             name: format!("publish {target}"),
             problem: s.problem.clone(),
             details: vec![PartStatus {
-                name: format!("publish → {target} ({} shards)", s.shards),
+                name: format!(
+                    "publish → {target} ({} shards, {} queued)",
+                    s.shards, s.queued
+                ),
                 state,
                 records: s.published,
                 problem: s.problem.clone(),

@@ -4,6 +4,7 @@ use std::io::{self, BufWriter, Write};
 
 use super::{OutRecord, RecordTransport};
 use crate::pipeline::snapshot::{PartStatus, SourceStatus};
+use crate::source::status::PartState;
 
 /// Writes each record's JSON object as one line.
 pub struct LinesTransport {
@@ -41,7 +42,7 @@ impl RecordTransport for LinesTransport {
             name: format!("publish {}", self.name),
             details: vec![PartStatus {
                 name: format!("publish → {}", self.name),
-                state: "writing".into(),
+                state: PartState::Published,
                 records: self.written,
                 ..PartStatus::default()
             }],

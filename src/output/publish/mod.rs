@@ -207,7 +207,7 @@ fn owned_shards(source: &SourceStatus) -> Vec<String> {
     source
         .details
         .iter()
-        .filter(|p| !p.state.starts_with("finished") && !p.state.starts_with("skipped"))
+        .filter(|p| !p.state.is_done())
         .map(|p| p.name.clone())
         .take(crate::core::merge::record::MAX_SHARDS)
         .collect()

@@ -12,11 +12,13 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
 
 use self::rate::RateMeter;
 use super::parse_stage::ParsedBatch;
 use super::sink::{Progress, Sink};
 use super::EngineCommand;
+use crate::config::when::{InRange, TimeRange};
 use crate::core::alarms::{AlarmEngine, AlarmsView};
 use crate::core::event_time::OriginClocks;
 use crate::core::{Aggregator, WindowConfig, WindowSummary};
@@ -101,6 +103,12 @@ pub struct Engine {
     /// Relays' records merged (a viewer), once any arrived.
     relays: Option<relays::RelayInput>,
     inputs: EngineInputs,
+    /// `--since` / `--until`: lines outside are counted, not recorded (their time still moves
+    /// event time on: a line after `--until` says time has passed it).
+    range: TimeRange,
+    /// `--until` on input that does not end by itself: once every window that can hold a line
+    /// before it is final, the sources are stopped through this token and the input ends.
+    stop_after: Option<(i64, CancellationToken)>,
 }
 
 impl Engine {
@@ -155,6 +163,39 @@ impl Engine {
             fault_log: None,
             relays: None,
             inputs,
+            range: TimeRange::default(),
+            stop_after: None,
+        }
+    }
+
+    /// Lines dated outside `range` are skipped and counted (`before_since`, `after_until`).
+    pub fn set_range(&mut self, range: TimeRange) {
+        self.range = range;
+    }
+
+    /// Ends the input (cancels `sources`) once event time has closed every window that can hold
+    /// a line dated before `until_ms` (UTC epoch milliseconds): nothing read later can count.
+    pub fn stop_after(&mut self, until_ms: i64, sources: CancellationToken) {
+        self.stop_after = Some((until_ms, sources));
+    }
+
+    fn stop_if_until_passed(&mut self) {
+        let Some((until_ms, sources)) = &self.stop_after else {
+            return;
+        };
+        let primary = &self.aggregators[self.primary];
+        let config = primary.config();
+        // The newest second a line may carry and still be read: t * 1000 < until_ms.
+        let last = until_ms
+            .saturating_add(999)
+            .div_euclid(1000)
+            .saturating_sub(1);
+        let closes_at = crate::core::aggregate::window_start(last, config.width_secs)
+            .saturating_add(config.width_secs)
+            .saturating_add(config.lateness_secs);
+        if primary.watermark().is_some_and(|w| w >= closes_at) && !sources.is_cancelled() {
+            tracing::info!(until_ms, "--until passed: the input ends");
+            sources.cancel();
         }
     }
 
@@ -251,6 +292,7 @@ impl Engine {
             }
             // Inputs that went quiet stop holding the others back.
             self.advance_to_slowest_origin();
+            self.stop_if_until_passed();
             if let Some(end) = self.emit()? {
                 return Ok(end);
             }
@@ -320,11 +362,18 @@ impl Engine {
         let mut watermark = self.clocks.watermark(now, None);
         advance_all(&mut self.aggregators, watermark);
         let (aggregators, clocks) = (&mut self.aggregators, &mut self.clocks);
+        let (range, counters) = (self.range, &mut self.counters);
         // Each event is late or not against the event time of the events before it, whatever
         // the batches the bytes came in (see `core::event_time`).
         batch.for_each_hit(|hit| {
-            for a in aggregators.iter_mut() {
-                a.record(hit);
+            match range.place(hit.time) {
+                InRange::Inside => {
+                    for a in aggregators.iter_mut() {
+                        a.record(hit);
+                    }
+                }
+                InRange::Before => counters.before_since += 1,
+                InRange::After => counters.after_until += 1,
             }
             if clocks.observe(origin, hit.time) {
                 let moved = clocks.watermark(now, None);

@@ -9,6 +9,7 @@ use super::Engine;
 use crate::core::merge::record::{Record, RelayCounters};
 use crate::core::merge::viewer::{HeartbeatGate, MergedWindows, Taken};
 use crate::pipeline::snapshot::{Counters, MalformedSample, PartStatus, SourceStatus};
+use crate::source::status::PartState;
 
 /// Name of the relays' entry among the statuses (status bar, inputs view, standard error).
 const RELAYS: &str = "relays";
@@ -154,10 +155,7 @@ impl Engine {
 fn tell_gate(gate: &mut HeartbeatGate, status: &SourceStatus) {
     let now_ms = crate::clock::now_ms();
     for part in &status.details {
-        let at_tip = matches!(
-            part.state.as_str(),
-            "caught up" | "finished" | "skipped (closed)"
-        );
+        let at_tip = part.state == PartState::CaughtUp || part.state.is_done();
         gate.shard_state(&part.name, at_tip, now_ms);
     }
 }
@@ -193,11 +191,12 @@ fn relays_status(merged: &MergedWindows, primary_width: i64) -> SourceStatus {
         problem: problem.clone(),
         details: vec![PartStatus {
             name: format!(
-                "relays: {} groups, {} s windows",
+                "relays: {} groups, {} s windows, {} stale records ignored",
                 merged.expected(),
-                merged.base_width().unwrap_or(0)
+                merged.base_width().unwrap_or(0),
+                merged.stale()
             ),
-            state: format!("{} stale records ignored", merged.stale()),
+            state: crate::source::status::PartState::Reading,
             problem,
             ..PartStatus::default()
         }],

@@ -51,6 +51,11 @@ impl std::io::Write for Collected {
 /// Runs `text` through the parse stage and the engine (one origin, 5-minute windows, 60 s
 /// lateness) in the given chunks, as the pipeline would; returns the JSON Lines written.
 fn run_chunked(text: &[u8], cuts: &[usize]) -> String {
+    run_in_range(text, cuts, TimeRange::default())
+}
+
+/// [`run_chunked`] with `--since` / `--until`.
+fn run_in_range(text: &[u8], cuts: &[usize], range: TimeRange) -> String {
     let table = SharedTable::new(MetadataTable::empty());
     let mut parser = LineParser::new(Some(LogFormat::preset(Preset::Combined)), table);
     let (_tx, metadata) = watch::channel(crate::enrich::metadata::no_metadata_status());
@@ -63,6 +68,7 @@ fn run_chunked(text: &[u8], cuts: &[usize]) -> String {
         ..WindowConfig::default()
     };
     let mut engine = Engine::new(&base, &[300], 300, "test".into(), inputs);
+    engine.set_range(range);
     let out = Collected::default();
     engine.add_sink(Box::new(crate::pipeline::sink::JsonLinesSink::new(
         out.clone(),
@@ -173,4 +179,52 @@ proptest::proptest! {
         cuts.sort_unstable();
         proptest::prop_assert_eq!(run_chunked(text.as_bytes(), &cuts), run_chunked(text.as_bytes(), &[]));
     }
+}
+
+/// `--since` / `--until`: lines outside are counted, not windowed, whatever the chunking; a line
+/// after `--until` still moves event time (it closes the windows before it).
+#[test]
+fn lines_outside_since_until_are_counted_not_windowed() {
+    // 2017-01-20T10:05:00Z .. 10:10:00Z
+    let since = 1_484_906_700_000;
+    let range = TimeRange::new(Some(since), Some(since + 300_000)).unwrap();
+    let text: String = [
+        line("10:04:59", 200),
+        line("10:05:00", 200),
+        line("10:09:59", 500),
+        line("10:10:00", 200),
+        line("10:20:00", 200),
+        line("10:20:01", 200),
+        line("10:04:00", 200),
+    ]
+    .concat();
+    let whole = run_in_range(text.as_bytes(), &[], range);
+    for cuts in [vec![10], vec![100, 300, 500]] {
+        assert_eq!(run_in_range(text.as_bytes(), &cuts, range), whole);
+    }
+    let s = summary(&whole);
+    assert_eq!(
+        (
+            &s["parsed"],
+            &s["before_since"],
+            &s["after_until"],
+            &s["late"]
+        ),
+        (
+            &serde_json::json!(7),
+            &serde_json::json!(2),
+            &serde_json::json!(3),
+            &serde_json::json!(0)
+        ),
+        "{s}"
+    );
+    let windows: Vec<serde_json::Value> = whole
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &serde_json::Value| v["type"] == "window")
+        .collect();
+    assert_eq!(windows.len(), 1);
+    assert_eq!(windows[0]["start"], "2017-01-20T10:05:00Z");
+    assert_eq!(windows[0]["requests"], 2);
+    assert_eq!(windows[0]["status"]["5xx"], 1);
 }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::api::Position;
+use crate::config::when::When;
 
 /// `--from`, as typed: where the shards open at start begin. Resolved against the clock when the
 /// source starts ([`StartFrom::position`]).
@@ -18,27 +19,22 @@ pub enum StartFrom {
     CurrentWindow,
 }
 
-impl std::str::FromStr for StartFrom {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
+impl StartFrom {
+    /// `--from` as typed: `latest`, `trim-horizon`, `window`, or a time (see
+    /// [`crate::config::when`]: RFC 3339, or relative to `now_ms` such as `-2h`).
+    pub fn parse_at(text: &str, now_ms: i64) -> Result<Self, String> {
         let text = text.trim();
         match text.to_ascii_lowercase().as_str() {
             "latest" => Ok(StartFrom::Latest),
             "trim-horizon" | "trim_horizon" | "earliest" => Ok(StartFrom::TrimHorizon),
             "window" => Ok(StartFrom::CurrentWindow),
-            _ => time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-                .map(|t| StartFrom::Time((t.unix_timestamp_nanos() / 1_000_000) as i64))
-                .map_err(|e| {
-                    format!(
-                        "{text:?}: expected latest, trim-horizon, window or an RFC 3339 time ({e})"
-                    )
-                }),
+            _ => text
+                .parse::<When>()
+                .map(|when| StartFrom::Time(when.resolve(now_ms)))
+                .map_err(|e| format!("expected latest, trim-horizon, window or a time: {e}")),
         }
     }
-}
 
-impl StartFrom {
     /// A time in the future has nothing to read yet: an error at start rather than a stream
     /// that stays silent.
     pub fn check_not_future(self, now_ms: i64) -> Result<(), String> {
@@ -78,7 +74,7 @@ fn rfc3339_ms(ms: i64) -> String {
 
 /// Resolves `--from` text (default `window`) at `now_ms`; see [`StartFrom`].
 pub fn parse_from(text: Option<&str>, window: Duration, now_ms: i64) -> Result<Position, String> {
-    let from = text.map_or(Ok(StartFrom::default()), str::parse::<StartFrom>);
+    let from = text.map_or(Ok(StartFrom::default()), |t| StartFrom::parse_at(t, now_ms));
     from.map(|f| f.position(window, now_ms))
         .map_err(|e| format!("--from {e}"))
 }
@@ -110,6 +106,28 @@ mod tests {
         );
         let err = parse_from(Some("yesterday"), w, now).unwrap_err();
         assert!(err.contains("RFC 3339"), "{err}");
+        assert!(err.contains("trim-horizon"), "{err}");
+    }
+
+    #[test]
+    fn from_relative_times() {
+        let w = Duration::from_secs(300);
+        let now = 1_700_000_123_456;
+        for text in ["-2h", "2h", "2h ago", "120m"] {
+            assert_eq!(
+                parse_from(Some(text), w, now),
+                Ok(Position::AtTimestamp(now - 7_200_000)),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            StartFrom::parse_at("now", now),
+            Ok(StartFrom::Time(now)),
+            "now is a time, not latest: records that arrive while the shards open count"
+        );
+        assert_eq!(StartFrom::parse_at(" Latest ", now), Ok(StartFrom::Latest));
+        let err = StartFrom::parse_at("+2h", now).unwrap_err();
+        assert!(err.contains("counts back"), "{err}");
     }
 
     #[test]

@@ -245,6 +245,8 @@ fn alarms() -> AlarmsView {
                 since: Some(at(10)),
                 value: Some(0.118),
                 datapoints: points(&[0.002, 0.064, 0.118]),
+                band: None,
+                history: Vec::new(),
             },
             AlarmStatus {
                 alarm: "unknown-flood".into(),
@@ -256,6 +258,8 @@ fn alarms() -> AlarmsView {
                 since: Some(at(10)),
                 value: Some(955.0),
                 datapoints: points(&[111.0, 955.0, 955.0]),
+                band: None,
+                history: Vec::new(),
             },
             AlarmStatus {
                 alarm: "p99-latency".into(),
@@ -267,6 +271,8 @@ fn alarms() -> AlarmsView {
                 since: Some(at(2)),
                 value: Some(176_000.0),
                 datapoints: points(&[160_000.0, 168_000.0, 176_000.0]),
+                band: None,
+                history: Vec::new(),
             },
             AlarmStatus {
                 alarm: "p99-latency".into(),
@@ -278,6 +284,8 @@ fn alarms() -> AlarmsView {
                 since: None,
                 value: None,
                 datapoints: vec![(at(8), None), (at(9), None), (at(10), None)],
+                band: None,
+                history: Vec::new(),
             },
         ],
         recent: vec![
@@ -289,6 +297,7 @@ fn alarms() -> AlarmsView {
                 window_start: at(10),
                 value: Some(955.0),
                 threshold: 500.0,
+                band: None,
             },
             AlarmTransition {
                 alarm: "checkout-5xx".into(),
@@ -298,6 +307,7 @@ fn alarms() -> AlarmsView {
                 window_start: at(10),
                 value: Some(0.118),
                 threshold: 0.05,
+                band: None,
             },
         ],
         width_secs: WIDTH,

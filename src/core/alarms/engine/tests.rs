@@ -384,3 +384,176 @@ fn cloudwatch_table_through_the_engine() {
     assert_eq!(run(T::Breaching), Alarm);
     assert_eq!(run(T::NotBreaching), Ok);
 }
+
+/// A band rule over `requests` of `api`: `comparison`, 2 standard deviations over 6 windows.
+fn band_rule(comparison: Comparison, treat: TreatMissingData) -> AlarmRule {
+    AlarmRule::band("api-anomaly", "api", Metric::Requests, comparison, 2.0, 6).missing_data(treat)
+}
+
+/// Requests per window of `api` (`None`: the window has no `api` traffic); transitions.
+fn run_band(rule: AlarmRule, requests: &[Option<u64>]) -> (AlarmEngine, Vec<AlarmTransition>) {
+    let mut engine = AlarmEngine::new(vec![rule], W);
+    let mut all = Vec::new();
+    for (i, r) in requests.iter().enumerate() {
+        // Another application keeps every window present.
+        let mut apps = vec![app("other", 1, 0)];
+        if let Some(r) = r {
+            apps.push(app("api", *r, 0));
+        }
+        all.extend(engine.evaluate(&window(i as i64, apps)));
+    }
+    (engine, all)
+}
+
+#[test]
+fn band_alarm_waits_for_history_then_judges_against_the_previous_windows() {
+    use TreatMissingData::Missing;
+    // 6 band windows: a band needs 3 datapoints; the first 3 windows cannot be judged.
+    let steady = [100, 104, 96, 100, 102, 98];
+    let mut requests: Vec<Option<u64>> = steady.iter().map(|&r| Some(r)).collect();
+    requests.push(Some(180)); // window 6: far above
+    requests.push(Some(101)); // window 7: back inside
+    let (engine, all) = run_band(band_rule(Comparison::OutsideBand, Missing), &requests);
+    assert_eq!(
+        brief(&all),
+        vec![
+            (3, "api".into(), Ok, InsufficientData, Some(100.0)),
+            (6, "api".into(), Alarm, Ok, Some(180.0)),
+            (7, "api".into(), Ok, Alarm, Some(101.0)),
+        ]
+    );
+    // The transition to ALARM carries the band of window 6: mean 100, sd 2.97 of windows 0-5.
+    let band = all[1].band.unwrap();
+    assert!(band.low > 93.0 && band.low < 95.0, "{band:?}");
+    assert!(band.high > 105.0 && band.high < 107.0, "{band:?}");
+    assert_eq!(
+        all[1].threshold, 2.0,
+        "a band rule's threshold is its width"
+    );
+    // The view keeps the band windows + 1 datapoints, each with its own band and verdict.
+    let status = &engine.view().statuses[0];
+    assert_eq!(status.comparison, "outside-band");
+    assert_eq!(status.band.unwrap().windows, 6);
+    let history: Vec<(i64, Option<f64>, bool, Option<bool>)> = status
+        .history
+        .iter()
+        .map(|d| ((d.start - T0) / W, d.value, d.band.is_some(), d.breaching))
+        .collect();
+    assert_eq!(
+        history,
+        vec![
+            (1, Some(104.0), false, None),
+            (2, Some(96.0), false, None),
+            (3, Some(100.0), true, Some(false)),
+            (4, Some(102.0), true, Some(false)),
+            (5, Some(98.0), true, Some(false)),
+            (6, Some(180.0), true, Some(true)),
+            (7, Some(101.0), true, Some(false)),
+        ]
+    );
+    // Window 7's band includes the spike: it widened.
+    assert!(status.history[6].band.unwrap().high > band.high);
+    assert_eq!(status.datapoints.len(), 1, "N datapoints as before");
+}
+
+#[test]
+fn above_and_below_band_judge_one_side_each() {
+    use TreatMissingData::Missing;
+    let base = [100, 104, 96, 100, 102, 98].map(Some);
+    let drop = [&base[..], &[Some(20)]].concat();
+    let spike = [&base[..], &[Some(180)]].concat();
+    let last = |(_, all): (AlarmEngine, Vec<AlarmTransition>)| all.last().map(|t| t.state);
+    assert_eq!(
+        last(run_band(band_rule(Comparison::BelowBand, Missing), &drop)),
+        Some(Alarm)
+    );
+    assert_eq!(
+        last(run_band(band_rule(Comparison::AboveBand, Missing), &drop)),
+        Some(Ok)
+    );
+    assert_eq!(
+        last(run_band(band_rule(Comparison::AboveBand, Missing), &spike)),
+        Some(Alarm)
+    );
+    assert_eq!(
+        last(run_band(band_rule(Comparison::BelowBand, Missing), &spike)),
+        Some(Ok)
+    );
+}
+
+#[test]
+fn band_alarm_missing_data_follows_the_treatment() {
+    use TreatMissingData as T;
+    let mut requests: Vec<Option<u64>> = [100, 104, 96, 100, 102, 98].map(Some).to_vec();
+    let state = |requests: &[Option<u64>], treat| {
+        let (engine, _) = run_band(band_rule(Comparison::OutsideBand, treat), requests);
+        engine.state("api-anomaly", "api").unwrap()
+    };
+    // One silent window: with 1 out of 1, the evaluation range (3 windows) still holds real
+    // datapoints, which decide whatever the treatment (CloudWatch's rule).
+    requests.push(None);
+    for treat in [T::Breaching, T::NotBreaching, T::Ignore, T::Missing] {
+        assert_eq!(state(&requests, treat), Ok, "{treat:?}");
+    }
+    // Three: the range is all missing, and a missing window is what the treatment says, as for
+    // a threshold rule.
+    requests.extend([None, None]);
+    assert_eq!(state(&requests, T::Breaching), Alarm);
+    assert_eq!(state(&requests, T::NotBreaching), Ok);
+    assert_eq!(state(&requests, T::Ignore), Ok);
+    assert_eq!(state(&requests, T::Missing), InsufficientData);
+    // The band is made of the datapoints there are: a gap inside the band windows is left out.
+    let mut gappy: Vec<Option<u64>> = vec![Some(100), None, Some(104), None, Some(96), Some(100)];
+    gappy.push(Some(180));
+    let (engine, all) = run_band(band_rule(Comparison::OutsideBand, T::Missing), &gappy);
+    assert_eq!(all.last().unwrap().state, Alarm);
+    let status = &engine.view().statuses[0];
+    let missing = status.history.iter().find(|d| d.value.is_none()).unwrap();
+    assert_eq!(missing.breaching, None);
+}
+
+#[test]
+fn band_history_without_enough_datapoints_is_insufficient_whatever_the_treatment() {
+    use TreatMissingData as T;
+    // Two datapoints then silence: no band ever forms; missing windows are filled by the
+    // treatment, datapoints without a band give no opinion.
+    let requests = [Some(100), Some(500), None, None];
+    for (treat, expected) in [
+        (T::Missing, InsufficientData),
+        (T::Ignore, InsufficientData),
+        (T::NotBreaching, Ok),
+        (T::Breaching, Alarm),
+    ] {
+        let (engine, _) = run_band(band_rule(Comparison::OutsideBand, treat), &requests);
+        assert_eq!(
+            engine.state("api-anomaly", "api"),
+            Some(expected),
+            "{treat:?}"
+        );
+        let status = &engine.view().statuses[0];
+        assert!(status.history.iter().all(|d| d.band.is_none()));
+    }
+}
+
+#[test]
+fn a_long_silence_empties_the_band_windows() {
+    use TreatMissingData::Missing;
+    let rule = band_rule(Comparison::OutsideBand, Missing);
+    let mut engine = AlarmEngine::new(vec![rule], W);
+    for (i, r) in [100, 104, 96, 100, 102, 98].iter().enumerate() {
+        engine.evaluate(&window(i as i64, vec![app("api", *r, 0)]));
+    }
+    // 100 windows later: the old traffic is no baseline for the new.
+    let t = engine.evaluate(&window(106, vec![app("api", 500, 0)]));
+    // The gap itself made the alarm INSUFFICIENT_DATA (window 8: 3 windows without data); the
+    // new traffic has no band yet, so it cannot be judged: no ALARM for 500 against the old 100.
+    assert_eq!(
+        brief(&t),
+        vec![(8, "api".into(), InsufficientData, Ok, None)]
+    );
+    let status = &engine.view().statuses[0];
+    assert_eq!(status.history.len(), 7);
+    assert!(status.history[..6].iter().all(|d| d.value.is_none()));
+    assert_eq!(status.history[6].band, None);
+    assert_eq!(status.history[6].breaching, None);
+}
