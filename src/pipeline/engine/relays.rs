@@ -191,7 +191,7 @@ fn relays_status(merged: &MergedWindows, primary_width: i64) -> SourceStatus {
         problem: problem.clone(),
         details: vec![PartStatus {
             name: format!(
-                "relays: {} groups, {} s windows, {} stale records ignored",
+                "relays: {} groups, {} s windows, {} stale",
                 merged.expected(),
                 merged.base_width().unwrap_or(0),
                 merged.stale()
