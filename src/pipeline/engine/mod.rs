@@ -568,10 +568,21 @@ impl Engine {
         )
     }
 
-    /// The sources' state, and after it the publishers' (a relay's output).
+    /// The sources' state, and after it the publishers' (a relay's output): the status bar
+    /// names where a relay publishes (`access.log → kinesis:aggs`).
     fn source_status(&self) -> SourceStatus {
+        let targets: Vec<&str> = self
+            .sink_statuses
+            .keys()
+            .filter_map(|name| name.strip_prefix("publish "))
+            .collect();
+        let name = if targets.is_empty() {
+            self.source_name.clone()
+        } else {
+            format!("{} → {}", self.source_name, targets.join(", "))
+        };
         merge_statuses(
-            &self.source_name,
+            &name,
             self.sources.values().chain(self.sink_statuses.values()),
         )
     }
