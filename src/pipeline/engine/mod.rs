@@ -2,6 +2,7 @@
 //! evaluates alarms, and hands final windows, alarm changes, snapshots and the summary to its
 //! [`Sink`]s (JSON Lines headless, snapshots for the TUI).
 
+mod progress;
 mod rate;
 mod relays;
 
@@ -16,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use self::rate::RateMeter;
 use super::parse_stage::ParsedBatch;
-use super::sink::{Progress, Sink};
+use super::sink::Sink;
 use super::EngineCommand;
 use crate::config::when::{InRange, TimeRange};
 use crate::core::alarms::{AlarmEngine, AlarmsView};
@@ -27,7 +28,7 @@ use crate::output::fault_log::FaultLog;
 use crate::output::jsonl::is_broken_pipe;
 use crate::output::lines::SummaryLine;
 use crate::pipeline::snapshot::{
-    merge_statuses, Counters, MalformedSample, MetadataStatus, Snapshot, SourceStatus,
+    Counters, MalformedSample, MetadataStatus, Snapshot, SourceStatus,
 };
 
 /// Malformed samples kept for the malformed view.
@@ -310,35 +311,6 @@ impl Engine {
         }
     }
 
-    /// Tells the sinks where the run stands (a relay's heartbeat), and takes in their own
-    /// states (a publisher's), said like a source's.
-    fn report_progress(&mut self, finished: bool) -> io::Result<()> {
-        let source = merge_statuses(&self.source_name, self.sources.values());
-        let primary = &self.aggregators[self.primary];
-        let progress = Progress {
-            counters: &self.counters,
-            watermark: primary.watermark(),
-            final_until: primary.final_until(),
-            source: &source,
-            finished,
-        };
-        for sink in &mut self.sinks {
-            sink.progress(&progress)?;
-        }
-        for sink in &self.sinks {
-            if let Some(status) = sink.status() {
-                if self.sink_statuses.get(&status.name) != Some(&status) {
-                    if let Some(log) = self.fault_log.as_mut() {
-                        log.observe(&status, Instant::now());
-                    }
-                    self.sink_statuses.insert(status.name.clone(), status);
-                    self.dirty = true;
-                }
-            }
-        }
-        Ok(())
-    }
-
     fn apply(&mut self, mut batch: ParsedBatch) {
         if !batch.records.is_empty() {
             let records = std::mem::take(&mut batch.records);
@@ -565,25 +537,6 @@ impl Engine {
         (
             selected.newest_event().max(selected.watermark()),
             self.rate.per_sec(),
-        )
-    }
-
-    /// The sources' state, and after it the publishers' (a relay's output): the status bar
-    /// names where a relay publishes (`access.log → kinesis:aggs`).
-    fn source_status(&self) -> SourceStatus {
-        let targets: Vec<&str> = self
-            .sink_statuses
-            .keys()
-            .filter_map(|name| name.strip_prefix("publish "))
-            .collect();
-        let name = if targets.is_empty() {
-            self.source_name.clone()
-        } else {
-            format!("{} → {}", self.source_name, targets.join(", "))
-        };
-        merge_statuses(
-            &name,
-            self.sources.values().chain(self.sink_statuses.values()),
         )
     }
 
