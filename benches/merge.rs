@@ -14,7 +14,10 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use kinetop::core::hashing::KeyHasher;
-use kinetop::core::merge::record::{decode, encode_aggregate, Record, RelayStamp};
+use kinetop::core::merge::record::{
+    decode, encode_aggregate, encode_heartbeat, Heartbeat, Record, RelayCounters, RelayStamp,
+};
+use kinetop::core::merge::viewer::MergedWindows;
 use kinetop::core::merge::AppPartial;
 use kinetop::core::{Hit, OpenWindow, WindowConfig};
 
@@ -217,6 +220,45 @@ fn bench_merge(c: &mut Criterion) {
                     .map(|p| p.summarize(&config).requests)
                     .sum::<u64>(),
             )
+        });
+    });
+    // The viewer's path: decode, keep the latest per (group, window, application), heartbeats
+    // make the window final, merge and summarize (as `kinetop --kinesis AGG` does per record).
+    let mut with_beats = records.clone();
+    for g in 0..4u32 {
+        with_beats.push(
+            encode_heartbeat(&Heartbeat {
+                relay: RelayStamp {
+                    group: g,
+                    groups: 4,
+                    seq: 2,
+                },
+                time: START + 400,
+                width_s: 300,
+                lateness_s: 60,
+                final_until: Some(START + 300),
+                watermark: Some(START + 360),
+                lag_ms: Some(0),
+                shards: vec![format!("shardId-{g:012}")],
+                counters: RelayCounters::default(),
+            })
+            .unwrap(),
+        );
+    }
+    group.bench_function("viewer_400_records_to_final_windows", |b| {
+        b.iter(|| {
+            let mut viewer = MergedWindows::new(config.clone(), &[300]);
+            for bytes in &with_beats {
+                match decode(bytes).unwrap() {
+                    Record::Aggregate(r) => {
+                        viewer.add_aggregate(*r);
+                    }
+                    Record::Heartbeat(h) => viewer.add_heartbeat(&h),
+                }
+            }
+            let finals = viewer.take_final();
+            assert_eq!(finals.len(), 1);
+            black_box(finals[0].1.requests())
         });
     });
     group.bench_function("merge_400_decoded_partials", |b| {

@@ -97,6 +97,16 @@ pub struct Cli {
     #[arg(long)]
     pub no_bell: bool,
 
+    /// Relay: publish aggregate records (one per final window and application, plus a heartbeat
+    /// about every 5 s) to `kinesis:STREAM`, `file:PATH` (JSON Lines) or `-` (standard output).
+    #[arg(long, value_name = "TARGET")]
+    pub publish: Option<String>,
+
+    /// Read only the stream's shards in relay group I of N (0 <= I < N <= 1024); see README
+    /// "Scaling past one process" for the rule.
+    #[arg(long = "shard-group", value_name = "I/N")]
+    pub shard_group: Option<String>,
+
     /// Show times in the system's time zone (TZ, /etc/localtime) instead of UTC; the zone's name
     /// is on screen either way.
     #[arg(long)]

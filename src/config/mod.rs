@@ -151,4 +151,45 @@ mod tests {
             .to_string();
         assert!(err.starts_with("--from: "), "{err}");
     }
+
+    #[test]
+    fn publish_and_shard_group_are_checked_by_flag() {
+        let resolve = |args: &[&str]| {
+            let cli = Cli::try_parse_from(args).unwrap();
+            Settings::resolve(&cli, &ConfigFile::default(), None)
+        };
+        let s = resolve(&[
+            "kinetop",
+            "--kinesis",
+            "raw",
+            "--shard-group",
+            "1/3",
+            "--publish",
+            "kinesis:aggs",
+            "--headless",
+        ])
+        .unwrap();
+        assert_eq!(s.shard_group.map(|g| (g.index, g.count)), Some((1, 3)));
+        assert_eq!(
+            s.publish,
+            Some(crate::output::publish::PublishTarget::Kinesis(
+                "aggs".into()
+            ))
+        );
+        for (args, flag) in [
+            (&["kinetop", "--shard-group", "0/2"][..], "--shard-group: "),
+            (
+                &["kinetop", "--kinesis", "raw", "--shard-group", "2/2"],
+                "--shard-group: ",
+            ),
+            (&["kinetop", "--publish", "-"], "--publish: "),
+            (
+                &["kinetop", "--publish", "s3://x", "--headless"],
+                "--publish: ",
+            ),
+        ] {
+            let err = resolve(args).unwrap_err().to_string();
+            assert!(err.starts_with(flag), "{args:?}: {err}");
+        }
+    }
 }

@@ -10,7 +10,9 @@ use super::when::TimeRange;
 use crate::aws::{check_endpoint_url, AwsOptions, AwsTimeouts};
 use crate::cli::Cli;
 use crate::enrich::metadata::MetadataLocation;
+use crate::output::publish::PublishTarget;
 use crate::parse::LogFormat;
+use crate::source::kinesis::shard_group::ShardGroup;
 use crate::source::kinesis::StartFrom;
 
 /// Everything the pipeline needs, resolved from the command line, the config file and defaults.
@@ -45,6 +47,10 @@ pub struct Settings {
     pub range: TimeRange,
     pub consumer: Option<String>,
     pub until_caught_up: bool,
+    /// `--publish`: where a relay publishes aggregate records.
+    pub publish: Option<PublishTarget>,
+    /// `--shard-group I/N`: which of the stream's shards this process reads.
+    pub shard_group: Option<ShardGroup>,
     /// The config file in use, if any.
     pub config_path: Option<PathBuf>,
 }
@@ -190,6 +196,35 @@ impl Settings {
                 AwsTimeouts::DEFAULT_OPERATION,
             )?,
         };
+        let publish = cli
+            .publish
+            .as_deref()
+            .map(|text| {
+                let target: PublishTarget = text
+                    .parse()
+                    .map_err(|e| Origin::Flag("--publish").error(e))?;
+                if target == PublishTarget::Stdout && !cli.headless {
+                    return Err(Origin::Flag("--publish").error(
+                        "`-` writes records to standard output, which the TUI uses: add --headless",
+                    ));
+                }
+                Ok(target)
+            })
+            .transpose()?;
+        let shard_group = cli
+            .shard_group
+            .as_deref()
+            .map(|text| {
+                let group: ShardGroup = text
+                    .parse()
+                    .map_err(|e| Origin::Flag("--shard-group").error(e))?;
+                if cli.kinesis.is_none() {
+                    return Err(Origin::Flag("--shard-group")
+                        .error("groups a Kinesis stream's shards: add --kinesis STREAM"));
+                }
+                Ok(group)
+            })
+            .transpose()?;
         Ok(Settings {
             files: cli.files.clone(),
             follow: cli.follow,
@@ -222,6 +257,8 @@ impl Settings {
             range,
             consumer: cli.consumer.clone(),
             until_caught_up: cli.until_caught_up,
+            publish,
+            shard_group,
             config_path: path.map(Path::to_path_buf),
         })
     }

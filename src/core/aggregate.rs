@@ -97,6 +97,9 @@ pub struct Aggregator {
     closed_early: u64,
     /// Accumulators in the open windows (the sum of their `app_count`).
     open_apps: usize,
+    /// Whether final windows' mergeable state is kept for [`Aggregator::take_final_partials`].
+    export_partials: bool,
+    pending_partials: Vec<Vec<crate::core::merge::AppPartial>>,
 }
 
 /// Start of the window holding `t`: `floor(t / width) * width`, also for negative `t`.
@@ -125,7 +128,37 @@ impl Aggregator {
             late: 0,
             closed_early: 0,
             open_apps: 0,
+            export_partials: false,
+            pending_partials: Vec::new(),
         }
+    }
+
+    /// Keeps the mergeable state of every final window with requests (a relay publishes it).
+    pub fn export_partials(&mut self, on: bool) {
+        self.export_partials = on;
+    }
+
+    /// The mergeable state of the windows that became final since the last call (with
+    /// [`Aggregator::export_partials`]), one list per window, oldest first.
+    pub fn take_final_partials(&mut self) -> Vec<Vec<crate::core::merge::AppPartial>> {
+        std::mem::take(&mut self.pending_partials)
+    }
+
+    /// A final window made elsewhere (merged from relays' records): reported and kept like the
+    /// aggregator's own.
+    pub fn push_final(&mut self, window: WindowSummary) {
+        let window = Arc::new(window);
+        self.pending.push(Arc::clone(&window));
+        self.history.push(window);
+    }
+
+    /// Every window ending at or before this is final: the watermark closed it, or a flush did.
+    pub fn final_until(&self) -> Option<i64> {
+        let closed = self
+            .newest_closed_start()
+            .map(|s| s.saturating_add(self.config.width_secs));
+        let flushed = (self.flushed_until > i64::MIN).then_some(self.flushed_until);
+        closed.max(flushed)
     }
 
     /// The configuration in effect.
@@ -269,6 +302,9 @@ impl Aggregator {
         let summary = Arc::new(window.summarize(true, &self.config));
         if summary.apps.is_empty() {
             return;
+        }
+        if self.export_partials {
+            self.pending_partials.push(window.partials());
         }
         self.pending.push(Arc::clone(&summary));
         self.history.push(summary);

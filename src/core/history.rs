@@ -155,6 +155,7 @@ mod tests {
             top_callers: Vec::new(),
         };
         Arc::new(WindowSummary {
+            relays: None,
             start,
             end: start + 10,
             is_final: true,

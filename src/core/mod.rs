@@ -162,6 +162,23 @@ pub struct WindowSummary {
     pub end: i64,
     pub is_final: bool,
     pub apps: Vec<AppWindow>,
+    /// Merged from relays' aggregate records: how many relay groups had passed its end when it
+    /// was shown, of how many there are. `None` for windows of raw input.
+    pub relays: Option<RelayCoverage>,
+}
+
+/// How many relay groups a merged window covers (`relays` of `relays_expected`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RelayCoverage {
+    pub relays: u32,
+    pub expected: u32,
+}
+
+impl RelayCoverage {
+    /// Whether a relay group is still missing.
+    pub fn is_partial(&self) -> bool {
+        self.relays < self.expected
+    }
 }
 
 impl WindowSummary {
@@ -169,6 +186,7 @@ impl WindowSummary {
     /// (alarms evaluate it as missing data; the screen shows it as now).
     pub fn empty(start: i64, width_secs: i64, is_final: bool) -> Self {
         WindowSummary {
+            relays: None,
             start,
             end: start.saturating_add(width_secs),
             is_final,

@@ -250,6 +250,7 @@ impl OpenWindow {
             .collect();
         apps.sort_unstable_by(|a, b| a.application.cmp(&b.application));
         WindowSummary {
+            relays: None,
             start: self.start,
             end: self.end,
             is_final,

@@ -54,6 +54,11 @@ pub struct WindowLine<'a> {
     latency_mean_us: Option<f64>,
     top_paths: Vec<PathLine<'a>>,
     top_callers: Vec<CallerLine<'a>>,
+    /// Merged from relays: how many relay groups had passed the window's end, of how many.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    relays: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    relays_expected: Option<u32>,
 }
 
 impl<'a> WindowLine<'a> {
@@ -86,6 +91,8 @@ impl<'a> WindowLine<'a> {
                 .take(TOP_IN_LINE)
                 .map(CallerLine)
                 .collect(),
+            relays: window.relays.map(|r| r.relays),
+            relays_expected: window.relays.map(|r| r.expected),
         }
     }
 }

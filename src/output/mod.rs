@@ -4,6 +4,7 @@ pub mod actions;
 pub mod fault_log;
 pub mod jsonl;
 pub mod lines;
+pub mod publish;
 pub mod sanitize;
 
 #[cfg(test)]

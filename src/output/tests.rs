@@ -94,6 +94,7 @@ fn window() -> WindowSummary {
         ..idle.clone()
     };
     WindowSummary {
+        relays: None,
         start: 1_484_906_700,
         end: 1_484_907_000,
         is_final: true,

@@ -19,6 +19,9 @@ pub enum StartError {
     /// The stream cannot be read (missing, access denied, …).
     #[error(transparent)]
     Kinesis(#[from] crate::source::kinesis::StreamCheckError),
+    /// `--publish` cannot be used (a file that cannot be opened, a stream that does not exist).
+    #[error("{0}")]
+    Publish(String),
     /// The machine refused a thread, the runtime, or standard output.
     #[error("{what}: {source}")]
     Io {

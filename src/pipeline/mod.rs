@@ -31,7 +31,9 @@ use crate::core::WindowConfig;
 use crate::enrich::SharedTable;
 use crate::output::actions::{ActionRunner, ActionsExit, APPENDS_AT_EXIT};
 use crate::output::fault_log::FaultLog;
+use crate::output::publish::{PublishTarget, RecordTransport, RelaySink};
 use crate::pipeline::snapshot::{MetadataStatus, Snapshot, SourceStatus};
+use crate::source::kinesis::shard_group::ShardGroup;
 use crate::source::{Source, SourceEvent};
 use engine::{Engine, EngineInputs, StageMsg};
 use sink::{JsonLinesSink, SnapshotSink};
@@ -74,6 +76,8 @@ pub struct StartParts {
     pub origins: Vec<Arc<str>>,
     pub table: SharedTable,
     pub metadata: watch::Receiver<MetadataStatus>,
+    /// `--publish`: where a relay's aggregate records go.
+    pub publisher: Option<Box<dyn RecordTransport>>,
 }
 
 /// A running pipeline.
@@ -197,6 +201,7 @@ pub fn start(
         origins,
         table,
         metadata,
+        publisher,
     } = parts;
     let initial_metadata = metadata.borrow().clone();
     let source_count = sources.len();
@@ -283,12 +288,24 @@ pub fn start(
         }
         engine.set_alarms(alarms, actions);
     }
+    if let Some(transport) = publisher {
+        let group = settings.shard_group.unwrap_or(ShardGroup::ALL);
+        engine.add_sink(Box::new(RelaySink::new(
+            group,
+            primary,
+            base.lateness_secs,
+            crate::clock::now_ms(),
+            transport,
+        )));
+    }
     let handle = match handle {
         None => {
             let mut faults = FaultLog::to_stderr();
             faults.watch_metadata(metadata.clone());
             engine.set_fault_log(faults);
-            if let Some(stdout) = stdout {
+            // `--publish -` takes standard output for its records.
+            if let Some(stdout) = stdout.filter(|_| settings.publish != Some(PublishTarget::Stdout))
+            {
                 engine.add_sink(Box::new(JsonLinesSink::new(stdout)));
             }
             None

@@ -8,12 +8,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::duration::Human;
+use crate::core::merge::record::Record;
 use crate::decode::{self, LineFormat};
 use crate::enrich::{self, AppId, MetadataTable, SharedTable};
 use crate::output::sanitize;
 use crate::parse::{LogFormat, LogLine, Preset};
 use crate::pipeline::snapshot::MalformedSample;
 use crate::source::{Payload, RawBatch};
+
+mod relay_records;
+
+pub use relay_records::is_relay_record;
+use relay_records::take_record;
 
 /// How many malformed samples one batch keeps: the sample is for people, the count is exact.
 const SAMPLES_PER_BATCH: usize = 8;
@@ -68,6 +74,10 @@ pub struct ParsedBatch {
     /// Parsed lines with text after the last field (also counted in `parsed`).
     pub trailing: u64,
     pub samples: Vec<MalformedSample>,
+    /// Relays' aggregate records and heartbeats (a viewer's input), with the time each arrived
+    /// at its stream (epoch milliseconds; `None` from a file). Not counted as lines: the relays'
+    /// heartbeats carry their counts.
+    pub records: Vec<(Record, Option<i64>)>,
 }
 
 impl ParsedBatch {
@@ -146,13 +156,15 @@ impl LineParser {
             future: 0,
             trailing: 0,
             samples: Vec::new(),
+            records: Vec::new(),
         };
         let received_secs = batch.received_ms.div_euclid(1000);
         // A line that is not UTF-8 is read from a repaired copy here (allocated on first use).
         let mut lossy = String::new();
         match &batch.payload {
             Payload::Lines(bytes) => {
-                if self.format.is_none() {
+                let first = decode::split_lines(bytes).find(|l| !l.is_empty());
+                if self.format.is_none() && !first.is_some_and(is_relay_record) {
                     self.detect(bytes);
                 }
                 out.arena.reserve(bytes.len() / 4);
@@ -167,6 +179,10 @@ impl LineParser {
                         continue;
                     }
                     let origin = Origin::Line(&batch.origin, line_no);
+                    if is_relay_record(line) {
+                        take_record(line, None, &origin, false, &mut out);
+                        continue;
+                    }
                     self.parse_one(
                         line,
                         LineFormat::Configured,
@@ -180,6 +196,10 @@ impl LineParser {
             Payload::Records(records) => {
                 for record in records {
                     let origin = Origin::Record(&batch.origin, &record.sequence_number);
+                    if is_relay_record(&record.data) {
+                        take_record(&record.data, record.arrival_ms, &origin, true, &mut out);
+                        continue;
+                    }
                     let (text, spans) = (&mut self.decoded_text, &mut self.decoded_lines);
                     text.clear();
                     spans.clear();

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use super::snapshot::Snapshot;
+use super::snapshot::{Counters, Snapshot, SourceStatus};
 use crate::core::alarms::AlarmTransition;
+use crate::core::merge::AppPartial;
 use crate::core::WindowSummary;
 use crate::output::jsonl::JsonLinesWriter;
 use crate::output::lines::{AlarmLine, SummaryLine};
@@ -19,6 +20,29 @@ pub trait Sink: Send {
     /// A window became final (windows come in order).
     fn window(&mut self, _window: &WindowSummary) -> io::Result<()> {
         Ok(())
+    }
+
+    /// Whether this sink takes the mergeable state of final windows ([`Sink::final_partials`]):
+    /// the engine then keeps it for the primary width (a relay publishing aggregates).
+    fn wants_partials(&self) -> bool {
+        false
+    }
+
+    /// The mergeable state of every application of a window that became final (primary width,
+    /// windows in order, right after [`Sink::window`] for the same window).
+    fn final_partials(&mut self, _partials: &[AppPartial]) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Where the run stands; called often (about every 100 ms), and once more at the end with
+    /// `finished` before [`Sink::summary`].
+    fn progress(&mut self, _progress: &Progress<'_>) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// This sink's own state for the status bar and the inputs view (a publisher's), if any.
+    fn status(&self) -> Option<SourceStatus> {
+        None
     }
 
     /// An alarm changed state, after the lines of the window that caused it.
@@ -48,6 +72,20 @@ pub trait Sink: Send {
     fn is_closed(&self) -> bool {
         false
     }
+}
+
+/// Where a run stands, for sinks that report it on (a relay's heartbeat).
+#[derive(Debug, Clone, Copy)]
+pub struct Progress<'a> {
+    pub counters: &'a Counters,
+    /// The event time windows are closed by.
+    pub watermark: Option<i64>,
+    /// Every window ending at or before this is final and was handed to the sinks.
+    pub final_until: Option<i64>,
+    /// The sources' merged state (shards read, lag).
+    pub source: &'a SourceStatus,
+    /// The input ended and everything was flushed.
+    pub finished: bool,
 }
 
 /// Headless: JSON Lines (see `output::lines`).

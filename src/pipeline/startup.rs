@@ -17,8 +17,13 @@ use crate::output::fault_log::FaultLog;
 
 use crate::enrich::metadata::s3::S3MetadataFetcher;
 use crate::enrich::metadata::{self, MetadataLocation};
+use crate::output::publish::{
+    KinesisTransport, LinesTransport, PublishTarget, RecordTransport, SdkPut,
+};
 use crate::source::demo::{DemoConfig, DemoSource, DEMO_METADATA, DEMO_METADATA_ORIGIN};
 use crate::source::file::FileSource;
+use crate::source::kinesis::api::{KinesisApi, StreamId};
+use crate::source::kinesis::sdk::SdkKinesis;
 use crate::source::kinesis::{KinesisOptions, KinesisSource, Tuning};
 use crate::source::Source;
 use tokio_util::sync::CancellationToken;
@@ -37,6 +42,7 @@ pub async fn prepare(
         .map(|p| FileSource::origin_of(p))
         .collect();
     let (sources, source_name) = open_sources(settings, progress).await?;
+    let publisher = open_publisher(settings, progress).await?;
     let alarms = (!alarms.is_empty()).then(|| {
         let actions = ActionRunner::new(&alarms);
         let actions = actions.has_actions().then_some(actions);
@@ -52,7 +58,60 @@ pub async fn prepare(
         origins,
         table,
         metadata,
+        publisher,
     })
+}
+
+/// `--publish`: the transport a relay's records go through. A stream that does not exist (or may
+/// not be written) is a start-up error; an endpoint not answering yet is retried by the publisher.
+async fn open_publisher(
+    settings: &Settings,
+    progress: &StartProgress,
+) -> Result<Option<Box<dyn RecordTransport>>, StartError> {
+    let Some(target) = &settings.publish else {
+        return Ok(None);
+    };
+    let transport: Box<dyn RecordTransport> = match target {
+        PublishTarget::Stdout => Box::new(LinesTransport::new(
+            Box::new(std::io::stdout()),
+            target.to_string(),
+        )),
+        PublishTarget::File(path) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| {
+                    StartError::Publish(format!("--publish {target}: cannot open: {e}"))
+                })?;
+            Box::new(LinesTransport::new(Box::new(file), target.to_string()))
+        }
+        PublishTarget::Kinesis(stream) => {
+            progress.step(format!("checking the aggregate stream {stream}"));
+            let client = crate::aws::kinesis_client(&settings.aws).await;
+            let endpoint = settings.aws.endpoint_url.as_deref();
+            let check = SdkKinesis::new(client.clone(), endpoint);
+            match check.describe_stream(&StreamId::parse(stream)).await {
+                Ok(_) => {}
+                Err(e) if e.is_transient() => {
+                    tracing::warn!(error = %e, "aggregate stream not reachable at start; the publisher retries")
+                }
+                Err(e) => {
+                    return Err(StartError::Publish(format!(
+                        "--publish {target}: Kinesis stream {}: {e}",
+                        StreamId::parse(stream).name()
+                    )))
+                }
+            }
+            let api = std::sync::Arc::new(SdkPut::new(client, endpoint));
+            Box::new(KinesisTransport::start(
+                api,
+                stream,
+                &tokio::runtime::Handle::current(),
+            ))
+        }
+    };
+    Ok(Some(transport))
 }
 
 /// The alarm rules to evaluate. A config file's rules when one is in use. Without one, the
@@ -179,6 +238,7 @@ async fn open_sources(
                 .position(settings.window, crate::clock::now_ms()),
             consumer: settings.consumer.clone(),
             until_caught_up: settings.until_caught_up,
+            shard_group: settings.shard_group,
             tuning: Tuning {
                 subscription_silence: settings.aws.timeouts.subscription_silence(),
                 ..Tuning::default()

@@ -71,6 +71,10 @@ pub enum PartState {
     Rotated,
     /// File: a finite input read to its end.
     Ended,
+    /// Publisher (`--publish`): records are queued and being sent.
+    Publishing,
+    /// Publisher: everything queued so far was accepted.
+    Published,
 }
 
 impl PartState {
@@ -92,6 +96,8 @@ impl PartState {
             PartState::Waiting => "waiting",
             PartState::Rotated => "rotated",
             PartState::Ended => "ended",
+            PartState::Publishing => "publishing",
+            PartState::Published => "published",
         }
     }
 

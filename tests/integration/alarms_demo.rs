@@ -109,6 +109,7 @@ fn window(start_ms: i64, width_ms: i64, cells: &BTreeMap<String, Cell>) -> Windo
         })
         .collect();
     WindowSummary {
+        relays: None,
         start: start_ms / 1000,
         end: (start_ms + width_ms) / 1000,
         is_final: true,

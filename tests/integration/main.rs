@@ -27,6 +27,7 @@ mod metadata_lpm_props;
 mod metadata_refresh;
 mod parse_apache_logs;
 mod parse_roundtrip;
+mod relay_equivalence;
 mod s3_metadata;
 mod source_file;
 mod time_range;

@@ -14,6 +14,7 @@
 
 pub mod record;
 mod topk;
+pub mod viewer;
 mod wire;
 
 #[cfg(test)]

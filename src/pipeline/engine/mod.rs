@@ -2,7 +2,9 @@
 //! evaluates alarms, and hands final windows, alarm changes, snapshots and the summary to its
 //! [`Sink`]s (JSON Lines headless, snapshots for the TUI).
 
+mod progress;
 mod rate;
+mod relays;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io;
@@ -26,7 +28,7 @@ use crate::output::fault_log::FaultLog;
 use crate::output::jsonl::is_broken_pipe;
 use crate::output::lines::SummaryLine;
 use crate::pipeline::snapshot::{
-    merge_statuses, Counters, MalformedSample, MetadataStatus, Snapshot, SourceStatus,
+    Counters, MalformedSample, MetadataStatus, Snapshot, SourceStatus,
 };
 
 /// Malformed samples kept for the malformed view.
@@ -78,6 +80,8 @@ pub struct Engine {
     counters: Counters,
     samples: VecDeque<MalformedSample>,
     sources: BTreeMap<String, SourceStatus>,
+    /// Sinks' own states (publishers), by name.
+    sink_statuses: BTreeMap<String, SourceStatus>,
     source_name: String,
     alarms: Option<AlarmEngine>,
     actions: Option<ActionRunner>,
@@ -97,6 +101,8 @@ pub struct Engine {
     sinks: Vec<Box<dyn Sink>>,
     /// Headless: sources' troubles said on standard error.
     fault_log: Option<FaultLog>,
+    /// Relays' records merged (a viewer), once any arrived.
+    relays: Option<relays::RelayInput>,
     inputs: EngineInputs,
     /// `--since` / `--until`: lines outside are counted, not recorded (their time still moves
     /// event time on: a line after `--until` says time has passed it).
@@ -140,6 +146,7 @@ impl Engine {
             counters: Counters::default(),
             samples: VecDeque::new(),
             sources: BTreeMap::new(),
+            sink_statuses: BTreeMap::new(),
             source_name,
             alarms: None,
             actions: None,
@@ -155,6 +162,7 @@ impl Engine {
             clocks: OriginClocks::new(base.lateness_secs),
             sinks: Vec::new(),
             fault_log: None,
+            relays: None,
             inputs,
             range: TimeRange::default(),
             stop_after: None,
@@ -199,6 +207,9 @@ impl Engine {
 
     /// Adds a consumer of the results.
     pub fn add_sink(&mut self, sink: Box<dyn Sink>) {
+        if sink.wants_partials() {
+            self.aggregators[self.primary].export_partials(true);
+        }
         self.sinks.push(sink);
     }
 
@@ -253,10 +264,13 @@ impl Engine {
                     for part in &status.details {
                         self.clocks.wait_for(&part.name, now);
                     }
+                    self.relays_source_status(&status);
                     self.sources.insert(status.name.clone(), status);
                     self.dirty = true;
                 }
                 Ok(StageMsg::AllFinished) | Err(RecvTimeoutError::Disconnected) => {
+                    self.drain_relays(true);
+                    self.counters.late = self.aggregators[self.primary].late() + self.relays_late();
                     for a in &mut self.aggregators {
                         a.flush();
                     }
@@ -269,6 +283,9 @@ impl Engine {
                         return self.finish();
                     }
                     // The TUI keeps showing the final state until the user quits.
+                    if let Err(e) = self.report_progress(true) {
+                        return closed_or(e).map(|end| end.unwrap_or(EngineEnd::OutputClosed));
+                    }
                     self.publish(true);
                     return self.idle_until_closed(&input);
                 }
@@ -283,6 +300,9 @@ impl Engine {
             if self.published != self.shown_now() {
                 self.dirty = true;
             }
+            if let Err(e) = self.report_progress(false) {
+                return closed_or(e).map(|end| end.unwrap_or(EngineEnd::OutputClosed));
+            }
             self.handle_commands();
             self.publish(false);
             if let Some(log) = self.fault_log.as_mut() {
@@ -292,6 +312,11 @@ impl Engine {
     }
 
     fn apply(&mut self, mut batch: ParsedBatch) {
+        if !batch.records.is_empty() {
+            let records = std::mem::take(&mut batch.records);
+            let origin = Arc::clone(&batch.origin);
+            self.take_relay_records(&origin, records);
+        }
         self.counters.lines += batch.lines;
         self.counters.parsed += batch.parsed;
         self.counters.malformed += batch.malformed;
@@ -330,7 +355,7 @@ impl Engine {
                 }
             }
         });
-        self.counters.late = self.aggregators[self.primary].late();
+        self.counters.late = self.aggregators[self.primary].late() + self.relays_late();
         self.counters.closed_early = self.aggregators[self.primary].closed_early();
         self.rate.add(batch.parsed);
         self.dirty = true;
@@ -349,7 +374,11 @@ impl Engine {
 
     /// Writes windows that became final (and what they cause) to the outputs.
     fn emit(&mut self) -> io::Result<Option<EngineEnd>> {
+        self.drain_relays(false);
         let finals = self.aggregators[self.primary].take_final();
+        let mut partials = self.aggregators[self.primary]
+            .take_final_partials()
+            .into_iter();
         for (i, a) in self.aggregators.iter_mut().enumerate() {
             if i != self.primary {
                 // Other widths only serve the display; their finals need no action.
@@ -357,8 +386,13 @@ impl Engine {
             }
         }
         for window in &finals {
+            // One list per final window, in the same order (when a sink asked for them).
+            let window_partials = partials.next().unwrap_or_default();
             for sink in &mut self.sinks {
-                if let Err(e) = sink.window(window) {
+                if let Err(e) = sink
+                    .window(window)
+                    .and_then(|()| sink.final_partials(&window_partials))
+                {
                     return closed_or(e);
                 }
             }
@@ -423,6 +457,9 @@ impl Engine {
     }
 
     fn finish(&mut self) -> io::Result<EngineEnd> {
+        if let Err(e) = self.report_progress(true) {
+            return closed_or(e).map(|end| end.unwrap_or(EngineEnd::OutputClosed));
+        }
         if let Some(log) = self.fault_log.as_mut() {
             log.flush(Instant::now());
         }
@@ -503,10 +540,6 @@ impl Engine {
         )
     }
 
-    fn source_status(&self) -> SourceStatus {
-        merge_statuses(&self.source_name, self.sources.values())
-    }
-
     fn publish(&mut self, force: bool) {
         if !self.is_live() {
             return;
@@ -527,7 +560,7 @@ impl Engine {
             seq: self.seq,
             taken_at_ms: crate::clock::now_ms(),
             width_secs: selected.config().width_secs,
-            windows: windows_until_now(selected),
+            windows: windows_until_now(selected, self.relay_open_windows()),
             detail_from: selected.detail_from(),
             history_dropped: selected.history_dropped(),
             watermark: self.clocks.newest().max(selected.watermark()),
@@ -553,8 +586,12 @@ impl Engine {
 /// The aggregator's windows, and, when time has moved past the newest of them without a single
 /// request (a silent source, see [`OriginClocks::watermark`]), an empty open window for now:
 /// the screen shows that nothing is arriving instead of the last window that had traffic.
-fn windows_until_now(aggregator: &Aggregator) -> Vec<Arc<WindowSummary>> {
+fn windows_until_now(
+    aggregator: &Aggregator,
+    merged_open: Vec<Arc<WindowSummary>>,
+) -> Vec<Arc<WindowSummary>> {
     let mut windows = aggregator.windows();
+    windows.extend(merged_open);
     let width = aggregator.config().width_secs;
     if let (Some(now), Some(newest)) = (aggregator.watermark(), windows.last()) {
         let start = crate::core::aggregate::window_start(now, width);

@@ -24,10 +24,10 @@ fn silence_past_the_newest_window_shows_an_empty_window_for_now() {
     });
     aggregator.advance(299);
     let starts = |w: &[Arc<WindowSummary>]| w.iter().map(|w| w.start).collect::<Vec<_>>();
-    assert_eq!(starts(&windows_until_now(&aggregator)), [0]);
+    assert_eq!(starts(&windows_until_now(&aggregator, Vec::new())), [0]);
     // Time moved on by the wall clock into the next window, and nothing arrived.
     aggregator.advance(1_000);
-    let windows = windows_until_now(&aggregator);
+    let windows = windows_until_now(&aggregator, Vec::new());
     assert_eq!(starts(&windows), [0, 900]);
     let now = windows.last().unwrap();
     assert!(now.apps.is_empty() && !now.is_final && now.end == 1_200);

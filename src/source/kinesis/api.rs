@@ -48,6 +48,8 @@ pub struct ShardInfo {
     pub parents: Vec<String>,
     /// The shard has an ending sequence number: it takes no more writes.
     pub closed: bool,
+    /// The middle of its hash-key range, where the service said (`--shard-group`).
+    pub hash_mid: Option<u128>,
 }
 
 /// Where a shard iterator or a subscription starts.

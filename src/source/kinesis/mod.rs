@@ -15,6 +15,7 @@ pub mod faults;
 pub mod poll;
 pub mod reader;
 pub mod sdk;
+pub mod shard_group;
 pub mod shards;
 mod start_from;
 pub mod status;
@@ -56,6 +57,8 @@ pub struct KinesisOptions {
     pub consumer: Option<String>,
     /// Send `Finished` once every shard is at its tip.
     pub until_caught_up: bool,
+    /// Read only the shards of this relay group (`--shard-group`); `None`: all.
+    pub shard_group: Option<shard_group::ShardGroup>,
     pub tuning: Tuning,
 }
 
@@ -251,7 +254,8 @@ impl Coordinator {
         else {
             return Ok(());
         };
-        let mut lineage = Lineage::new(self.options.from.clone(), listing);
+        let mut lineage =
+            Lineage::new(self.options.from.clone(), listing).with_group(self.options.shard_group);
         let (tx, mut rx) = mpsc::unbounded_channel::<ReaderMsg>();
         let readers_cancel = self.ctx.cancel.child_token();
         let mut readers = JoinSet::new();

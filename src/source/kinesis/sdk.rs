@@ -147,6 +147,9 @@ fn convert_children(children: &[aws_sdk_kinesis::types::ChildShard]) -> Vec<Shar
             id: c.shard_id().to_string(),
             parents: c.parent_shards().to_vec(),
             closed: false,
+            hash_mid: c.hash_key_range().and_then(|r| {
+                super::shard_group::hash_mid(r.starting_hash_key(), r.ending_hash_key())
+            }),
         })
         .collect()
 }
@@ -236,6 +239,9 @@ impl KinesisApi for SdkKinesis {
                         id: s.shard_id().to_string(),
                         parents,
                         closed,
+                        hash_mid: s.hash_key_range().and_then(|r| {
+                            super::shard_group::hash_mid(r.starting_hash_key(), r.ending_hash_key())
+                        }),
                     });
                 }
                 match out.next_token() {

@@ -1,10 +1,15 @@
 //! Shard lineage: which shards to read, and when. A child shard is read only after every one of
 //! its parents is fully read, so records of one partition key stay in order and none is lost or
 //! read twice across splits and merges.
+//!
+//! With `--shard-group I/N` only the shards of that group are read (see [`super::shard_group`]);
+//! the others count as finished here (another relay reads them), so a child of two groups'
+//! parents starts once its own group's parent is read.
 
 use std::collections::BTreeMap;
 
 use super::api::{Position, ShardInfo};
+use super::shard_group::ShardGroup;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ShardPhase {
@@ -23,6 +28,9 @@ struct Entry {
     /// Shards open at the first listing start at the user's position; all others at the
     /// beginning of the shard (or the user's timestamp).
     initial: bool,
+    /// Its relay group, decided once (see [`super::shard_group`]) and remembered, so an
+    /// ancestor aging out of the listing changes nothing.
+    group: Option<u32>,
 }
 
 /// The set of shards known so far and their phases.
@@ -30,6 +38,8 @@ struct Entry {
 pub struct Lineage {
     start: Position,
     shards: BTreeMap<String, Entry>,
+    /// Only this group's shards are read.
+    group: ShardGroup,
 }
 
 impl Lineage {
@@ -51,11 +61,75 @@ impl Lineage {
                         info,
                         phase,
                         initial: true,
+                        group: None,
                     },
                 )
             })
             .collect();
-        Lineage { start, shards }
+        Lineage {
+            start,
+            shards,
+            group: ShardGroup::ALL,
+        }
+    }
+
+    /// Reads only the shards of `group` (all with `None`).
+    pub fn with_group(mut self, group: Option<ShardGroup>) -> Self {
+        self.group = group.unwrap_or(ShardGroup::ALL);
+        self.assign_groups();
+        self
+    }
+
+    /// The relay group of a shard, once known.
+    pub fn group_of(&self, id: &str) -> Option<u32> {
+        self.shards.get(id).and_then(|e| e.group)
+    }
+
+    /// Decides the group of every shard without one, from its lineage root; shards of other
+    /// groups are finished here.
+    fn assign_groups(&mut self) {
+        let undecided: Vec<String> = self
+            .shards
+            .iter()
+            .filter(|(_, e)| e.group.is_none())
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in undecided {
+            let group = self.root_group(&id);
+            let mine = self.group.index;
+            if let Some(entry) = self.shards.get_mut(&id) {
+                entry.group = Some(group);
+                if group != mine && entry.phase == ShardPhase::Pending {
+                    entry.phase = ShardPhase::Finished;
+                }
+            }
+        }
+    }
+
+    /// Follows first parents back to the oldest listed ancestor (or the nearest one whose group
+    /// is already decided) and takes its group.
+    fn root_group(&self, id: &str) -> u32 {
+        let mut current = id;
+        // Bounded: a lineage is never longer than the listing (guards against a cycle).
+        for _ in 0..=self.shards.len() {
+            let Some(entry) = self.shards.get(current) else {
+                break;
+            };
+            if let Some(group) = entry.group {
+                return group;
+            }
+            match entry.info.parents.first() {
+                Some(parent) if self.shards.contains_key(parent) => current = parent,
+                _ => {
+                    let mid = entry.info.hash_mid.unwrap_or_else(|| {
+                        tracing::warn!(shard = %current, "no hash-key range listed: group 0");
+                        0
+                    });
+                    return ShardGroup::of_hash(mid, self.group.count);
+                }
+            }
+        }
+        0
     }
 
     /// Adds shards seen in a later listing or announced as children. Returns how many were new.
@@ -80,11 +154,13 @@ impl Lineage {
                             info,
                             phase: ShardPhase::Pending,
                             initial: false,
+                            group: None,
                         },
                     );
                 }
             }
         }
+        self.assign_groups();
         added
     }
 
@@ -166,7 +242,93 @@ mod tests {
             id: id.into(),
             parents: parents.iter().map(|p| p.to_string()).collect(),
             closed,
+            hash_mid: None,
         }
+    }
+
+    /// A shard whose hash range is the `eighths`th eighth of the key space (or starts there).
+    fn ranged(id: &str, parents: &[&str], closed: bool, eighths: u128) -> ShardInfo {
+        ShardInfo {
+            hash_mid: Some((eighths << 125) + (1 << 124)),
+            ..shard(id, parents, closed)
+        }
+    }
+
+    fn groups(listing: &[ShardInfo], n: u32) -> Vec<Vec<String>> {
+        (0..n)
+            .map(|i| {
+                let mut l = Lineage::new(Position::TrimHorizon, listing.to_vec())
+                    .with_group(Some(ShardGroup { index: i, count: n }));
+                let mut read = Vec::new();
+                loop {
+                    let ready = l.take_ready();
+                    if ready.is_empty() {
+                        break;
+                    }
+                    for (s, _) in ready {
+                        l.finish(&s.id);
+                        read.push(s.id);
+                    }
+                }
+                read.sort();
+                read
+            })
+            .collect()
+    }
+
+    #[test]
+    fn groups_follow_the_lineage_root_through_splits_and_merges() {
+        // Four shards of a quarter each (a, b | c, d in 2 groups). a splits into a1 (its lower
+        // half) and a2; a2 and b merge into m with a2 as first parent; c and d merge into n
+        // with d first; later n splits at a key in c's old range: both children follow d.
+        let listing = vec![
+            ranged("a", &[], true, 0),
+            ranged("b", &[], true, 2),
+            ranged("c", &[], true, 4),
+            ranged("d", &[], true, 6),
+            ranged("a1", &["a"], false, 0),
+            ranged("a2", &["a"], true, 1),
+            ranged("m", &["a2", "b"], false, 1),
+            ranged("n", &["d", "c"], true, 4),
+            ranged("n1", &["n"], false, 4),
+            ranged("n2", &["n"], false, 5),
+        ];
+        let g = groups(&listing, 2);
+        assert_eq!(g[0], ["a", "a1", "a2", "b", "m"]);
+        assert_eq!(g[1], ["c", "d", "n", "n1", "n2"]);
+        // b's first-parent root is itself (group 0) though m's range starts in a's.
+        // With 4 groups: d's lineage (group 3) takes n and its children; c stays alone.
+        let g = groups(&listing, 4);
+        assert_eq!(g[0], ["a", "a1", "a2", "m"]);
+        assert_eq!(g[1], ["b"]);
+        assert_eq!(g[2], ["c"]);
+        assert_eq!(g[3], ["d", "n", "n1", "n2"]);
+        // Every shard in exactly one group, whatever N.
+        for n in 1..=5 {
+            let mut all: Vec<String> = groups(&listing, n).concat();
+            all.sort();
+            assert_eq!(all.len(), listing.len(), "N = {n}");
+            all.dedup();
+            assert_eq!(all.len(), listing.len(), "N = {n}");
+        }
+    }
+
+    #[test]
+    fn a_decided_group_survives_its_root_leaving_the_listing() {
+        let mut l = Lineage::new(
+            Position::TrimHorizon,
+            vec![ranged("c", &[], true, 4), ranged("c1", &["c"], false, 5)],
+        )
+        .with_group(Some(ShardGroup { index: 1, count: 2 }));
+        assert_eq!(l.group_of("c1"), Some(1));
+        // A child of c1 announced after c expired is still group 1 via c1's remembered group,
+        // even with a range that starts in group 0's slice.
+        l.add(vec![ranged("c2", &["c1"], false, 0)]);
+        assert_eq!(l.group_of("c2"), Some(1));
+        // Another group's shard is never read here.
+        l.add(vec![ranged("z", &[], false, 0)]);
+        assert_eq!(l.group_of("z"), Some(0));
+        assert_eq!(l.phase("z"), Some(ShardPhase::Finished));
     }
 
     fn ids(ready: &[(ShardInfo, Position)]) -> Vec<&str> {

@@ -216,6 +216,7 @@ pub fn window(i: usize) -> WindowSummary {
     apps.sort_by(|a, b| a.application.cmp(&b.application));
     let start = START + i as i64 * WIDTH;
     WindowSummary {
+        relays: None,
         start,
         end: start + WIDTH,
         is_final: i + 1 < WINDOWS,
@@ -417,6 +418,7 @@ pub fn large(apps: usize, callers: usize) -> Snapshot {
     let window = |i: usize, apps: Vec<AppWindow>| {
         let start = START + i as i64 * WIDTH;
         Arc::new(WindowSummary {
+            relays: None,
             start,
             end: start + WIDTH,
             is_final: i + 1 < WINDOWS,

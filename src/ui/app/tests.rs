@@ -175,3 +175,18 @@ fn selection_stays_inside_the_list() {
     app.on_key(key(KeyCode::Home));
     assert_eq!(app.ui.top().selected, 0);
 }
+
+#[test]
+fn a_window_merged_from_relays_says_how_many_cover_it() {
+    let mut snapshot = fixtures::snapshot();
+    let last = snapshot.windows.len() - 1;
+    let mut window = (*snapshot.windows[last]).clone();
+    window.relays = Some(crate::core::RelayCoverage {
+        relays: 2,
+        expected: 3,
+    });
+    snapshot.windows[last] = std::sync::Arc::new(window);
+    let ui = crate::ui::app::state::UiState::default();
+    let view = crate::ui::app::model::overview::overview(&snapshot, &ui, last, "");
+    assert!(view.title.ends_with(" · 2/3 relays"), "{}", view.title);
+}

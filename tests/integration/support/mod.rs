@@ -495,6 +495,7 @@ pub fn kinesis_options(stream: &str) -> KinesisOptions {
         from: kinetop::source::kinesis::api::Position::TrimHorizon,
         consumer: None,
         until_caught_up: false,
+        shard_group: None,
         tuning,
     }
 }

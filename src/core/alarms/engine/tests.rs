@@ -29,6 +29,7 @@ fn app(name: &str, requests: u64, errors: u64) -> AppWindow {
 fn window(i: i64, mut apps: Vec<AppWindow>) -> WindowSummary {
     apps.sort_by(|a, b| a.application.cmp(&b.application));
     WindowSummary {
+        relays: None,
         start: T0 + i * W,
         end: T0 + (i + 1) * W,
         is_final: true,

@@ -97,6 +97,7 @@ fn the_record_is_the_window_line_plus_mergeable_state() {
     ), "{text}");
     // Every field of the headless window line, with the same value (the top lists are longer).
     let summary = WindowSummary {
+        relays: None,
         start: START,
         end: END,
         is_final: true,

@@ -215,8 +215,14 @@ pub fn overview(snapshot: &Snapshot, ui: &UiState, index: usize, filter: &str) -
         .collect();
     let starts: Vec<i64> = chart_timeline.iter().map(|(s, _)| *s).collect();
 
+    // Merged from relays: how many relay groups the window covers ("2/3 relays" while one is
+    // still missing it).
+    let relays = window
+        .relays
+        .map(|r| format!(" · {}/{} relays", r.relays, r.expected))
+        .unwrap_or_default();
     let title = format!(
-        "Applications · {} req in {} window{}",
+        "Applications · {} req in {} window{}{relays}",
         format::grouped(window.requests()),
         format::width(snapshot.width_secs),
         if window.is_final { "" } else { " (open)" }
