@@ -1,3 +1,4 @@
+use super::snapshots::windows_until_now;
 use super::*;
 use crate::enrich::{MetadataTable, SharedTable};
 use crate::parse::{LogFormat, Preset};
