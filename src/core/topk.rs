@@ -126,6 +126,18 @@ impl<P: SlotPayload> SpaceSaving<P> {
 
     #[cold]
     fn insert(&mut self, hash: u64, key: &str) -> u32 {
+        if self.slots.len() == self.slots.capacity() {
+            // Doubling from one slot, up to the capacity: most tables (a caller's paths, an
+            // application seen once in a window) hold one or two keys, and a slot with its
+            // payload is a few hundred bytes, where `Vec` would start at four.
+            let more = self
+                .slots
+                .len()
+                .max(1)
+                .min(self.capacity - self.slots.len());
+            self.slots.reserve_exact(more);
+            self.heap.reserve_exact(more);
+        }
         let slot = self.slots.len() as u32;
         let mut stored = String::new();
         store_key(&mut stored, key);
