@@ -57,11 +57,12 @@ fn run(cli: Cli) -> Result<ExitCode, StartError> {
         StopSignals::cancel_on_stop(stop.clone())
             .map_err(StartError::io("cannot handle signals"))?
     };
-    let progress = StartProgress::unwatched();
+    let (progress, progress_rx) = StartProgress::headless();
     let parts = runtime.block_on(async {
         tokio::select! {
             parts = kinetop::pipeline::startup::prepare(&settings, &config_file, &progress) => Some(parts),
             _ = stop.cancelled() => None,
+            _ = kinetop::pipeline::progress::say_slow_steps(progress_rx) => None,
         }
     });
     let Some(parts) = parts else {

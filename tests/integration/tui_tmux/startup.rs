@@ -56,7 +56,8 @@ fn a_fifo_without_a_writer_shows_the_screen_and_quits() {
     let screen = session.wait_for("the overview, waiting", PROMPTLY, |s| {
         s.contains("Applications") && s.contains("waiting for a writer")
     });
-    assert!(screen.contains("● LIVE"), "{screen}");
+    // Not LIVE: nothing can flow until a writer comes.
+    assert!(screen.contains("◌ WAITING") && !screen.contains("LIVE"), "{screen}");
     // How long it has been waiting grows by the second.
     session.wait_for("the wait to grow", WAIT, |s| {
         s.contains("waiting for a writer · 2s") || s.contains("waiting for a writer · 3s")
