@@ -1,19 +1,29 @@
 #!/usr/bin/env python3
-"""End-to-end speed of kinetop's headless mode against GoAccess, measured side by side in one run.
+"""End-to-end speed of kinetop's headless mode against GoAccess, lnav and a mawk one-liner,
+measured side by side in one run on the same file (issue 13).
 
 Builds a 1,000,000-line combined log from ../shared/data/apache_logs (real lines repeated, their
-timestamps rewritten to increase steadily at --rate lines/s), then times, on the same file:
-  - goaccess --log-format=COMBINED (JSON report to a file), when goaccess is installed;
+timestamps rewritten to increase steadily at --rate lines/s), then runs, round-robin (tool after
+tool, --runs rounds, so a busy moment on the machine hits every tool alike):
   - kinetop --headless --format combined (JSON Lines to /dev/null), with and without --metadata;
-and prints wall time, lines/s, CPU time and peak memory (max RSS) of each, and the ratios.
+  - mawk '{c[$9]++} END {...}': counts one field (the status) and nothing else, the one-liner
+    yardstick;
+  - goaccess --log-format=COMBINED (JSON report to a file);
+  - lnav -n (headless), one SQL query counting requests by status over the parsed file;
+and prints a table of the median wall time, CPU time (user + system), lines/s and peak memory
+(max RSS, from wait4 on that very child) of each, with each tool's wall time over kinetop's
+(with --metadata). Missing tools are installed from the distribution when running as root
+(apt-get install goaccess lnav mawk), else skipped with a note.
 
-Usage: scripts/bench_vs_goaccess.py [--lines N] [--runs R] [--keep]
-Needs a release build: cargo build --release (the script runs it).
+Usage: scripts/bench_vs_goaccess.py [--lines N] [--runs R] [--keep] [--log FILE]
+       KINETOP=/path/to/kinetop scripts/bench_vs_goaccess.py   # that binary, no build
+Without KINETOP it runs cargo build --release first.
 """
 import argparse
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,6 +33,8 @@ from datetime import datetime, timedelta
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "..", "shared", "data", "apache_logs")
 TS = re.compile(rb"\[(\d\d/\w\w\w/\d{4}:\d\d:\d\d:\d\d) ([+-]\d{4})\]")
+MAWK_PROGRAM = "{c[$9]++} END {for (k in c) print k, c[k]}"
+LNAV_QUERY = ";SELECT sc_status, count(*) FROM access_log GROUP BY sc_status"
 
 
 def build_log(path, lines, rate):
@@ -51,11 +63,11 @@ def build_log(path, lines, rate):
     return written
 
 
-def timed(cmd, stdout):
-    """Wall time, CPU time and peak RSS (MB) of one run of cmd, from wait4 on that very child."""
+def timed(cmd, stdout, env=None):
+    """Wall time, CPU time and peak RSS (MiB) of one run of cmd, from wait4 on that very child."""
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=stdout, stderr=err)
+        proc = subprocess.Popen(cmd, stdout=stdout, stderr=err, stdin=subprocess.DEVNULL, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -65,29 +77,51 @@ def timed(cmd, stdout):
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0
 
 
-def best_of(runs, cmd, stdout_path):
-    best = None
-    for _ in range(runs):
-        with open(stdout_path, "wb") as out:
-            r = timed(cmd, out)
-        if best is None or r[0] < best[0]:
-            best = r
-    return best
+def ensure_tools():
+    """goaccess, lnav and mawk from the distribution when missing (as root), else they are skipped."""
+    missing = [t for t in ("goaccess", "lnav", "mawk") if not shutil.which(t)]
+    if missing and os.geteuid() == 0 and shutil.which("apt-get"):
+        print(f"installing {' '.join(missing)} (apt-get)")
+        subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=False, capture_output=True)
+    for t in ("goaccess", "lnav", "mawk"):
+        if not shutil.which(t):
+            print(f"{t} is not installed (apt-get install {t}): left out of the table")
+
+
+def version(cmd):
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    lines = (out.stdout or out.stderr).strip().splitlines()
+    return lines[0].strip() if lines else ""
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lines", type=int, default=1_000_000)
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=5, help="rounds; medians are quoted (default 5)")
     ap.add_argument("--rate", type=int, default=200, help="lines per second of log time (default 200)")
+    ap.add_argument("--log", help="an existing combined log to use instead of building one")
     ap.add_argument("--keep", action="store_true", help="keep the generated log")
     args = ap.parse_args()
 
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-    kinetop = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "kinetop")
+    kinetop = os.environ.get("KINETOP")
+    if not kinetop:
+        subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "kinetop"], cwd=ROOT, check=True)
+        target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+        kinetop = os.path.join(target, "release", "kinetop")
+    ensure_tools()
     work = tempfile.mkdtemp(prefix="kinetop-bench-")
-    log = os.path.join(work, "access.log")
-    n = build_log(log, args.lines, args.rate)
+    env = dict(os.environ, XDG_STATE_HOME=work, XDG_CACHE_HOME=work, HOME=work)
+    if args.log:
+        log = args.log
+        with open(log, "rb") as f:
+            n = sum(1 for _ in f)
+    else:
+        log = os.path.join(work, "access.log")
+        n = build_log(log, args.lines, args.rate)
     size = os.path.getsize(log)
     meta = os.path.join(work, "metadata.csv")
     with open(meta, "w") as f:
@@ -95,31 +129,46 @@ def main():
         for i, block in enumerate(["66.249.0.0/16", "83.149.9.0/24", "24.236.0.0/16", "50.16.0.0/14",
                                    "2001:db8::/32", "208.115.111.0/24", "46.105.0.0/16", "10.0.0.0/8"]):
             f.write(f"{block},app-{i},team-{i}@example.com\n")
-    env_cores = os.cpu_count()
-    print(f"input: {n:,} lines, {size / 1e6:.1f} MB, {env_cores} cores")
+    load = os.getloadavg()
+    print(f"input: {n:,} lines, {size / 1e6:.1f} MB, {os.cpu_count()} cores, load {load[0]:.2f} at start, "
+          f"median of {args.runs} rounds")
 
-    results = []
-    results.append(("kinetop --headless", best_of(args.runs, [kinetop, "--file", log, "--format", "combined", "--headless"], os.devnull)))
-    results.append(("kinetop --headless --metadata", best_of(args.runs, [kinetop, "--file", log, "--format", "combined", "--headless", "--metadata", meta], os.devnull)))
-    goaccess = shutil.which("goaccess")
-    if goaccess:
-        version = subprocess.run([goaccess, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    tools = [
+        ("kinetop --headless", [kinetop, "--file", log, "--format", "combined", "--headless"]),
+        ("kinetop --headless --metadata",
+         [kinetop, "--file", log, "--format", "combined", "--headless", "--metadata", meta]),
+    ]
+    if shutil.which("mawk"):
+        tools.append(("mawk '{c[$9]++}' (one field)", ["mawk", MAWK_PROGRAM, log]))
+    if shutil.which("goaccess"):
         report = os.path.join(work, "report.json")
-        results.append((f"goaccess ({version.strip()})", best_of(args.runs, [goaccess, log, "--log-format=COMBINED", "--no-global-config", "-o", report], os.devnull)))
-    else:
-        print("goaccess is not installed (apt-get install goaccess): no comparison")
+        name = f"goaccess {version(['goaccess', '--version']).replace('GoAccess - ', '')}".strip()
+        tools.append((name, ["goaccess", log, "--log-format=COMBINED", "--no-global-config", "-o", report]))
+    if shutil.which("lnav"):
+        name = version(["lnav", "-V"]) or "lnav"
+        tools.append((f"{name} -n (SQL by status)", ["lnav", "-n", "-c", LNAV_QUERY, log]))
 
-    print(f"{'tool':<44} {'wall s':>8} {'lines/s':>12} {'cpu s':>7} {'peak MB':>8}")
-    for name, (wall, cpu, rss) in results:
-        print(f"{name:<44} {wall:>8.3f} {n / wall:>12,.0f} {cpu:>7.2f} {rss:>8.1f}")
-    if goaccess:
-        g = results[-1][1][0]
-        for name, (wall, _, _) in results[:-1]:
-            print(f"speed-up of {name} over goaccess: {g / wall:.1f}x")
-    if not args.keep:
-        shutil.rmtree(work)
-    else:
+    runs = {name: [] for name, _ in tools}
+    for _ in range(args.runs):
+        for name, cmd in tools:
+            with open(os.devnull, "wb") as out:
+                runs[name].append(timed(cmd, out, env))
+
+    def median(name, i):
+        return statistics.median(r[i] for r in runs[name])
+
+    reference = median("kinetop --headless --metadata", 0)
+    print()
+    print("| tool | wall (median) | CPU | lines/s | peak memory | wall / kinetop --metadata |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for name, _ in tools:
+        wall, cpu, rss = median(name, 0), median(name, 1), median(name, 2)
+        print(f"| {name} | {wall:.3f} s | {cpu:.2f} s | {n / wall:,.0f} | {rss:,.0f} MiB | {wall / reference:.2f}x |")
+    print(f"\nload {os.getloadavg()[0]:.2f} at the end")
+    if args.keep:
         print(f"kept {work}")
+    else:
+        shutil.rmtree(work)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use super::app_names::AppNames;
 use super::hashing::KeyHasher;
 use super::history::History;
 use super::window::OpenWindow;
@@ -81,7 +82,8 @@ pub enum Recorded {
 #[derive(Debug)]
 pub struct Aggregator {
     config: WindowConfig,
-    hasher: KeyHasher,
+    /// Application names, one allocation each for every window.
+    names: AppNames,
     /// Open windows, ascending by start.
     open: VecDeque<OpenWindow>,
     /// Final windows kept for display, oldest first.
@@ -102,6 +104,23 @@ pub struct Aggregator {
     pending_partials: Vec<Vec<crate::core::merge::AppPartial>>,
 }
 
+/// The keys of a hit's tables and sets: its client's and its path's [`KeyHasher`] hashes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HitHashes {
+    pub client: u64,
+    pub path: u64,
+}
+
+impl HitHashes {
+    #[inline]
+    pub fn of(hit: &Hit<'_>) -> Self {
+        HitHashes {
+            client: KeyHasher.hash(hit.client),
+            path: KeyHasher.hash(hit.path),
+        }
+    }
+}
+
 /// Start of the window holding `t`: `floor(t / width) * width`, also for negative `t`.
 pub fn window_start(t: i64, width_secs: i64) -> i64 {
     // Saturates for the few times near i64::MIN whose window start is not representable.
@@ -119,7 +138,7 @@ impl Aggregator {
         Aggregator {
             history: History::new(config.history, config.history_bytes),
             config,
-            hasher: KeyHasher,
+            names: AppNames::default(),
             open: VecDeque::new(),
             pending: Vec::new(),
             watermark: None,
@@ -169,6 +188,13 @@ impl Aggregator {
     /// Adds one hit; may make older windows final (collect them with [`Aggregator::take_final`]).
     #[inline]
     pub fn record(&mut self, hit: &Hit<'_>) -> Recorded {
+        let hashes = HitHashes::of(hit);
+        self.record_hashed(hit, hashes)
+    }
+
+    /// [`Aggregator::record`] with the hit's hashes made once for every width it is recorded in.
+    #[inline]
+    pub fn record_hashed(&mut self, hit: &Hit<'_>, hashes: HitHashes) -> Recorded {
         if self.newest.is_none_or(|n| hit.time > n) {
             self.newest = Some(hit.time);
         }
@@ -180,15 +206,17 @@ impl Aggregator {
             self.late += 1;
             return Recorded::Late;
         }
-        let client_hash = self.hasher.hash(hit.client);
-        let path_hash = self.hasher.hash(hit.path);
+        let HitHashes {
+            client: client_hash,
+            path: path_hash,
+        } = hashes;
         let Some(i) = self.open_window(start) else {
             self.late += 1;
             return Recorded::Late;
         };
         let window = &mut self.open[i];
         let apps = window.app_count();
-        window.record(hit, client_hash, path_hash, &self.config);
+        window.record_named(hit, client_hash, path_hash, &self.config, &mut self.names);
         if window.app_count() > apps {
             self.open_apps += 1;
             if self.open_apps > self.config.max_open_apps && self.open.len() > 2 && i > 0 {

@@ -1,7 +1,9 @@
 //! Final windows kept for time travel and sparklines: the newest `full` windows in full detail,
 //! older ones compacted to per-application rows (requests, bytes, statuses, hosts, latency: no
-//! top paths or callers) within a memory budget. So history is bounded by memory, not by a count,
-//! and a finished multi-day file stays reachable window by window as far as the budget allows.
+//! top paths or callers), all within a memory budget. So history is bounded by memory, not by a
+//! count, and a finished multi-day file stays reachable window by window as far as the budget
+//! allows. The budget holds the full windows too: with 100,000 applications 48 full windows of
+//! one width alone were over 1 GB. The newest [`MIN_FULL`] stay in full whatever their size.
 
 use std::collections::VecDeque;
 use std::mem::size_of;
@@ -9,11 +11,22 @@ use std::sync::Arc;
 
 use super::{AppWindow, CallerSummary, Counted, LatencySummary, WindowSummary};
 
+/// Full windows kept whatever the budget (when any are kept): the screen shows the newest final
+/// window with its callers and paths.
+pub const MIN_FULL: usize = 2;
+
+/// Heap bookkeeping per allocation (allocator header and rounding), counted in the budget so it
+/// holds for the process's memory and not only for the bytes asked for.
+const PER_ALLOCATION: usize = 16;
+/// An `Arc<str>`'s counts, before its bytes.
+const ARC_HEADER: usize = 16;
+
 #[derive(Debug, Default)]
 pub struct History {
     /// Newest windows in full detail, oldest first, at most `full_windows`.
     full: VecDeque<Arc<WindowSummary>>,
     full_windows: usize,
+    full_bytes: usize,
     /// Older windows, compacted, oldest first, within `budget` bytes.
     compact: VecDeque<Arc<WindowSummary>>,
     compact_bytes: usize,
@@ -23,7 +36,8 @@ pub struct History {
 }
 
 impl History {
-    /// `full_windows` kept in full detail; `budget` bytes for the compacted ones before them.
+    /// At most `full_windows` kept in full detail, and compacted ones before them, within `budget`
+    /// bytes in all; a `budget` of 0 keeps no compacted windows (and does not bound the full ones).
     pub fn new(full_windows: usize, budget: usize) -> Self {
         History {
             full_windows,
@@ -38,11 +52,16 @@ impl History {
             self.keep_compact(&window);
             return;
         }
+        self.full_bytes += approx_bytes(&window);
         self.full.push_back(window);
-        while self.full.len() > self.full_windows {
-            if let Some(oldest) = self.full.pop_front() {
-                self.keep_compact(&oldest);
-            }
+        while self.full.len() > self.full_windows
+            || (self.budget > 0 && self.full.len() > MIN_FULL && self.full_bytes > self.budget)
+        {
+            let Some(oldest) = self.full.pop_front() else {
+                break;
+            };
+            self.full_bytes = self.full_bytes.saturating_sub(approx_bytes(&oldest));
+            self.keep_compact(&oldest);
         }
     }
 
@@ -54,7 +73,7 @@ impl History {
         let compact = compacted(window);
         self.compact_bytes += approx_bytes(&compact);
         self.compact.push_back(Arc::new(compact));
-        while self.compact_bytes > self.budget {
+        while self.compact_bytes + self.full_bytes > self.budget {
             let Some(oldest) = self.compact.pop_front() else {
                 break;
             };
@@ -82,6 +101,11 @@ impl History {
     pub fn compact_bytes(&self) -> usize {
         self.compact_bytes
     }
+
+    /// Approximate memory held by the windows kept in full detail.
+    pub fn full_bytes(&self) -> usize {
+        self.full_bytes
+    }
 }
 
 /// The window without what only its detail views show: top paths and callers.
@@ -100,36 +124,55 @@ fn compacted(window: &WindowSummary) -> WindowSummary {
     }
 }
 
-/// Approximate heap and inline bytes of a window summary (for the history budget).
+/// Approximate heap and inline bytes of a window summary (for the history budget), allocator
+/// overhead included. Application names are shared by every window (`core::app_names`), so they
+/// are not counted per window.
 pub fn approx_bytes(window: &WindowSummary) -> usize {
-    size_of::<WindowSummary>()
+    PER_ALLOCATION
+        + size_of::<WindowSummary>()
         + window
             .apps
             .iter()
             .map(|a| {
                 size_of::<AppWindow>()
-                    + a.application.len()
-                    + a.status_codes.len() * size_of::<(u16, u64)>()
+                    + vec_bytes(&a.status_codes)
                     + a.latency.as_ref().map_or(0, latency_bytes)
+                    + vec_bytes(&a.top_paths)
                     + a.top_paths.iter().map(counted_bytes).sum::<usize>()
+                    + vec_bytes(&a.top_callers)
                     + a.top_callers.iter().map(caller_bytes).sum::<usize>()
             })
             .sum::<usize>()
 }
 
+/// The heap block of a vector (its inline part is counted with its owner).
+fn vec_bytes<T>(v: &Vec<T>) -> usize {
+    if v.capacity() == 0 {
+        0
+    } else {
+        PER_ALLOCATION + v.capacity() * size_of::<T>()
+    }
+}
+
 fn latency_bytes(l: &LatencySummary) -> usize {
-    size_of::<LatencySummary>() + l.buckets.len() * size_of::<(u64, u64)>()
+    vec_bytes(&l.buckets)
 }
 
+fn arc_str_bytes(s: &str) -> usize {
+    PER_ALLOCATION + ARC_HEADER + s.len()
+}
+
+/// The heap part of a counted key (its inline part is in its vector).
 fn counted_bytes(c: &Counted) -> usize {
-    size_of::<Counted>() + c.key.len()
+    arc_str_bytes(&c.key)
 }
 
+/// The heap part of a caller (its inline part is in its vector).
 fn caller_bytes(c: &CallerSummary) -> usize {
-    size_of::<CallerSummary>()
-        + c.host.len()
-        + c.status_codes.len() * size_of::<(u16, u64)>()
+    arc_str_bytes(&c.host)
+        + vec_bytes(&c.status_codes)
         + c.latency.as_ref().map_or(0, latency_bytes)
+        + vec_bytes(&c.top_paths)
         + c.top_paths.iter().map(counted_bytes).sum::<usize>()
 }
 
@@ -166,7 +209,8 @@ mod tests {
     #[test]
     fn newest_in_full_older_compacted_within_the_budget() {
         let one = approx_bytes(&compacted(&window(0, 3)));
-        let mut history = History::new(2, one * 5);
+        let full = approx_bytes(&window(0, 3));
+        let mut history = History::new(2, one * 5 + full * 2);
         for i in 0..20 {
             history.push(window(i * 10, 3));
         }
@@ -175,6 +219,7 @@ mod tests {
         assert_eq!(history.detail_from(), Some(180));
         assert_eq!(history.dropped(), 13);
         assert!(history.compact_bytes() <= one * 5);
+        assert_eq!(history.full_bytes(), full * 2);
         let all: Vec<&Arc<WindowSummary>> = history.iter().collect();
         assert!(all[..5]
             .iter()
@@ -186,6 +231,30 @@ mod tests {
             all.iter().all(|w| w.requests() == 30),
             "counts survive compaction"
         );
+    }
+
+    #[test]
+    fn full_windows_count_in_the_budget_but_the_newest_two_stay() {
+        let full = approx_bytes(&window(0, 3));
+        let one = approx_bytes(&compacted(&window(0, 3)));
+        assert!(one < full, "a compacted window is smaller");
+        // Room for three full windows: the fourth newest is compacted before the count says so.
+        let mut history = History::new(48, full * 3 + one);
+        for i in 0..10 {
+            history.push(window(i * 10, 3));
+        }
+        assert!(history.full_bytes() + history.compact_bytes() <= full * 3 + one);
+        assert_eq!(history.detail_from(), Some(70));
+        let kept: Vec<i64> = history.iter().map(|w| w.start).collect();
+        assert_eq!(kept, vec![60, 70, 80, 90]);
+        // A budget below two full windows still keeps the newest two in full, and nothing older.
+        let mut small = History::new(48, full / 2);
+        for i in 0..10 {
+            small.push(window(i * 10, 3));
+        }
+        let kept: Vec<i64> = small.iter().map(|w| w.start).collect();
+        assert_eq!(kept, vec![80, 90]);
+        assert_eq!(small.dropped(), 8);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod aggregate;
 pub mod alarms;
+pub mod app_names;
 pub mod distinct;
 pub mod event_time;
 pub mod hashing;

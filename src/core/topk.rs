@@ -16,6 +16,12 @@ use super::hashing::PreHashed;
 /// end with `…`, so a table's memory stays bounded by `capacity × MAX_KEY_BYTES`.
 pub const MAX_KEY_BYTES: usize = 1024;
 
+/// Tables of at most this many keys find a key by scanning their slots' hashes, without an index:
+/// most tables (a caller's paths, an application seen a few times in a window) hold a handful of
+/// keys, and an index is an allocation of its own (~100 bytes) per table, millions of them with
+/// 100,000 applications.
+const SCANNED_UP_TO: usize = 8;
+
 /// State carried with each monitored key (e.g. a caller's own statistics).
 pub trait SlotPayload: Default {
     /// Forget everything: the slot now monitors another key. Keep allocations for reuse.
@@ -63,7 +69,7 @@ impl<P> Slot<P> {
 #[derive(Debug, Clone)]
 pub struct SpaceSaving<P = ()> {
     capacity: usize,
-    /// Key hash → slot index.
+    /// Key hash → slot index, once the table holds more than [`SCANNED_UP_TO`] keys (empty before).
     index: HashMap<u64, u32, PreHashed>,
     slots: Vec<Slot<P>>,
     /// Slot indices ordered as a binary min-heap on `count`.
@@ -111,8 +117,8 @@ impl<P: SlotPayload> SpaceSaving<P> {
     /// freshly reset if the key just took over another key's slot.
     #[inline]
     pub fn hit(&mut self, hash: u64, key: &str) -> &mut P {
-        let slot = match self.index.get(&hash) {
-            Some(&slot) => {
+        let slot = match self.find(hash) {
+            Some(slot) => {
                 self.slots[slot as usize].count += 1;
                 slot
             }
@@ -124,8 +130,32 @@ impl<P: SlotPayload> SpaceSaving<P> {
         &mut self.slots[slot as usize].payload
     }
 
+    #[inline]
+    fn find(&self, hash: u64) -> Option<u32> {
+        if self.slots.len() <= SCANNED_UP_TO {
+            self.slots
+                .iter()
+                .position(|s| s.hash == hash)
+                .map(|i| i as u32)
+        } else {
+            self.index.get(&hash).copied()
+        }
+    }
+
     #[cold]
     fn insert(&mut self, hash: u64, key: &str) -> u32 {
+        if self.slots.len() == self.slots.capacity() {
+            // Doubling from one slot, up to the capacity: most tables (a caller's paths, an
+            // application seen once in a window) hold one or two keys, and a slot with its
+            // payload is a few hundred bytes, where `Vec` would start at four.
+            let more = self
+                .slots
+                .len()
+                .max(1)
+                .min(self.capacity - self.slots.len());
+            self.slots.reserve_exact(more);
+            self.heap.reserve_exact(more);
+        }
         let slot = self.slots.len() as u32;
         let mut stored = String::new();
         store_key(&mut stored, key);
@@ -138,7 +168,17 @@ impl<P: SlotPayload> SpaceSaving<P> {
             payload: P::default(),
         });
         self.heap.push(slot);
-        self.index.insert(hash, slot);
+        if self.slots.len() == SCANNED_UP_TO + 1 {
+            // Past scanning: index every key.
+            self.index.extend(
+                self.slots
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (s.hash, i as u32)),
+            );
+        } else if self.slots.len() > SCANNED_UP_TO {
+            self.index.insert(hash, slot);
+        }
         self.sift_up(self.heap.len() - 1);
         slot
     }
@@ -152,8 +192,10 @@ impl<P: SlotPayload> SpaceSaving<P> {
         s.count += 1;
         store_key(&mut s.key, key);
         s.payload.reset();
-        self.index.remove(&old_hash);
-        self.index.insert(hash, slot);
+        if self.slots.len() > SCANNED_UP_TO {
+            self.index.remove(&old_hash);
+            self.index.insert(hash, slot);
+        }
         slot
     }
 
@@ -254,7 +296,8 @@ mod tests {
     /// Checks the heap invariant and the index, so every test also checks the structure.
     fn check_invariants<P: SlotPayload>(t: &SpaceSaving<P>) {
         assert!(t.slots.len() <= t.capacity);
-        assert_eq!(t.index.len(), t.slots.len());
+        let indexed = t.slots.len() > SCANNED_UP_TO;
+        assert_eq!(t.index.len(), if indexed { t.slots.len() } else { 0 });
         for (pos, &slot) in t.heap.iter().enumerate() {
             assert_eq!(t.slots[slot as usize].heap_pos as usize, pos);
             if pos > 0 {
@@ -262,7 +305,10 @@ mod tests {
             }
         }
         for (i, s) in t.slots.iter().enumerate() {
-            assert_eq!(t.index[&s.hash] as usize, i);
+            assert_eq!(t.find(s.hash), Some(i as u32));
+            if indexed {
+                assert_eq!(t.index[&s.hash] as usize, i);
+            }
         }
     }
 

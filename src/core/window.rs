@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::app_names::AppNames;
 use super::distinct::DistinctCounter;
 use super::histogram::LatencyHistogram;
 use super::topk::{Slot, SlotPayload, SpaceSaving};
@@ -34,7 +35,11 @@ impl StatusCodes {
     fn add(&mut self, status: u16) {
         match self.0.iter_mut().find(|(code, _)| *code == status) {
             Some((_, n)) => *n += 1,
-            None => self.0.push((status, 1)),
+            None => {
+                // One or two codes per caller and window are the rule: no room for four.
+                self.0.reserve_exact(1);
+                self.0.push((status, 1));
+            }
         }
     }
 
@@ -95,14 +100,14 @@ struct AppAccumulator {
 }
 
 impl AppAccumulator {
-    fn new(name: &str, config: &WindowConfig) -> Self {
-        let callers_k = if name == UNKNOWN {
+    fn new(name: Arc<str>, config: &WindowConfig) -> Self {
+        let callers_k = if &*name == UNKNOWN {
             config.top_k_unknown
         } else {
             config.top_k
         };
         AppAccumulator {
-            name: Arc::from(name),
+            name,
             requests: 0,
             bytes: 0,
             status: StatusClasses::default(),
@@ -213,7 +218,6 @@ impl OpenWindow {
     }
 
     /// Adds a hit whose client and path hash to `client_hash` and `path_hash`.
-    #[inline]
     pub fn record(
         &mut self,
         hit: &Hit<'_>,
@@ -221,9 +225,24 @@ impl OpenWindow {
         path_hash: u64,
         config: &WindowConfig,
     ) {
+        let mut names = AppNames::default();
+        self.record_named(hit, client_hash, path_hash, config, &mut names);
+    }
+
+    /// [`OpenWindow::record`], a new application's name shared from `names` (one allocation per
+    /// name for all of an aggregator's windows).
+    #[inline]
+    pub fn record_named(
+        &mut self,
+        hit: &Hit<'_>,
+        client_hash: u64,
+        path_hash: u64,
+        config: &WindowConfig,
+        names: &mut AppNames,
+    ) {
         let i = match self.index.get(hit.application) {
             Some(&i) => i,
-            None => self.add_app(hit.application, config),
+            None => self.add_app(names.get(hit.application), config),
         };
         self.apps[i].record(hit, client_hash, path_hash);
     }
@@ -234,7 +253,7 @@ impl OpenWindow {
     }
 
     #[cold]
-    fn add_app(&mut self, name: &str, config: &WindowConfig) -> usize {
+    fn add_app(&mut self, name: Arc<str>, config: &WindowConfig) -> usize {
         let app = AppAccumulator::new(name, config);
         self.index.insert(Arc::clone(&app.name), self.apps.len());
         self.apps.push(app);

@@ -21,6 +21,7 @@ use super::parse_stage::ParsedBatch;
 use super::sink::Sink;
 use super::EngineCommand;
 use crate::config::when::{InRange, TimeRange};
+use crate::core::aggregate::HitHashes;
 use crate::core::alarms::{AlarmEngine, AlarmsView};
 use crate::core::event_time::OriginClocks;
 use crate::core::{Aggregator, WindowConfig, WindowSummary};
@@ -339,8 +340,10 @@ impl Engine {
         batch.for_each_hit(|hit| {
             match range.place(hit.time) {
                 InRange::Inside => {
+                    // Hashed once for all the widths the hit is recorded in.
+                    let hashes = HitHashes::of(hit);
                     for a in aggregators.iter_mut() {
-                        a.record(hit);
+                        a.record_hashed(hit, hashes);
                     }
                 }
                 InRange::Before => counters.before_since += 1,
