@@ -30,5 +30,6 @@ mod parse_roundtrip;
 mod s3_metadata;
 mod source_file;
 mod time_range;
+mod tui_search;
 mod tui_tmux;
 mod tui_views;

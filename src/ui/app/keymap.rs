@@ -156,7 +156,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[(Code(K::Char('/')), A::Filter)],
         label: "/",
         hint: "/",
-        help: "filter rows as you type; Enter keeps it, Esc clears it",
+        help: "filter names or callers (10.2.); Enter keeps, Esc clears",
         group: Group::Show,
     },
     Binding {

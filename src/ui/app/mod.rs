@@ -20,7 +20,7 @@ use crate::pipeline::snapshot::Snapshot;
 
 use keymap::{Action, FilterKey};
 use model::{Body, ViewModel};
-use state::{AlarmKey, Panel, UiState, View};
+use state::{AlarmKey, ItemKey, Panel, UiState, View};
 
 /// What the event loop must do after an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -391,9 +391,20 @@ impl App {
                     app: a.key.1.clone(),
                 })
             }
-            (View::Overview, Body::Overview(o)) => o.rows.get(top.selected).map(|r| View::App {
-                app: r.name.clone(),
-            }),
+            (View::Overview, Body::Overview(o)) => {
+                let Some(row) = o.rows.get(top.selected) else {
+                    return;
+                };
+                // Found by a caller (`/10.2.3.4`): open the application on that caller.
+                let caller = row.caller_match.as_ref().map(|m| m.host.clone());
+                self.ui.push(View::App {
+                    app: row.name.clone(),
+                });
+                if let Some(host) = caller {
+                    self.ui.top_mut().selected_key = Some(ItemKey::Name(host));
+                }
+                return;
+            }
             (View::App { app }, Body::App(a)) => a.callers.get(top.selected).map(|c| View::Host {
                 app: app.clone(),
                 host: c.host.clone(),

@@ -84,6 +84,9 @@ const COLS: [Col; 11] = [
     Col::text("history", 5),
 ];
 
+/// The most the application column keeps for a name with its caller hint.
+const MAX_HINT: usize = 40;
+
 pub fn draw(frame: &mut Frame, body: Rect, o: &Overview, ui: &UiState, theme: &Theme) {
     let frame_state = ui.top();
     if frame_state.zoomed && frame_state.panel == Panel::Chart {
@@ -115,12 +118,15 @@ pub fn draw(frame: &mut Frame, body: Rect, o: &Overview, ui: &UiState, theme: &T
                 Style::new()
             }
         };
+        // A caller hint (`/10.2.`) keeps its room; bytes, callers, history give way first.
+        let mut cols = COLS;
+        cols[1].min = cols[1].min.max(o.hint_width.min(MAX_HINT) as u16);
         fitted_table(
             frame,
             block,
             a.table,
             FittedList {
-                cols: &COLS,
+                cols: &cols,
                 titles,
                 len: o.rows.len(),
                 selected,

@@ -4,5 +4,6 @@
 mod basics;
 mod harness;
 mod live;
+mod search;
 mod signals;
 mod startup;

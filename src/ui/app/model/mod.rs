@@ -7,6 +7,7 @@
 
 pub mod alarm_states;
 pub mod alarms;
+pub mod caller_search;
 pub mod detail;
 pub mod malformed;
 pub mod overview;
