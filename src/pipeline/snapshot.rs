@@ -7,6 +7,7 @@ use crate::core::alarms::AlarmsView;
 use crate::core::WindowSummary;
 use crate::enrich::MetadataTable;
 use crate::output::actions::ActionStats;
+use crate::pipeline::recent::RecentByApp;
 
 /// Line counters since start. `parsed + malformed == lines`; `trailing` lines are among `parsed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
@@ -124,6 +125,8 @@ pub struct Snapshot {
     pub actions: Option<ActionStats>,
     /// Whether the input has ended (finite files).
     pub finished: bool,
+    /// Each application's most recent raw requests (TUI only; empty headless).
+    pub recent: RecentByApp,
 }
 
 /// One status for the status bar out of every source's.

@@ -17,7 +17,7 @@ use ratatui::Terminal;
 const WIDTHS: [i64; 5] = [10, 60, 300, 900, 3600];
 
 pub(crate) struct Screen {
-    app: App,
+    pub(crate) app: App,
     terminal: Terminal<TestBackend>,
     theme: Theme,
 }

@@ -39,6 +39,8 @@ pub enum Action {
     Alarms,
     Acknowledge,
     Latency,
+    /// The recent raw requests of the selected application or caller.
+    Recent,
 }
 
 /// A key as bound: a key code (modifiers other than Ctrl do not matter: `G` is `G` with or
@@ -251,6 +253,13 @@ pub const BINDINGS: &[Binding] = &[
         help: "latency histogram of the selected application or caller",
         group: Group::Views,
     },
+    Binding {
+        keys: &[(Code(K::Char('r')), A::Recent)],
+        label: "r",
+        hint: "r",
+        help: "recent raw requests of the application or caller, live",
+        group: Group::Views,
+    },
 ];
 
 /// Help rows that are not keys.
@@ -408,7 +417,7 @@ pub fn filter_key(key: KeyEvent) -> Option<FilterKey> {
 mod tests {
     use super::*;
 
-    const ALL: [Action; 28] = [
+    const ALL: [Action; 29] = [
         A::Quit,
         A::Suspend,
         A::Help,
@@ -437,6 +446,7 @@ mod tests {
         A::Alarms,
         A::Acknowledge,
         A::Latency,
+        A::Recent,
     ];
 
     fn press(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {

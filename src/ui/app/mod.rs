@@ -294,6 +294,11 @@ impl App {
             Action::Newest => self.ui.travel = None,
             Action::Live => self.ui.travel = None,
             Action::Acknowledge => self.acknowledge(),
+            Action::Recent => {
+                if let Some((app, host)) = self.selected_app_or_caller() {
+                    self.ui.push(View::Recent { app, host });
+                }
+            }
             Action::Latency => {
                 let view = match (&self.ui.top().view, &self.model.body) {
                     (View::App { app }, _) => Some(View::Latency {
@@ -319,6 +324,27 @@ impl App {
         }
         self.rebuild();
         outcome
+    }
+
+    /// The application (and caller) `r` is about: the view's own, or the overview's selected row.
+    fn selected_app_or_caller(&self) -> Option<(Arc<str>, Option<Arc<str>>)> {
+        match (&self.ui.top().view, &self.model.body) {
+            (View::App { app }, _) => Some((app.clone(), None)),
+            (View::Host { app, host }, _)
+            | (
+                View::Latency {
+                    app,
+                    host: Some(host),
+                },
+                _,
+            ) => Some((app.clone(), Some(host.clone()))),
+            (View::Latency { app, host: None }, _) => Some((app.clone(), None)),
+            (View::Overview, Body::Overview(o)) if self.ui.top().panel == Panel::Table => o
+                .rows
+                .get(self.ui.top().selected)
+                .map(|r| (r.name.clone(), None)),
+            _ => None,
+        }
     }
 
     fn toggle(&mut self, view: View) {

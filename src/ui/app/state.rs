@@ -26,6 +26,11 @@ pub enum View {
         app: Arc<str>,
         host: Option<Arc<str>>,
     },
+    /// Recent raw requests of an application (or one of its callers), newest first.
+    Recent {
+        app: Arc<str>,
+        host: Option<Arc<str>>,
+    },
     Malformed,
     /// Every part of the source (shards, files): state, lag, records, problems.
     Sources,
