@@ -47,6 +47,8 @@ pub struct Settings {
     pub until_caught_up: bool,
     /// The config file in use, if any.
     pub config_path: Option<PathBuf>,
+    /// Where the TUI's `e` writes CSV files (`export-dir`); `None`: the current directory.
+    pub export_dir: Option<PathBuf>,
 }
 
 /// A setting that cannot be used: names the flag, or the config file and line it came from.
@@ -190,7 +192,22 @@ impl Settings {
                 AwsTimeouts::DEFAULT_OPERATION,
             )?,
         };
+        // Checked now: an export that fails mid-incident for a typo is too late to learn of it.
+        let export_dir = file
+            .export_dir
+            .as_ref()
+            .map(|dir| {
+                let dir = PathBuf::from(dir);
+                if dir.is_dir() {
+                    Ok(dir)
+                } else {
+                    Err(in_file("export-dir")
+                        .error(format!("{} is not a directory", dir.display())))
+                }
+            })
+            .transpose()?;
         Ok(Settings {
+            export_dir,
             files: cli.files.clone(),
             follow: cli.follow,
             format,

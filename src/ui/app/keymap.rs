@@ -41,6 +41,8 @@ pub enum Action {
     Latency,
     /// The recent raw requests of the selected application or caller.
     Recent,
+    /// Write the rows of the view to a CSV file.
+    Export,
 }
 
 /// A key as bound: a key code (modifiers other than Ctrl do not matter: `G` is `G` with or
@@ -260,6 +262,13 @@ pub const BINDINGS: &[Binding] = &[
         help: "recent raw requests of the application or caller, live",
         group: Group::Views,
     },
+    Binding {
+        keys: &[(Code(K::Char('e')), A::Export)],
+        label: "e",
+        hint: "e",
+        help: "export the rows on screen to CSV (status bar says where)",
+        group: Group::Views,
+    },
 ];
 
 /// Help rows that are not keys.
@@ -417,7 +426,7 @@ pub fn filter_key(key: KeyEvent) -> Option<FilterKey> {
 mod tests {
     use super::*;
 
-    const ALL: [Action; 29] = [
+    const ALL: [Action; 30] = [
         A::Quit,
         A::Suspend,
         A::Help,
@@ -447,6 +456,7 @@ mod tests {
         A::Acknowledge,
         A::Latency,
         A::Recent,
+        A::Export,
     ];
 
     fn press(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {

@@ -2,6 +2,7 @@
 //! fails, not skips, when tmux is missing under `CI=true`.
 
 mod basics;
+mod export;
 mod harness;
 mod live;
 mod search;

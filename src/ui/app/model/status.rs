@@ -126,6 +126,10 @@ pub fn status(
         _ => ("● LIVE".to_string(), Tone::Good),
     };
     push(0, mode, tone);
+    if let Some(notice) = ui.notice.as_ref().filter(|n| now_ms < n.until_ms) {
+        let tone = if notice.bad { Tone::Bad } else { Tone::Good };
+        push(0, notice.text.clone(), tone);
+    }
     if let Some(i) = index {
         let w = &snapshot.windows[i];
         let width = format::width(snapshot.width_secs);
