@@ -8,6 +8,7 @@
 pub mod alarm_states;
 pub mod alarms;
 pub mod caller_search;
+pub mod change;
 pub mod detail;
 pub mod malformed;
 pub mod overview;

@@ -12,6 +12,7 @@ use crate::ui::app::state::{Column, UiState};
 
 use super::alarms::{alarm_marks, alarm_panel, AlarmPanel};
 use super::caller_search::{matching_callers, CallerMatch};
+use super::change::{changes, previous_window, Changes};
 use super::widgets::{
     chart, chart_end, elapsed, headers, matches_filter, safe, sort_rows, sparkline, timeline, Chart,
 };
@@ -44,11 +45,13 @@ pub struct AppRow {
     pub spark: String,
     /// The caller `/` found when the application's name did not match it.
     pub caller_match: Option<CallerMatch>,
+    /// Against the previous window (▲ 12%).
+    pub changes: Changes,
 }
 
 impl AppRow {
     /// Cells in [`OVERVIEW_COLUMNS`] order (the mark column is drawn separately).
-    pub fn cells(&self) -> [String; 10] {
+    pub fn cells(&self) -> [String; 13] {
         [
             match &self.caller_match {
                 Some(m) => caller_hint(&self.label, m),
@@ -56,15 +59,18 @@ impl AppRow {
             },
             format::count(self.requests),
             format::rate(self.rate),
+            self.changes.requests.clone(),
             format::bytes(self.bytes),
             format::percent(self.err_4xx),
             format::percent(self.err_5xx),
+            self.changes.err_5xx.clone(),
             self.p50
                 .map(format::latency_us)
                 .unwrap_or_else(|| "–".into()),
             self.p99
                 .map(format::latency_us)
                 .unwrap_or_else(|| "–".into()),
+            self.changes.p99.clone(),
             format!(
                 "{}{}",
                 format::count(self.hosts),
@@ -85,15 +91,19 @@ fn caller_hint(label: &str, m: &CallerMatch) -> String {
 }
 
 /// Overview column titles and the sort column each stands for.
-pub const OVERVIEW_COLUMNS: [(&str, Option<Column>); 10] = [
+/// The Δ columns compare with the previous window.
+pub const OVERVIEW_COLUMNS: [(&str, Option<Column>); 13] = [
     ("application", Some(Column::Name)),
     ("req", Some(Column::Requests)),
     ("req/s", Some(Column::Rate)),
+    ("Δ", None),
     ("bytes", Some(Column::Bytes)),
     ("4xx", Some(Column::Err4xx)),
     ("5xx", Some(Column::Err5xx)),
+    ("Δ5xx", None),
     ("p50", Some(Column::P50)),
     ("p99", Some(Column::P99)),
+    ("Δp99", None),
     ("callers", Some(Column::Hosts)),
     ("history", None),
 ];
@@ -144,6 +154,7 @@ fn app_row(snapshot: &Snapshot, app: &AppWindow, window: &WindowSummary) -> AppR
         hosts_exact: app.hosts_exact,
         spark: String::new(),
         caller_match: None,
+        changes: Changes::default(),
     }
 }
 
@@ -151,6 +162,13 @@ pub fn overview(snapshot: &Snapshot, ui: &UiState, index: usize, filter: &str) -
     let window = &snapshot.windows[index];
     let spark_timeline = timeline(snapshot, index, SPARK_WINDOWS);
     let marks = alarm_marks(snapshot, ui, Some(index));
+    // The window before, or a silent one when that time had no traffic at all.
+    let previous = previous_window(snapshot, index);
+    let silent = WindowSummary::empty(
+        window.start - snapshot.width_secs,
+        snapshot.width_secs,
+        true,
+    );
     // Every application seen in the sparkline's windows gets a row, so one that went silent shows.
     let mut rows: BTreeMap<Arc<str>, AppRow> = BTreeMap::new();
     // Applications the filter left out, so each is looked at once, not once per window.
@@ -200,6 +218,12 @@ pub fn overview(snapshot: &Snapshot, ui: &UiState, index: usize, filter: &str) -
             row.spark = sparkline(&series);
             row.alarm = marks.get(&app.application).copied().unwrap_or_default();
             row.caller_match = caller_match;
+            if let Some(previous) = previous {
+                let before = previous.and_then(|w| w.app(&app.application));
+                let previous = previous.unwrap_or(&silent);
+                let now = window.app(&app.application);
+                row.changes = changes(snapshot, window, now, previous, before);
+            }
             rows.insert(app.application.clone(), row);
         }
     }
