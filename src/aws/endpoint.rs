@@ -2,30 +2,48 @@
 //! work (not a URL, not http(s), a port out of range) is an error naming the flag and the value,
 //! not a connection retried forever.
 
+const EXPECTED: &str = "expected http://HOST[:PORT] or https://HOST[:PORT]";
+
+/// Why an endpoint URL can never work; each quotes the value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EndpointUrlError {
+    #[error("{text:?} is not a URL ({reason}); {EXPECTED}")]
+    NotAUrl {
+        text: String,
+        reason: url::ParseError,
+    },
+    #[error("{text:?}: bad port (a port is a number from 1 to 65535)")]
+    BadPort { text: String },
+    #[error("{text:?}: the scheme must be http or https, not {scheme}")]
+    Scheme { text: String, scheme: String },
+    #[error("{text:?} names no host; {EXPECTED}")]
+    NoHost { text: String },
+}
+
 /// Checks an endpoint URL; the error says what is wrong with it, quoting it.
-pub fn check_endpoint_url(text: &str) -> Result<(), String> {
-    const EXPECTED: &str = "expected http://HOST[:PORT] or https://HOST[:PORT]";
+pub fn check_endpoint_url(text: &str) -> Result<(), EndpointUrlError> {
+    let owned = || text.to_string();
     let url = url::Url::parse(text).map_err(|e| match e {
-        url::ParseError::InvalidPort => {
-            format!("{text:?}: bad port (a port is a number from 1 to 65535)")
-        }
-        other => format!("{text:?} is not a URL ({other}); {EXPECTED}"),
+        url::ParseError::InvalidPort => EndpointUrlError::BadPort { text: owned() },
+        reason => EndpointUrlError::NotAUrl {
+            text: owned(),
+            reason,
+        },
     })?;
     match url.scheme() {
         "http" | "https" => {}
         other => {
-            return Err(format!(
-                "{text:?}: the scheme must be http or https, not {other}"
-            ))
+            return Err(EndpointUrlError::Scheme {
+                text: owned(),
+                scheme: other.to_string(),
+            })
         }
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("{text:?} names no host; {EXPECTED}"));
+        return Err(EndpointUrlError::NoHost { text: owned() });
     }
     if url.port() == Some(0) {
-        return Err(format!(
-            "{text:?}: bad port (a port is a number from 1 to 65535)"
-        ));
+        return Err(EndpointUrlError::BadPort { text: owned() });
     }
     Ok(())
 }
@@ -70,7 +88,7 @@ mod tests {
             ("http://", "is not a URL (empty host)"),
             ("", "is not a URL"),
         ] {
-            let e = check_endpoint_url(bad).unwrap_err();
+            let e = check_endpoint_url(bad).unwrap_err().to_string();
             assert!(e.contains(why), "{bad}: {e}");
             assert!(!e.contains('\n'), "one line");
         }

@@ -7,7 +7,7 @@ mod endpoint;
 pub mod retry;
 mod transport;
 
-pub use endpoint::check_endpoint_url;
+pub use endpoint::{check_endpoint_url, EndpointUrlError};
 pub use transport::{endpoint_label, one_line, transport_failure, TransportFailure};
 
 use std::time::Duration;

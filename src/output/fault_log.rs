@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use crate::aws::retry::{age, state_of};
-use crate::pipeline::snapshot::{MetadataStatus, SourceStatus};
+use crate::enrich::metadata::MetadataStatus;
+use crate::source::status::SourceStatus;
 
 /// What was said about one source, and what is true now.
 #[derive(Debug, Default)]

@@ -51,8 +51,17 @@ impl<W: Write> JsonLinesWriter<W> {
     }
 }
 
-/// Compact JSON that also escapes what serde_json leaves raw but a terminal would act on.
-struct TerminalSafe;
+/// Compact JSON that also escapes what serde_json leaves raw but a terminal would act on (C1
+/// controls, bidi and format characters): every JSON kinetop writes, lines and records alike.
+pub struct TerminalSafe;
+
+/// `value` as one compact, terminal-safe JSON text (see [`TerminalSafe`]).
+pub fn to_safe_json<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut json = serde_json::Serializer::with_formatter(&mut out, TerminalSafe);
+    value.serialize(&mut json)?;
+    Ok(out)
+}
 
 impl serde_json::ser::Formatter for TerminalSafe {
     fn write_string_fragment<W: ?Sized + Write>(

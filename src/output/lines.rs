@@ -18,10 +18,15 @@ pub const TOP_IN_LINE: usize = 5;
 /// RFC 3339 UTC with `Z`, e.g. `2017-01-20T10:05:00Z`: every timestamp kinetop writes. Times
 /// outside years 0..=9999 (which no accepted log line produces) are written as `@<epoch seconds>`.
 pub fn rfc3339(epoch_secs: i64) -> String {
+    rfc3339_checked(epoch_secs).unwrap_or_else(|| format!("@{epoch_secs}"))
+}
+
+/// RFC 3339 UTC, or `None` outside years 0..=9999: for formats that must refuse such a time
+/// rather than write a stand-in (the aggregate record).
+pub fn rfc3339_checked(epoch_secs: i64) -> Option<String> {
     OffsetDateTime::from_unix_timestamp(epoch_secs)
         .ok()
         .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_else(|| format!("@{epoch_secs}"))
 }
 
 /// One final (window, application): `{"type":"window",…}`.

@@ -30,7 +30,7 @@ pub(super) enum Shape {
 
 /// Where the value goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Slot {
+pub(super) enum HitField {
     Skip,
     Client,
     Ident,
@@ -52,9 +52,9 @@ pub(super) enum Slot {
 pub(super) struct Directive {
     pub name: &'static str,
     pub shape: Shape,
-    /// The slot this directive fills when it is the preferred one of its kind.
-    pub slot: Slot,
-    /// Lower wins when several directives could fill the same slot (`%>s` over `%s`, `%D` over `%T`).
+    /// The field this directive fills when it is the preferred one of its kind.
+    pub field: HitField,
+    /// Lower wins when several directives could fill the same field (`%>s` over `%s`, `%D` over `%T`).
     pub rank: u8,
 }
 
@@ -101,7 +101,7 @@ pub(super) fn directive(
                     return Err(FormatError::new(start, "unknown directive `%^`"));
                 }
                 require(argument, start, "%^ti/%^to")?;
-                let d = text("%{…}^ti", Slot::Skip);
+                let d = text("%{…}^ti", HitField::Skip);
                 return Ok((Some(d), i + 3));
             }
             letter => {
@@ -121,11 +121,11 @@ fn letter_directive(
     at: usize,
 ) -> Result<Directive, FormatError> {
     let d = match letter {
-        b'h' => text("%h", Slot::Client),
+        b'h' => text("%h", HitField::Client),
         b'a' => match argument {
             None | Some("c") => Directive {
                 rank: 1,
-                ..text("%a", Slot::Client)
+                ..text("%a", HitField::Client)
             },
             Some(other) => {
                 return Err(FormatError::new(
@@ -134,27 +134,27 @@ fn letter_directive(
                 ))
             }
         },
-        b'l' => text("%l", Slot::Ident),
-        b'u' => text("%u", Slot::User),
+        b'l' => text("%l", HitField::Ident),
+        b'u' => text("%u", HitField::User),
         b't' => time_directive(argument, start)?,
-        b'r' => text("%r", Slot::Request),
-        b'm' => text("%m", Slot::Method),
-        b'U' => text("%U", Slot::Path),
-        b'H' => text("%H", Slot::Protocol),
-        b's' if original => shaped("%<s", Shape::Status, Slot::Status, 1),
-        b's' if spec[start..at].contains('>') => shaped("%>s", Shape::Status, Slot::Status, 0),
-        b's' => shaped("%s", Shape::Status, Slot::Status, 1),
-        b'b' => shaped("%b", Shape::ClfBytes, Slot::Bytes, 0),
-        b'B' => shaped("%B", Shape::Number, Slot::Bytes, 0),
+        b'r' => text("%r", HitField::Request),
+        b'm' => text("%m", HitField::Method),
+        b'U' => text("%U", HitField::Path),
+        b'H' => text("%H", HitField::Protocol),
+        b's' if original => shaped("%<s", Shape::Status, HitField::Status, 1),
+        b's' if spec[start..at].contains('>') => shaped("%>s", Shape::Status, HitField::Status, 0),
+        b's' => shaped("%s", Shape::Status, HitField::Status, 1),
+        b'b' => shaped("%b", Shape::ClfBytes, HitField::Bytes, 0),
+        b'B' => shaped("%B", Shape::Number, HitField::Bytes, 0),
         // Bytes on the wire (mod_logio): the byte count only when neither %b nor %B is there.
-        b'O' => shaped("%O", Shape::Number, Slot::Bytes, 1),
-        b'I' => shaped("%I", Shape::Number, Slot::Skip, 0),
-        b'S' => shaped("%S", Shape::Number, Slot::Skip, 0),
-        b'D' => shaped("%D", Shape::Micros(1), Slot::Latency, 0),
+        b'O' => shaped("%O", Shape::Number, HitField::Bytes, 1),
+        b'I' => shaped("%I", Shape::Number, HitField::Skip, 0),
+        b'S' => shaped("%S", Shape::Number, HitField::Skip, 0),
+        b'D' => shaped("%D", Shape::Micros(1), HitField::Latency, 0),
         b'T' => match argument {
-            None | Some("s") => shaped("%T", Shape::Micros(1_000_000), Slot::Latency, 1),
-            Some("ms") => shaped("%{ms}T", Shape::Micros(1_000), Slot::Latency, 1),
-            Some("us") => shaped("%{us}T", Shape::Micros(1), Slot::Latency, 1),
+            None | Some("s") => shaped("%T", Shape::Micros(1_000_000), HitField::Latency, 1),
+            Some("ms") => shaped("%{ms}T", Shape::Micros(1_000), HitField::Latency, 1),
+            Some("us") => shaped("%{us}T", Shape::Micros(1), HitField::Latency, 1),
             Some(other) => {
                 return Err(FormatError::new(
                     start,
@@ -162,20 +162,20 @@ fn letter_directive(
                 ))
             }
         },
-        b'v' | b'V' => text(if letter == b'v' { "%v" } else { "%V" }, Slot::Vhost),
+        b'v' | b'V' => text(if letter == b'v' { "%v" } else { "%V" }, HitField::Vhost),
         b'i' => {
             let name = require(argument, start, "%i")?;
             if name.eq_ignore_ascii_case("referer") {
-                text("%{Referer}i", Slot::Referer)
+                text("%{Referer}i", HitField::Referer)
             } else if name.eq_ignore_ascii_case("user-agent") {
-                text("%{User-Agent}i", Slot::UserAgent)
+                text("%{User-Agent}i", HitField::UserAgent)
             } else {
-                text("%{…}i", Slot::Skip)
+                text("%{…}i", HitField::Skip)
             }
         }
         b'o' => {
             require(argument, start, "%o")?;
-            text("%{…}o", Slot::Skip)
+            text("%{…}o", HitField::Skip)
         }
         b'C' | b'e' | b'n' => {
             require(argument, start, "this directive")?;
@@ -185,18 +185,18 @@ fn letter_directive(
                     b'e' => "%{…}e",
                     _ => "%{…}n",
                 },
-                Slot::Skip,
+                HitField::Skip,
             )
         }
-        b'A' => text("%A", Slot::Skip),
-        b'f' => text("%f", Slot::Skip),
-        b'k' => shaped("%k", Shape::Number, Slot::Skip, 0),
-        b'L' => text("%L", Slot::Skip),
-        b'p' => text("%p", Slot::Skip),
-        b'P' => text("%P", Slot::Skip),
-        b'q' => text("%q", Slot::Skip),
-        b'R' => text("%R", Slot::Skip),
-        b'X' => text("%X", Slot::Skip),
+        b'A' => text("%A", HitField::Skip),
+        b'f' => text("%f", HitField::Skip),
+        b'k' => shaped("%k", Shape::Number, HitField::Skip, 0),
+        b'L' => text("%L", HitField::Skip),
+        b'p' => text("%p", HitField::Skip),
+        b'P' => text("%P", HitField::Skip),
+        b'q' => text("%q", HitField::Skip),
+        b'R' => text("%R", HitField::Skip),
+        b'X' => text("%X", HitField::Skip),
         other => {
             let shown = spec[at..].chars().next().unwrap_or(other as char);
             return Err(FormatError::new(
@@ -231,7 +231,7 @@ fn status_condition(spec: &str, at: usize) -> Result<usize, FormatError> {
 
 fn time_directive(argument: Option<&str>, start: usize) -> Result<Directive, FormatError> {
     let Some(argument) = argument else {
-        return Ok(shaped("%t", Shape::ClfTime, Slot::Time, 0));
+        return Ok(shaped("%t", Shape::ClfTime, HitField::Time, 0));
     };
     // `begin:` / `end:` choose the moment Apache took the time; both are the request's time here.
     let unit = argument
@@ -239,16 +239,16 @@ fn time_directive(argument: Option<&str>, start: usize) -> Result<Directive, For
         .or_else(|| argument.strip_prefix("end:"))
         .unwrap_or(argument);
     Ok(match unit {
-        "sec" => shaped("%{sec}t", Shape::Epoch(1), Slot::Time, 0),
-        "msec" => shaped("%{msec}t", Shape::Epoch(1_000), Slot::Time, 0),
-        "usec" => shaped("%{usec}t", Shape::Epoch(1_000_000), Slot::Time, 0),
-        "msec_frac" | "usec_frac" => shaped("%{…_frac}t", Shape::Number, Slot::Skip, 0),
+        "sec" => shaped("%{sec}t", Shape::Epoch(1), HitField::Time, 0),
+        "msec" => shaped("%{msec}t", Shape::Epoch(1_000), HitField::Time, 0),
+        "usec" => shaped("%{usec}t", Shape::Epoch(1_000_000), HitField::Time, 0),
+        "msec_frac" | "usec_frac" => shaped("%{…_frac}t", Shape::Number, HitField::Skip, 0),
         strftime if strftime.contains('%') => {
             let items =
                 time::format_description::parse_strftime_owned(strftime).map_err(|err| {
                     FormatError::new(start, format!("bad %{{…}}t time format: {err}"))
                 })?;
-            shaped("%{…}t", Shape::Strftime(Arc::new(items)), Slot::Time, 0)
+            shaped("%{…}t", Shape::Strftime(Arc::new(items)), HitField::Time, 0)
         }
         other => {
             return Err(FormatError::new(
@@ -276,15 +276,15 @@ fn require<'s>(
     }
 }
 
-fn text(name: &'static str, slot: Slot) -> Directive {
-    shaped(name, Shape::Text, slot, 0)
+fn text(name: &'static str, field: HitField) -> Directive {
+    shaped(name, Shape::Text, field, 0)
 }
 
-fn shaped(name: &'static str, shape: Shape, slot: Slot, rank: u8) -> Directive {
+fn shaped(name: &'static str, shape: Shape, field: HitField, rank: u8) -> Directive {
     Directive {
         name,
         shape,
-        slot,
+        field,
         rank,
     }
 }

@@ -10,8 +10,11 @@ use std::sync::Arc;
 use nom::Parser;
 
 use super::apache::{self, Res};
-use super::directive::{directive, Directive, Shape, Slot};
+use super::directive::{HitField, Shape};
 use super::{LogLine, ParseError, Request, Trailing};
+
+mod compile;
+use compile::compile;
 
 /// Built-in formats, as Apache names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,7 +132,7 @@ struct Field {
     /// The directive as written in error messages (`%>s`, `%{User-Agent}i`, `%{…}i`).
     name: &'static str,
     shape: Shape,
-    slot: Slot,
+    field: HitField,
     /// Between a literal `"` and a literal starting with `"`: the value is escaped text up to the
     /// closing quote, which starts `closing` (the next literal).
     quoted: Option<Closing>,
@@ -446,181 +449,43 @@ impl Field {
             Shape::ClfBytes => apache::clf_bytes(input)?,
             Shape::Status => {
                 let (rest, status) = apache::status(input)?;
-                if self.slot == Slot::Status {
+                if self.field == HitField::Status {
                     out.status = status;
                 }
                 return Ok((rest, ()));
             }
         };
-        match self.slot {
-            Slot::Bytes => out.bytes = Some(number),
-            Slot::Latency => out.latency_us = Some(number),
+        match self.field {
+            HitField::Bytes => out.bytes = Some(number),
+            HitField::Latency => out.latency_us = Some(number),
             _ => {}
         }
         Ok((rest, ()))
     }
 
     fn store_time(&self, epoch: i64, out: &mut LogLine<'_>) {
-        if self.slot == Slot::Time {
+        if self.field == HitField::Time {
             out.time = Some(epoch);
         }
     }
 
     fn store_text<'a>(&self, text: &'a str, out: &mut LogLine<'a>, parts: &mut Parts<'a>) {
         let dash_is_none = |text: &'a str| (text != "-").then_some(text);
-        match self.slot {
-            Slot::Client => out.client = text,
-            Slot::Ident => out.ident = dash_is_none(text),
-            Slot::User => out.user = dash_is_none(text),
-            Slot::Vhost => out.vhost = dash_is_none(text),
-            Slot::Referer => out.referer = dash_is_none(text),
-            Slot::UserAgent => out.user_agent = dash_is_none(text),
-            Slot::Request => {
+        match self.field {
+            HitField::Client => out.client = text,
+            HitField::Ident => out.ident = dash_is_none(text),
+            HitField::User => out.user = dash_is_none(text),
+            HitField::Vhost => out.vhost = dash_is_none(text),
+            HitField::Referer => out.referer = dash_is_none(text),
+            HitField::UserAgent => out.user_agent = dash_is_none(text),
+            HitField::Request => {
                 out.request_line = Some(text);
                 out.request = apache::request(text);
             }
-            Slot::Method => parts.method = Some(text),
-            Slot::Path => parts.path = Some(text),
-            Slot::Protocol => parts.protocol = Some(text),
+            HitField::Method => parts.method = Some(text),
+            HitField::Path => parts.path = Some(text),
+            HitField::Protocol => parts.protocol = Some(text),
             _ => {}
         }
-    }
-}
-
-fn compile(spec: &str, preset: Option<Preset>) -> Result<LogFormat, FormatError> {
-    let mut raw: Vec<RawItem> = Vec::new();
-    let bytes = spec.as_bytes();
-    let mut literal = String::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let (directive, next) = directive(spec, i)?;
-                match directive {
-                    None => literal.push('%'),
-                    Some(d) => {
-                        if !literal.is_empty() {
-                            raw.push(RawItem::Literal(std::mem::take(&mut literal)));
-                        }
-                        raw.push(RawItem::Field(d));
-                    }
-                }
-                i = next;
-            }
-            // httpd.conf-style escapes, so a LogFormat line can be pasted as written there.
-            b'\\' if i + 1 < bytes.len() && b"\"\\ntr".contains(&bytes[i + 1]) => {
-                literal.push(match bytes[i + 1] {
-                    b'n' => '\n',
-                    b't' => '\t',
-                    b'r' => '\r',
-                    other => other as char,
-                });
-                i += 2;
-            }
-            _ => {
-                let ch = spec[i..].chars().next().expect("in bounds");
-                literal.push(ch);
-                i += ch.len_utf8();
-            }
-        }
-    }
-    if !literal.is_empty() {
-        raw.push(RawItem::Literal(literal));
-    }
-    if !raw.iter().any(|item| matches!(item, RawItem::Field(_))) {
-        return Err(FormatError::whole("no % directives: nothing to parse"));
-    }
-    Ok(LogFormat {
-        inner: Arc::new(link(spec, preset, raw)),
-    })
-}
-
-enum RawItem {
-    Literal(String),
-    Field(Directive),
-}
-
-/// Assigns slots (first preferred directive of each kind wins), quoting and stop bytes.
-fn link(spec: &str, preset: Option<Preset>, raw: Vec<RawItem>) -> Compiled {
-    let mut best_rank: Vec<(Slot, u8)> = Vec::new();
-    for item in &raw {
-        if let RawItem::Field(d) = item {
-            match best_rank.iter_mut().find(|(slot, _)| *slot == d.slot) {
-                Some((_, rank)) => *rank = (*rank).min(d.rank),
-                None => best_rank.push((d.slot, d.rank)),
-            }
-        }
-    }
-    let mut filled: Vec<Slot> = Vec::new();
-    let literal_at = |k: usize| match raw.get(k) {
-        Some(RawItem::Literal(text)) => Some(text.as_str()),
-        _ => None,
-    };
-    let field_name_near = |k: usize| {
-        let next = raw[k..].iter().find_map(|item| match item {
-            RawItem::Field(d) => Some(d.name),
-            RawItem::Literal(_) => None,
-        });
-        let previous = raw[..k].iter().rev().find_map(|item| match item {
-            RawItem::Field(d) => Some(d.name),
-            RawItem::Literal(_) => None,
-        });
-        next.or(previous).unwrap_or("literal text")
-    };
-    let mut items = Vec::with_capacity(raw.len());
-    let mut quotes_before = 0usize;
-    for (k, item) in raw.iter().enumerate() {
-        match item {
-            RawItem::Literal(text) => {
-                quotes_before += text.matches('"').count();
-                items.push(Item::Literal {
-                    text: text.as_str().into(),
-                    field: field_name_near(k),
-                })
-            }
-            RawItem::Field(d) => {
-                let preferred = best_rank
-                    .iter()
-                    .any(|(slot, rank)| *slot == d.slot && *rank == d.rank);
-                let slot = if d.slot != Slot::Skip && preferred && !filled.contains(&d.slot) {
-                    filled.push(d.slot);
-                    d.slot
-                } else {
-                    Slot::Skip
-                };
-                let before = k.checked_sub(1).and_then(literal_at);
-                let after = literal_at(k + 1);
-                let quoted = match (before, after) {
-                    (Some(b), Some(a)) if b.ends_with('"') && a.starts_with('"') => Some(Closing {
-                        text: a.into(),
-                        last: k + 2 == raw.len(),
-                    }),
-                    _ => None,
-                };
-                // Between two fields with no text in between (`%U%q`) the first takes all and the
-                // second may be empty.
-                let next_to_field = matches!(raw.get(k + 1), Some(RawItem::Field(_)))
-                    || matches!(k.checked_sub(1).map(|j| &raw[j]), Some(RawItem::Field(_)));
-                let stop = after.map_or(b' ', |a| a.as_bytes()[0]);
-                let allow_empty = next_to_field;
-                items.push(Item::Field(Field {
-                    name: d.name,
-                    shape: d.shape.clone(),
-                    slot,
-                    quoted,
-                    stop,
-                    allow_empty,
-                    lossy_ok: quotes_before % 2 == 1 && slot != Slot::Client,
-                }));
-            }
-        }
-    }
-    Compiled {
-        spec: spec.to_owned(),
-        preset,
-        has_latency: filled.contains(&Slot::Latency),
-        has_time: filled.contains(&Slot::Time),
-        request_from_parts: !filled.contains(&Slot::Request) && filled.contains(&Slot::Path),
-        items,
     }
 }

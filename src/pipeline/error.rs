@@ -17,8 +17,8 @@ pub enum StartError {
     #[error(transparent)]
     File(#[from] FileOpenError),
     /// The stream cannot be read (missing, access denied, …).
-    #[error("{0}")]
-    Kinesis(String),
+    #[error(transparent)]
+    Kinesis(#[from] crate::source::kinesis::StreamCheckError),
     /// The machine refused a thread, the runtime, or standard output.
     #[error("{what}: {source}")]
     Io {

@@ -302,7 +302,6 @@ pub fn start(
                 primary,
             )));
             engine.add_sink(Box::new(SnapshotSink::new(snap_tx)));
-            engine.keep_recent();
             Some(PipelineHandle {
                 snapshots: snap_rx,
                 commands,

@@ -1,5 +1,6 @@
 //! The requests behind a number (issue 14, `r`): each application's most recent raw requests,
-//! kept by the engine (not per window: they are "now", whatever window is on screen) for the TUI.
+//! kept by the engine (not per window: they are "now", whatever window is on screen) for the TUI:
+//! only the parser of the TUI keeps raw lines ([`super::parse_stage::LineParser::with_raw_lines`]).
 //!
 //! Memory is bounded twice: [`PER_APP`] requests per application, each line cut at
 //! [`LINE_BYTES`], for at most [`MAX_APPS`] applications (the one updated longest ago gives way
@@ -12,6 +13,9 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+
+use super::parse_stage::ParsedBatch;
+use crate::config::when::{InRange, TimeRange};
 
 /// Requests kept per application.
 pub const PER_APP: usize = 200;
@@ -101,6 +105,25 @@ impl RecentKeeper {
         let mut ring = RecentRing::default();
         ring.push(request, self.taken);
         self.rings.insert(Arc::from(application), Arc::new(ring));
+    }
+
+    /// The batch's requests inside `range` (`--since`/`--until`: the others are skipped).
+    pub fn take_batch(&mut self, batch: &ParsedBatch, range: TimeRange) {
+        batch.for_each_raw(|hit, line| {
+            if range.place(hit.time) == InRange::Inside {
+                self.push(
+                    hit.application,
+                    RecentRequest {
+                        time: hit.time,
+                        client: hit.client.into(),
+                        status: hit.status,
+                        bytes: hit.bytes,
+                        latency_us: hit.latency_us,
+                        line: line.into(),
+                    },
+                );
+            }
+        });
     }
 
     /// Every ring, for a snapshot; the same `Arc` while nothing arrived.

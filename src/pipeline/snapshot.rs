@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use crate::core::alarms::AlarmsView;
 use crate::core::WindowSummary;
-use crate::enrich::MetadataTable;
+pub use crate::enrich::metadata::MetadataStatus;
 use crate::output::actions::ActionStats;
 use crate::pipeline::recent::RecentByApp;
+pub use crate::source::status::{PartState, PartStatus, SourceStatus};
 
 /// Line counters since start. `parsed + malformed == lines`; `trailing` lines are among `parsed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
@@ -44,55 +45,6 @@ pub struct MalformedSample {
     pub origin: String,
     pub reason: String,
     pub text: String,
-}
-
-/// The state of the source, for the status bar.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct SourceStatus {
-    /// `demo`, file names, `kinesis:stream`.
-    pub name: String,
-    /// Open shards (Kinesis) or files.
-    pub parts: usize,
-    /// How far behind the source's newest data we are, in milliseconds, where known.
-    pub lag_ms: Option<u64>,
-    /// Records or lines per second recently received.
-    pub records_per_sec: f64,
-    /// The last problem (throttling, network, …) still in effect, shown in the status bar.
-    pub problem: Option<String>,
-    /// Per part (shard / file) details for a drill-down.
-    pub details: Vec<PartStatus>,
-}
-
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct PartStatus {
-    pub name: String,
-    pub state: String,
-    pub lag_ms: Option<u64>,
-    pub records: u64,
-    /// This part's problem in effect, or one that cleared since the previous status: the
-    /// source's line names only the first of several.
-    pub problem: Option<String>,
-    /// Since when the part is in `state` (UTC epoch milliseconds), where known: the inputs view
-    /// says how long it has been waiting or connecting.
-    pub state_since_ms: Option<i64>,
-    /// Files: bytes read so far (over every file a rotation brought).
-    pub bytes_read: Option<u64>,
-    /// Files: bytes between the read position and the file's end at the last look.
-    pub bytes_behind: Option<u64>,
-}
-
-/// The metadata table in use and its freshness, for the status bar and detail views.
-#[derive(Debug, Clone)]
-pub struct MetadataStatus {
-    /// Path or `s3://` URL; `None` without `--metadata`.
-    pub origin: Option<String>,
-    pub table: Arc<MetadataTable>,
-    /// When the table in use was loaded (UTC epoch seconds, wall clock).
-    pub loaded_at: Option<i64>,
-    /// When the table last changed (a reload found different content).
-    pub changed_at: Option<i64>,
-    /// The last failed reload, still in effect (the last good table stays in use).
-    pub error: Option<String>,
 }
 
 /// Everything the UI shows, at one instant.

@@ -5,10 +5,10 @@ use tokio::sync::watch;
 
 use crate::config::{self, ConfigFile, Settings};
 use crate::core::alarms::{AlarmEngine, AlarmRule};
+use crate::enrich::metadata::MetadataStatus;
 use crate::enrich::{MetadataTable, SharedTable};
 use crate::output::actions::ActionRunner;
 use crate::pipeline::progress::StartProgress;
-use crate::pipeline::snapshot::MetadataStatus;
 use crate::pipeline::{StartError, StartParts};
 use std::time::{Duration, Instant};
 
@@ -184,9 +184,7 @@ async fn open_sources(
                 ..Tuning::default()
             },
         };
-        let source = KinesisSource::connect(&settings.aws, options)
-            .await
-            .map_err(StartError::Kinesis)?;
+        let source = KinesisSource::connect(&settings.aws, options).await?;
         names.push(source.describe());
         sources.push(Box::new(source));
     }

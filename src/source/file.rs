@@ -23,7 +23,8 @@ use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
 use self::chunker::{LineChunker, Lines};
-use self::report::{FileReport, FileState};
+use self::report::FileReport;
+use super::status::PartState;
 use super::{Payload, RawBatch, Source, SourceEvent, SourceSender};
 
 /// How a [`FileSource`] reads.
@@ -156,7 +157,7 @@ impl FileSource {
             origin: self.origin.clone(),
             out,
             cancel,
-            report: FileReport::new(name, FileState::Reading, crate::clock::now_ms()),
+            report: FileReport::new(name, PartState::Reading, crate::clock::now_ms()),
         };
         match &self.input {
             Input::Stdin => {
@@ -173,7 +174,7 @@ impl FileSource {
                     None => {
                         if is_fifo(path) {
                             tracing::info!(path = %path.display(), "FIFO: waiting for a writer");
-                            reader.set_state(FileState::WaitingForWriter);
+                            reader.set_state(PartState::WaitingForWriter);
                             if reader.send_report().is_err() {
                                 return Ok(());
                             }
@@ -184,7 +185,7 @@ impl FileSource {
                 };
                 self.fifo_guard = None;
                 tracing::info!(path = %path.display(), "reading");
-                reader.set_state(FileState::Reading);
+                reader.set_state(PartState::Reading);
                 reader
                     .report
                     .set_size(regular_file_size(&file.metadata().ok()));
@@ -198,7 +199,7 @@ impl FileSource {
             }
         }
         if !cancel.is_cancelled() {
-            reader.set_state(FileState::Ended);
+            reader.set_state(PartState::Ended);
             let _ = reader.send_report();
             let _ = out.blocking_send(SourceEvent::Finished);
         }
@@ -277,7 +278,7 @@ impl Reader<'_> {
             .map_err(|_| Stop::Quit)
     }
 
-    fn set_state(&mut self, state: FileState) {
+    fn set_state(&mut self, state: PartState) {
         self.report.set_state(state, crate::clock::now_ms());
     }
 
@@ -391,7 +392,7 @@ impl<'a> Follower<'a> {
                     // A read error on a followed file is worth retrying (network filesystems,
                     // permissions being fixed): show it and open the path again.
                     let problem = format!("{}: {e}", self.path.display());
-                    if self.show(FileState::Waiting, Some(problem)).is_err() {
+                    if self.show(PartState::Waiting, Some(problem)).is_err() {
                         return Ok(());
                     }
                     self.file = None;
@@ -409,7 +410,7 @@ impl<'a> Follower<'a> {
     fn step(&mut self) -> Result<(), Stop> {
         let Some((file, id)) = self.file.as_mut() else {
             if is_fifo(&self.path) {
-                self.show(FileState::WaitingForWriter, None)?;
+                self.show(PartState::WaitingForWriter, None)?;
             }
             match File::open(&self.path) {
                 Ok(file) => {
@@ -420,8 +421,8 @@ impl<'a> Follower<'a> {
                     self.reader.report.set_size(regular_file_size(&Some(meta)));
                     // "rotated" stays until the new file's first lines.
                     let state = match self.reader.report.state() {
-                        FileState::Rotated => FileState::Rotated,
-                        _ => FileState::Reading,
+                        PartState::Rotated => PartState::Rotated,
+                        _ => PartState::Reading,
                     };
                     self.show(state, None)?;
                 }
@@ -432,7 +433,7 @@ impl<'a> Follower<'a> {
                         format!(" ({e})")
                     };
                     let problem = format!("waiting for {}{why}", self.path.display());
-                    self.show(FileState::Waiting, Some(problem))?;
+                    self.show(PartState::Waiting, Some(problem))?;
                     self.sleep();
                 }
             }
@@ -442,7 +443,7 @@ impl<'a> Follower<'a> {
         let read = self.reader.read_available(file)?;
         self.offset += read;
         if read > 0 {
-            self.reader.set_state(FileState::Reading);
+            self.reader.set_state(PartState::Reading);
             return Ok(()); // more may be coming right away
         }
         match std::fs::metadata(&self.path) {
@@ -453,7 +454,7 @@ impl<'a> Follower<'a> {
                 self.reader.read_available(&mut old)?;
                 let lines = self.reader.chunker.lines_done();
                 self.reader.end_of_file()?;
-                self.show(FileState::Rotated, None)?;
+                self.show(PartState::Rotated, None)?;
                 tracing::info!(path = %self.path.display(), lines, "followed file rotated (rename)");
             }
             Ok(meta) if meta.len() < self.offset => {
@@ -464,18 +465,18 @@ impl<'a> Follower<'a> {
                 file.seek(SeekFrom::Start(0)).map_err(Stop::Io)?;
                 self.offset = 0;
                 self.reader.report.new_file();
-                self.show(FileState::Rotated, None)?;
+                self.show(PartState::Rotated, None)?;
                 tracing::info!(path = %self.path.display(), lines, "followed file truncated");
             }
             Ok(meta) => {
                 self.reader.report.set_size(regular_file_size(&Some(meta)));
-                self.show(FileState::Following, None)?;
+                self.show(PartState::Following, None)?;
                 self.sleep();
             }
             Err(_) => {
                 // Renamed away and not yet re-created: keep reading the old file meanwhile.
                 let problem = format!("waiting for {}", self.path.display());
-                self.show(FileState::Waiting, Some(problem))?;
+                self.show(PartState::Waiting, Some(problem))?;
                 self.sleep();
             }
         }
@@ -483,7 +484,7 @@ impl<'a> Follower<'a> {
     }
 
     /// Sets the state and problem; reports them at once if they changed, else when due.
-    fn show(&mut self, state: FileState, problem: Option<String>) -> Result<(), Stop> {
+    fn show(&mut self, state: PartState, problem: Option<String>) -> Result<(), Stop> {
         self.reader.set_state(state);
         self.reader.report.set_problem(problem);
         self.reader.report_if_due()

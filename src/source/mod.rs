@@ -6,6 +6,7 @@
 pub mod demo;
 pub mod file;
 pub mod kinesis;
+pub mod status;
 
 use std::sync::Arc;
 
@@ -13,7 +14,7 @@ use futures::future::BoxFuture;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::pipeline::snapshot::SourceStatus;
+use status::SourceStatus;
 
 /// What a batch carries.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! throttling and expired iterators through the fault layer, and the endpoint going away.
 
 use crate::support;
+use kinetop::source::status::PartState;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -73,7 +74,7 @@ async fn reads_every_shard_while_several_producers_write() {
         status
             .details
             .iter()
-            .all(|d| d.records > 0 && d.state == "caught up"),
+            .all(|d| d.records > 0 && d.state == PartState::CaughtUp),
         "{:?}",
         status.details
     );
@@ -219,9 +220,10 @@ async fn latest_skips_older_records_and_a_missing_consumer_falls_back_to_polling
     // Once both shards have been polled at LATEST, new records are read.
     assert!(
         running
-            .wait_for(Duration::from_secs(30), |c| c.last_status().is_some_and(
-                |s| s.details.len() == 2 && s.details.iter().all(|d| d.state == "caught up")
-            ))
+            .wait_for(Duration::from_secs(30), |c| c
+                .last_status()
+                .is_some_and(|s| s.details.len() == 2
+                    && s.details.iter().all(|d| d.state == PartState::CaughtUp)))
             .await
     );
     let new = tagged("new", 200);

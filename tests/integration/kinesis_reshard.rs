@@ -2,6 +2,7 @@
 //! with ChildShards and supports UpdateShardCount and SubscribeToShard).
 
 use crate::support;
+use kinetop::source::status::PartState;
 
 use std::time::Duration;
 
@@ -70,7 +71,12 @@ async fn resharding_mid_read_loses_and_repeats_nothing() {
     assert!(
         running
             .wait_for(Duration::from_secs(30), |c| c.last_status().is_some_and(
-                |s| s.parts == 4 && s.details.iter().filter(|d| d.state == "finished").count() == 2
+                |s| s.parts == 4
+                    && s.details
+                        .iter()
+                        .filter(|d| d.state == PartState::Finished)
+                        .count()
+                        == 2
             ))
             .await,
         "{:?}",
@@ -88,7 +94,7 @@ async fn resharding_mid_read_loses_and_repeats_nothing() {
     let parents: Vec<&str> = status
         .details
         .iter()
-        .filter(|d| d.state == "finished")
+        .filter(|d| d.state == PartState::Finished)
         .map(|d| d.name.as_str())
         .collect();
     for (shard, r) in &got.records {
@@ -267,7 +273,7 @@ async fn enhanced_fan_out_follows_a_split_to_the_children() {
                 |s| s.parts == 2
                     && s.details
                         .iter()
-                        .any(|d| d.name == shard.shard_id() && d.state == "finished")
+                        .any(|d| d.name == shard.shard_id() && d.state == PartState::Finished)
             ))
             .await,
         "{:?}",

@@ -1,5 +1,6 @@
 //! The file source on real files: chunking, line numbers, rotation, bounded lines, errors.
 
+use kinetop::source::status::PartState;
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::Path;
@@ -401,7 +402,8 @@ async fn a_fifo_without_a_writer_waits_without_blocking_start_up() {
         panic!("a status first")
     };
     assert_eq!(
-        status.details[0].state, "waiting for a writer",
+        status.details[0].state,
+        PartState::WaitingForWriter,
         "{status:?}"
     );
     assert!(status.details[0].state_since_ms.is_some());
@@ -412,7 +414,7 @@ async fn a_fifo_without_a_writer_waits_without_blocking_start_up() {
         fifo.write_all(b"one\ntwo\n").unwrap();
     });
     let mut lines = Vec::new();
-    let mut last_state = String::new();
+    let mut last_state = PartState::Starting;
     loop {
         match running.next().await {
             SourceEvent::Batch(batch) => {
@@ -421,12 +423,12 @@ async fn a_fifo_without_a_writer_waits_without_blocking_start_up() {
                 };
                 lines.extend(String::from_utf8(bytes).unwrap().lines().map(String::from));
             }
-            SourceEvent::Status(status) => last_state = status.details[0].state.clone(),
+            SourceEvent::Status(status) => last_state = status.details[0].state,
             SourceEvent::Finished => break,
             other => panic!("unexpected {other:?}"),
         }
     }
     writer.join().unwrap();
     assert_eq!(lines, ["one", "two"]);
-    assert_eq!(last_state, "ended");
+    assert_eq!(last_state, PartState::Ended);
 }

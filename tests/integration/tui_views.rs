@@ -1,6 +1,7 @@
 //! Snapshot tests of every view: the real `App` driven by key sequences over a deterministic
 //! fixture snapshot, drawn on ratatui's `TestBackend` at 120×36 and 80×24.
 
+use kinetop::source::status::PartState;
 use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
@@ -175,16 +176,17 @@ fn malformed_view() {
 /// first; control characters in a problem are escaped.
 #[test]
 fn inputs_view_lists_every_shard_trouble_first() {
-    let part = |name: &str, state: &str, lag: Option<u64>, records: u64, problem: Option<&str>| {
-        PartStatus {
-            name: name.into(),
-            state: state.into(),
-            lag_ms: lag,
-            records,
-            problem: problem.map(str::to_string),
-            ..PartStatus::default()
-        }
-    };
+    let part =
+        |name: &str, state: PartState, lag: Option<u64>, records: u64, problem: Option<&str>| {
+            PartStatus {
+                name: name.into(),
+                state,
+                lag_ms: lag,
+                records,
+                problem: problem.map(str::to_string),
+                ..PartStatus::default()
+            }
+        };
     let mut snapshot = fixtures::snapshot();
     snapshot.source = SourceStatus {
         name: "kinesis:web-logs".into(),
@@ -196,25 +198,37 @@ fn inputs_view_lists_every_shard_trouble_first() {
                 .into(),
         ),
         details: vec![
-            part("shardId-000000000000", "caught up", Some(0), 120_400, None),
-            part("shardId-000000000001", "finished", None, 88_000, None),
+            part(
+                "shardId-000000000000",
+                PartState::CaughtUp,
+                Some(0),
+                120_400,
+                None,
+            ),
+            part(
+                "shardId-000000000001",
+                PartState::Finished,
+                None,
+                88_000,
+                None,
+            ),
             part(
                 "shardId-000000000002",
-                "backing off",
+                PartState::BackingOff,
                 Some(4_000),
                 97_310,
                 Some("throttled on shardId-000000000002; backing off 1.6s"),
             ),
             part(
                 "shardId-000000000003",
-                "polling",
+                PartState::Polling,
                 Some(95_000),
                 40_022,
                 None,
             ),
             part(
                 "shardId-000000000004",
-                "polling",
+                PartState::Polling,
                 Some(2_000),
                 10,
                 Some("GetRecords: cannot reach Kinesis (\x1b]0;pwned\x07)"),
@@ -664,16 +678,17 @@ fn the_small_latency_histogram_never_hides_buckets_with_requests() {
 /// read, problem; long paths shortened from the left.
 #[test]
 fn the_inputs_view_lists_files() {
-    let part = |name: &str, state: &str, behind: Option<u64>, problem: Option<&str>| PartStatus {
-        name: name.into(),
-        state: state.into(),
-        records: 1_234_567,
-        problem: problem.map(str::to_string),
-        state_since_ms: Some(fixtures::NOW_MS - 95_000),
-        bytes_read: Some(512 * 1024 * 1024),
-        bytes_behind: behind,
-        ..PartStatus::default()
-    };
+    let part =
+        |name: &str, state: PartState, behind: Option<u64>, problem: Option<&str>| PartStatus {
+            name: name.into(),
+            state,
+            records: 1_234_567,
+            problem: problem.map(str::to_string),
+            state_since_ms: Some(fixtures::NOW_MS - 95_000),
+            bytes_read: Some(512 * 1024 * 1024),
+            bytes_behind: behind,
+            ..PartStatus::default()
+        };
     let mut snapshot = fixtures::snapshot();
     snapshot.source = SourceStatus {
         name: "access.log, api.log, …".into(),
@@ -682,22 +697,32 @@ fn the_inputs_view_lists_files() {
         records_per_sec: 210.0,
         problem: Some("waiting for /var/log/old/gone.log".into()),
         details: vec![
-            part("/var/log/apache2/access.log", "following", Some(0), None),
+            part(
+                "/var/log/apache2/access.log",
+                PartState::Following,
+                Some(0),
+                None,
+            ),
             part(
                 "/srv/very/long/directory/names/that/go/on/and/on/api/api.log",
-                "reading",
+                PartState::Reading,
                 Some(96 * 1024 * 1024),
                 None,
             ),
             part(
                 "/var/log/old/gone.log",
-                "waiting",
+                PartState::Waiting,
                 None,
                 Some("waiting for /var/log/old/gone.log"),
             ),
-            part("/tmp/pipe.log", "waiting for a writer", None, None),
-            part("/var/log/apache2/other.log", "rotated", Some(0), None),
-            part("-", "ended", Some(0), None),
+            part("/tmp/pipe.log", PartState::WaitingForWriter, None, None),
+            part(
+                "/var/log/apache2/other.log",
+                PartState::Rotated,
+                Some(0),
+                None,
+            ),
+            part("-", PartState::Ended, Some(0), None),
         ],
     };
     for (columns, rows) in SIZES {

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
-use super::evaluate::{evaluate, Slot};
+use super::evaluate::{evaluate, WindowVerdict};
 use super::{
     AlarmRule, AlarmState, AlarmStatus, AlarmTransition, AlarmsView, AppSelector, Datapoint,
 };
@@ -178,14 +178,14 @@ impl AlarmEngine {
                 push_slot(&mut track.slots, rule.kept_datapoints(), point);
                 range.clear();
                 let evaluated = track.slots.len().min(span);
-                range.extend((evaluated..span).map(|_| Slot::Unknown));
+                range.extend((evaluated..span).map(|_| WindowVerdict::Unknown));
                 range.extend(track.slots.iter().skip(track.slots.len() - evaluated).map(
                     |d| match (d.value, d.breaching) {
-                        (None, _) => Slot::Missing,
-                        (Some(_), Some(true)) => Slot::Breaching,
-                        (Some(_), Some(false)) => Slot::NotBreaching,
+                        (None, _) => WindowVerdict::Missing,
+                        (Some(_), Some(true)) => WindowVerdict::Breaching,
+                        (Some(_), Some(false)) => WindowVerdict::NotBreaching,
                         // A band rule whose band has too little history yet: no opinion.
-                        (Some(_), None) => Slot::Unknown,
+                        (Some(_), None) => WindowVerdict::Unknown,
                     },
                 ));
                 let state = evaluate(

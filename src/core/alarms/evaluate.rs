@@ -21,7 +21,7 @@
 //! - `breaching` / `not-breaching`: gaps are filled with breaching / non-breaching datapoints.
 //!
 //! Windows from before the alarm existed (start-up, or before a `*` rule's application first
-//! appeared) are [`Slot::Unknown`], not missing: treating them as breaching would fire every
+//! appeared) are [`WindowVerdict::Unknown`], not missing: treating them as breaching would fire every
 //! `breaching` alarm at start-up. CloudWatch avoids that by reading data from before the alarm
 //! was created; kinetop has none.
 
@@ -29,7 +29,7 @@ use super::{AlarmState, TreatMissingData};
 
 /// One window of an alarm's evaluation range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Slot {
+pub enum WindowVerdict {
     Breaching,
     NotBreaching,
     /// The window passed without a datapoint for this alarm.
@@ -38,13 +38,13 @@ pub enum Slot {
     Unknown,
 }
 
-impl Slot {
+impl WindowVerdict {
     /// `Some(breaching)` for a real datapoint.
     fn real(self) -> Option<bool> {
         match self {
-            Slot::Breaching => Some(true),
-            Slot::NotBreaching => Some(false),
-            Slot::Missing | Slot::Unknown => None,
+            WindowVerdict::Breaching => Some(true),
+            WindowVerdict::NotBreaching => Some(false),
+            WindowVerdict::Missing | WindowVerdict::Unknown => None,
         }
     }
 }
@@ -52,7 +52,7 @@ impl Slot {
 /// The state an alarm with `m` out of `n` datapoints to alarm goes to, given its evaluation
 /// range (oldest first, newest last; usually `n + 2` slots) and its current state.
 pub fn evaluate(
-    range: &[Slot],
+    range: &[WindowVerdict],
     n: usize,
     m: usize,
     treat: TreatMissingData,
@@ -89,7 +89,10 @@ pub fn evaluate(
             decide(real_breaching, real_ok, m, current)
         }
         TreatMissingData::Breaching | TreatMissingData::NotBreaching => {
-            let missing = range.iter().filter(|s| **s == Slot::Missing).count();
+            let missing = range
+                .iter()
+                .filter(|s| **s == WindowVerdict::Missing)
+                .count();
             let filled = (n - k).min(missing);
             let (breaching, ok) = if treat == TreatMissingData::Breaching {
                 (real_breaching + filled, real_ok)
@@ -113,7 +116,7 @@ fn decide(breaching: usize, ok: usize, m: usize, undecided: AlarmState) -> Alarm
 
 /// `missing` with 1 ≤ k < n real datapoints: counts (breaching, not breaching) over the evaluated
 /// slots, gaps carrying the datapoint before them forward.
-fn carry_forward(range: &[Slot], real: &[(usize, bool)], n: usize) -> (usize, usize) {
+fn carry_forward(range: &[WindowVerdict], real: &[(usize, bool)], n: usize) -> (usize, usize) {
     let first = real[0].0;
     let last = real[real.len() - 1].0;
     let (mut breaching, mut ok) = (0, 0);
@@ -168,13 +171,13 @@ mod tests {
     use super::*;
     use AlarmState::{Alarm, InsufficientData as Insufficient, Ok};
 
-    fn slots(text: &str) -> Vec<Slot> {
+    fn slots(text: &str) -> Vec<WindowVerdict> {
         text.split_whitespace()
             .map(|s| match s {
-                "0" => Slot::NotBreaching,
-                "X" => Slot::Breaching,
-                "-" => Slot::Missing,
-                "?" => Slot::Unknown,
+                "0" => WindowVerdict::NotBreaching,
+                "X" => WindowVerdict::Breaching,
+                "-" => WindowVerdict::Missing,
+                "?" => WindowVerdict::Unknown,
                 other => panic!("bad slot {other}"),
             })
             .collect()
@@ -327,12 +330,12 @@ mod tests {
         use super::*;
         use proptest::prelude::*;
 
-        fn slot() -> impl Strategy<Value = Slot> {
+        fn slot() -> impl Strategy<Value = WindowVerdict> {
             prop_oneof![
-                Just(Slot::Breaching),
-                Just(Slot::NotBreaching),
-                Just(Slot::Missing),
-                Just(Slot::Unknown),
+                Just(WindowVerdict::Breaching),
+                Just(WindowVerdict::NotBreaching),
+                Just(WindowVerdict::Missing),
+                Just(WindowVerdict::Unknown),
             ]
         }
 
@@ -350,7 +353,7 @@ mod tests {
         }
 
         /// (n, m, range of n + 2 slots)
-        fn alarm() -> impl Strategy<Value = (usize, usize, Vec<Slot>)> {
+        fn alarm() -> impl Strategy<Value = (usize, usize, Vec<WindowVerdict>)> {
             (1usize..8).prop_flat_map(|n| (Just(n), 1..=n, prop::collection::vec(slot(), n + 2)))
         }
 
@@ -362,11 +365,11 @@ mod tests {
                 treat in treatment(),
                 current in state(),
             ) {
-                let range: Vec<Slot> = range
+                let range: Vec<WindowVerdict> = range
                     .into_iter()
-                    .map(|s| if s == Slot::Breaching { s } else { Slot::NotBreaching })
+                    .map(|s| if s == WindowVerdict::Breaching { s } else { WindowVerdict::NotBreaching })
                     .collect();
-                let breaching = range[2..].iter().filter(|s| **s == Slot::Breaching).count();
+                let breaching = range[2..].iter().filter(|s| **s == WindowVerdict::Breaching).count();
                 let expected = if breaching >= m { Alarm } else { Ok };
                 prop_assert_eq!(evaluate(&range, n, m, treat, current), expected);
             }
@@ -384,7 +387,7 @@ mod tests {
                 if treat != TreatMissingData::Ignore {
                     prop_assert_eq!(now, evaluate(&range, n, m, treat, Insufficient));
                 }
-                let real = range.iter().filter(|s| matches!(s, Slot::Breaching | Slot::NotBreaching)).count();
+                let real = range.iter().filter(|s| matches!(s, WindowVerdict::Breaching | WindowVerdict::NotBreaching)).count();
                 if real >= n {
                     prop_assert_ne!(now, Insufficient);
                 }

@@ -12,6 +12,31 @@ use super::{content_digest, hex, ChangeHints, FetchError, Fetched, MetadataFetch
 /// Metadata files larger than this are refused rather than read into memory.
 pub const MAX_METADATA_BYTES: u64 = 64 << 20;
 
+/// Why the local metadata file cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LocalFileError {
+    /// Kept as kind and text so the error stays comparable and cheap to clone (it is shown in
+    /// the status until the next good reload).
+    #[error("{text}")]
+    Io {
+        kind: std::io::ErrorKind,
+        text: String,
+    },
+    #[error("not a regular file")]
+    NotAFile,
+    #[error("file is {len} bytes, more than the {MAX_METADATA_BYTES} allowed")]
+    TooLarge { len: u64 },
+}
+
+impl From<std::io::Error> for LocalFileError {
+    fn from(e: std::io::Error) -> Self {
+        LocalFileError::Io {
+            kind: e.kind(),
+            text: e.to_string(),
+        }
+    }
+}
+
 /// A metadata file on the local file system.
 #[derive(Debug, Clone)]
 pub struct LocalFileFetcher {
@@ -28,24 +53,16 @@ impl LocalFileFetcher {
     }
 
     async fn fetch_local(&self, previous_version: Option<&str>) -> Result<Fetched, FetchError> {
-        self.read_local(previous_version)
-            .await
-            .map_err(FetchError::Local)
+        Ok(self.read_local(previous_version).await?)
     }
 
-    async fn read_local(&self, previous_version: Option<&str>) -> Result<Fetched, String> {
-        let stat = tokio::fs::metadata(&self.path)
-            .await
-            .map_err(|e| e.to_string())?;
+    async fn read_local(&self, previous_version: Option<&str>) -> Result<Fetched, LocalFileError> {
+        let stat = tokio::fs::metadata(&self.path).await?;
         if !stat.is_file() {
-            return Err("not a regular file".to_owned());
+            return Err(LocalFileError::NotAFile);
         }
         if stat.len() > MAX_METADATA_BYTES {
-            return Err(format!(
-                "file is {} bytes, more than the {} allowed",
-                stat.len(),
-                MAX_METADATA_BYTES
-            ));
+            return Err(LocalFileError::TooLarge { len: stat.len() });
         }
         let mtime_ns = stat
             .modified()
@@ -63,9 +80,7 @@ impl LocalFileFetcher {
                 return Ok(Fetched::NotModified);
             }
         }
-        let bytes = tokio::fs::read(&self.path)
-            .await
-            .map_err(|e| e.to_string())?;
+        let bytes = tokio::fs::read(&self.path).await?;
         let version = format!(
             "{mtime_ns}:{}:{}",
             bytes.len(),

@@ -9,6 +9,7 @@
 mod local;
 mod refresh;
 pub mod s3;
+mod status;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -23,11 +24,11 @@ use tokio::sync::mpsc;
 use crate::aws::backoff::Backoff;
 use crate::aws::retry::Retries;
 use crate::enrich::{MetadataError, MetadataTable};
-use crate::pipeline::snapshot::MetadataStatus;
 use s3::S3Location;
 
-pub use local::{LocalFileFetcher, MAX_METADATA_BYTES};
+pub use local::{LocalFileError, LocalFileFetcher, MAX_METADATA_BYTES};
 pub use refresh::{spawn_refresh, MetadataRefresher, RefreshOutcome};
+pub use status::MetadataStatus;
 
 /// Where the metadata CSV lives, from `--metadata`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,8 +87,8 @@ pub enum Fetched {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {
     /// The local file cannot be used (missing, not a regular file, too large, unreadable).
-    #[error("{0}")]
-    Local(String),
+    #[error(transparent)]
+    Local(#[from] LocalFileError),
     #[error(transparent)]
     S3(#[from] s3::S3Error),
     /// No fetcher can read this location (an `s3://` location without an S3 client).
@@ -99,7 +100,8 @@ impl FetchError {
     /// The reason without the location (the loader and the refresher add it).
     pub fn reason(&self) -> String {
         match self {
-            FetchError::Local(reason) | FetchError::Unsupported(reason) => reason.clone(),
+            FetchError::Local(e) => e.to_string(),
+            FetchError::Unsupported(reason) => reason.clone(),
             FetchError::S3(e) => e.reason(),
         }
     }

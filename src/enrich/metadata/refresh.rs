@@ -8,13 +8,13 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::MetadataStatus;
 use super::{
     content_digest, loaded_status, ChangeHints, Clock, Fetched, LoadedMetadata, MetadataFetcher,
 };
 use crate::aws::backoff::Backoff;
 use crate::aws::retry::Retries;
 use crate::enrich::{MetadataTable, SharedTable};
-use crate::pipeline::snapshot::MetadataStatus;
 
 /// What one check did.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -72,8 +72,9 @@ pub struct ActionStats {
     pub timed_out: u64,
 }
 
+/// The live, shared form of [`ActionStats`], updated by every lane without a lock.
 #[derive(Debug, Default)]
-struct Counters {
+struct SharedActionCounts {
     queued: AtomicU64,
     dropped: AtomicU64,
     succeeded: AtomicU64,
@@ -85,7 +86,7 @@ struct Counters {
     appends_waiting: AtomicU64,
 }
 
-impl Counters {
+impl SharedActionCounts {
     fn add(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -125,7 +126,7 @@ struct AppendJob {
 /// What everything shares: counters, the limit on commands, the process groups.
 #[derive(Clone)]
 struct Shared {
-    counters: Arc<Counters>,
+    counters: Arc<SharedActionCounts>,
     permits: Arc<Semaphore>,
     groups: ProcessGroups,
 }
@@ -168,7 +169,7 @@ impl ActionRunner {
             .map(|r| (r.name.clone(), Arc::new(r.clone())))
             .collect();
         let shared = Shared {
-            counters: Arc::new(Counters::default()),
+            counters: Arc::new(SharedActionCounts::default()),
             permits: Arc::new(Semaphore::new(options.concurrency.max(1))),
             groups: ProcessGroups::default(),
         };
@@ -260,12 +261,12 @@ impl ActionRunner {
         let key = job.key.clone();
         match appends.try_send(job) {
             Ok(()) => {
-                Counters::add(&counters.queued);
-                Counters::add(&counters.waiting);
-                Counters::add(&counters.appends_waiting);
+                SharedActionCounts::add(&counters.queued);
+                SharedActionCounts::add(&counters.waiting);
+                SharedActionCounts::add(&counters.appends_waiting);
             }
             Err(_) => {
-                Counters::add(&counters.dropped);
+                SharedActionCounts::add(&counters.dropped);
                 tracing::warn!(alarm = %key.0, application = %key.1, "alarm append dropped: too many waiting");
             }
         }
@@ -283,12 +284,12 @@ impl ActionRunner {
         });
         let job = match lane.jobs.try_send(job) {
             Ok(()) => {
-                Counters::add(&counters.queued);
-                Counters::add(&counters.waiting);
+                SharedActionCounts::add(&counters.queued);
+                SharedActionCounts::add(&counters.waiting);
                 return;
             }
             Err(mpsc::error::TrySendError::Full(_)) => {
-                Counters::add(&counters.dropped);
+                SharedActionCounts::add(&counters.dropped);
                 if !lane.warned {
                     lane.warned = true;
                     tracing::warn!(
@@ -305,8 +306,8 @@ impl ActionRunner {
         };
         let (tx, rx) = mpsc::channel(self.options.queue.max(1));
         let _ = tx.try_send(job);
-        Counters::add(&counters.queued);
-        Counters::add(&counters.waiting);
+        SharedActionCounts::add(&counters.queued);
+        SharedActionCounts::add(&counters.waiting);
         lane.jobs = tx;
         let _context = runtime.enter();
         self.tasks.spawn(run_lane(rx, self.shared.clone()));
@@ -378,7 +379,7 @@ impl ActionRunner {
 /// process group. Also on drop.
 pub struct ActionsExit {
     groups: ProcessGroups,
-    counters: Arc<Counters>,
+    counters: Arc<SharedActionCounts>,
     done: bool,
 }
 
@@ -440,7 +441,7 @@ async fn run_one(job: CommandJob, shared: &Shared) {
         return;
     };
     let counters = &shared.counters;
-    Counters::sub(&counters.waiting);
+    SharedActionCounts::sub(&counters.waiting);
     let (alarm, application) = (&job.key.0, &job.key.1);
     match run_command(
         &job.command,
@@ -452,15 +453,15 @@ async fn run_one(job: CommandJob, shared: &Shared) {
     .await
     {
         CommandEnd::Succeeded => {
-            Counters::add(&counters.succeeded);
+            SharedActionCounts::add(&counters.succeeded);
             tracing::debug!(%alarm, %application, "alarm action done");
         }
         CommandEnd::Failed(why) => {
-            Counters::add(&counters.failed);
+            SharedActionCounts::add(&counters.failed);
             tracing::warn!(%alarm, %application, "alarm action: {why}");
         }
         CommandEnd::TimedOut => {
-            Counters::add(&counters.timed_out);
+            SharedActionCounts::add(&counters.timed_out);
             tracing::warn!(
                 %alarm,
                 %application,
@@ -473,9 +474,9 @@ async fn run_one(job: CommandJob, shared: &Shared) {
 }
 
 /// The append writer: lines in the order they came, each within [`APPEND_TIMEOUT`].
-async fn write_appends(mut jobs: mpsc::Receiver<AppendJob>, counters: Arc<Counters>) {
+async fn write_appends(mut jobs: mpsc::Receiver<AppendJob>, counters: Arc<SharedActionCounts>) {
     while let Some(job) = jobs.recv().await {
-        Counters::sub(&counters.waiting);
+        SharedActionCounts::sub(&counters.waiting);
         let result = tokio::time::timeout(APPEND_TIMEOUT, append(&job)).await;
         let error = match result {
             Ok(Ok(())) => None,
@@ -483,9 +484,9 @@ async fn write_appends(mut jobs: mpsc::Receiver<AppendJob>, counters: Arc<Counte
             Err(_) => Some(format!("no progress within {APPEND_TIMEOUT:?}")),
         };
         match error {
-            None => Counters::add(&counters.succeeded),
+            None => SharedActionCounts::add(&counters.succeeded),
             Some(e) => {
-                Counters::add(&counters.failed);
+                SharedActionCounts::add(&counters.failed);
                 tracing::warn!(
                     alarm = %job.key.0,
                     application = %job.key.1,
@@ -494,7 +495,7 @@ async fn write_appends(mut jobs: mpsc::Receiver<AppendJob>, counters: Arc<Counte
                 );
             }
         }
-        Counters::sub(&counters.appends_waiting);
+        SharedActionCounts::sub(&counters.appends_waiting);
     }
 }
 

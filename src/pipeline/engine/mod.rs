@@ -25,7 +25,7 @@ use crate::output::actions::ActionRunner;
 use crate::output::fault_log::FaultLog;
 use crate::output::jsonl::is_broken_pipe;
 use crate::output::lines::SummaryLine;
-use crate::pipeline::recent::{RecentKeeper, RecentRequest};
+use crate::pipeline::recent::RecentKeeper;
 use crate::pipeline::snapshot::{
     merge_statuses, Counters, MalformedSample, MetadataStatus, Snapshot, SourceStatus,
 };
@@ -105,8 +105,8 @@ pub struct Engine {
     /// `--until` on input that does not end by itself: once every window that can hold a line
     /// before it is final, the sources are stopped through this token and the input ends.
     stop_after: Option<(i64, CancellationToken)>,
-    /// Each application's recent raw requests, for the TUI (`None`: not kept).
-    recent: Option<RecentKeeper>,
+    /// Each application's recent raw requests (none unless the parser keeps raw lines: TUI).
+    recent: RecentKeeper,
 }
 
 impl Engine {
@@ -161,14 +161,8 @@ impl Engine {
             inputs,
             range: TimeRange::default(),
             stop_after: None,
-            recent: None,
+            recent: RecentKeeper::default(),
         }
-    }
-
-    /// Keep each application's recent raw requests for the snapshots (the parser must keep
-    /// raw lines: [`super::parse_stage::LineParser::with_raw_lines`]).
-    pub fn keep_recent(&mut self) {
-        self.recent = Some(RecentKeeper::default());
     }
 
     /// Lines dated outside `range` are skipped and counted (`before_since`, `after_until`).
@@ -340,9 +334,7 @@ impl Engine {
                 }
             }
         });
-        if let Some(recent) = self.recent.as_mut() {
-            keep_recent(recent, &batch, range);
-        }
+        self.recent.take_batch(&batch, range);
         self.counters.late = self.aggregators[self.primary].late();
         self.counters.closed_early = self.aggregators[self.primary].closed_early();
         self.rate.add(batch.parsed);
@@ -552,11 +544,7 @@ impl Engine {
             alarms: self.alarms_view.clone(),
             actions: self.actions.as_ref().map(ActionRunner::stats),
             finished: self.finished,
-            recent: self
-                .recent
-                .as_mut()
-                .map(RecentKeeper::view)
-                .unwrap_or_default(),
+            recent: self.recent.view(),
         };
         let snapshot = Arc::new(snapshot);
         for sink in self.sinks.iter_mut().filter(|s| s.is_live()) {
@@ -581,25 +569,6 @@ fn windows_until_now(aggregator: &Aggregator) -> Vec<Arc<WindowSummary>> {
         }
     }
     windows
-}
-
-/// The batch's requests inside `--since`/`--until` into the recent rings.
-fn keep_recent(recent: &mut RecentKeeper, batch: &ParsedBatch, range: TimeRange) {
-    batch.for_each_raw(|hit, line| {
-        if range.place(hit.time) == InRange::Inside {
-            recent.push(
-                hit.application,
-                RecentRequest {
-                    time: hit.time,
-                    client: hit.client.into(),
-                    status: hit.status,
-                    bytes: hit.bytes,
-                    latency_us: hit.latency_us,
-                    line: line.into(),
-                },
-            );
-        }
-    });
 }
 
 fn advance_all(aggregators: &mut [Aggregator], watermark: Option<i64>) {

@@ -256,11 +256,10 @@ fn recent_requests_keep_raw_lines_inside_the_range_only_when_asked() {
             since_ms: None,
             until_ms: Some(1_484_906_700_000),
         });
-        engine.keep_recent();
         let mut parser = LineParser::new(Some(LogFormat::preset(Preset::Combined)), table.clone())
             .with_raw_lines(raw);
         engine.apply(parser.parse_batch(&batch));
-        engine.recent.as_mut().map(RecentKeeper::view).unwrap()
+        engine.recent.view()
     };
     let recent = engine_with(true);
     let ring = &recent[crate::enrich::UNKNOWN];

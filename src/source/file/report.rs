@@ -4,46 +4,16 @@
 
 use std::time::{Duration, Instant};
 
-use crate::pipeline::snapshot::{PartStatus, SourceStatus};
+use crate::source::status::{PartState, PartStatus, SourceStatus};
 
 /// How often progress (bytes, lines, lag) is reported while nothing else changes.
 pub const REPORT_EVERY: Duration = Duration::from_millis(250);
-
-/// Where a file input is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileState {
-    /// A FIFO that no writer has opened yet: opening it waits for one.
-    WaitingForWriter,
-    /// Reading what is there (behind the end, or a finite input not yet ended).
-    Reading,
-    /// At the end of a followed file, watching it grow.
-    Following,
-    /// A followed path that does not exist (yet) or cannot be read: retried every poll.
-    Waiting,
-    /// The followed file was just rotated (renamed away or truncated); the new one is read next.
-    Rotated,
-    /// A finite input read to its end.
-    Ended,
-}
-
-impl FileState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FileState::WaitingForWriter => "waiting for a writer",
-            FileState::Reading => "reading",
-            FileState::Following => "following",
-            FileState::Waiting => "waiting",
-            FileState::Rotated => "rotated",
-            FileState::Ended => "ended",
-        }
-    }
-}
 
 /// One file input's progress.
 #[derive(Debug, Clone)]
 pub struct FileReport {
     path: String,
-    state: FileState,
+    state: PartState,
     /// When `state` began (UTC epoch milliseconds).
     since_ms: i64,
     /// Bytes read from this input, over every file a rotation brought.
@@ -60,7 +30,7 @@ pub struct FileReport {
 }
 
 impl FileReport {
-    pub fn new(path: String, state: FileState, now_ms: i64) -> Self {
+    pub fn new(path: String, state: PartState, now_ms: i64) -> Self {
         FileReport {
             path,
             state,
@@ -75,11 +45,11 @@ impl FileReport {
         }
     }
 
-    pub fn state(&self) -> FileState {
+    pub fn state(&self) -> PartState {
         self.state
     }
 
-    pub fn set_state(&mut self, state: FileState, now_ms: i64) {
+    pub fn set_state(&mut self, state: PartState, now_ms: i64) {
         if self.state != state {
             self.state = state;
             self.since_ms = now_ms;
@@ -131,7 +101,7 @@ impl FileReport {
     }
 
     pub fn status(&self) -> SourceStatus {
-        let open = self.state != FileState::Ended;
+        let open = self.state != PartState::Ended;
         SourceStatus {
             name: self.path.clone(),
             parts: usize::from(open),
@@ -140,7 +110,7 @@ impl FileReport {
             problem: self.problem.clone(),
             details: vec![PartStatus {
                 name: self.path.clone(),
-                state: self.state.as_str().into(),
+                state: self.state,
                 lag_ms: None,
                 records: self.lines,
                 problem: self.problem.clone(),
@@ -158,7 +128,7 @@ mod tests {
 
     #[test]
     fn progress_is_reported_with_lag_behind_the_end() {
-        let mut report = FileReport::new("/var/log/a.log".into(), FileState::Reading, 1_000);
+        let mut report = FileReport::new("/var/log/a.log".into(), PartState::Reading, 1_000);
         report.set_size(Some(10_000));
         report.read(4_000);
         report.sent_lines(40);
@@ -166,7 +136,7 @@ mod tests {
         assert!(report.due(now), "the first report is due at once");
         let status = report.take_status(now);
         let part = &status.details[0];
-        assert_eq!(part.state, "reading");
+        assert_eq!(part.state, PartState::Reading);
         assert_eq!(
             (part.bytes_read, part.bytes_behind, part.records),
             (Some(4_000), Some(6_000), 40)
@@ -175,17 +145,17 @@ mod tests {
         assert_eq!(status.parts, 1);
         assert!(!report.due(now), "nothing changed since");
         assert!(report.due(now + REPORT_EVERY));
-        report.set_state(FileState::Ended, 2_000);
+        report.set_state(PartState::Ended, 2_000);
         assert!(report.due(now), "a new state is said at once");
         let status = report.take_status(now);
         assert_eq!(status.parts, 0, "an ended file is no longer open");
-        assert_eq!(status.details[0].state, "ended");
+        assert_eq!(status.details[0].state, PartState::Ended);
         assert_eq!(status.details[0].state_since_ms, Some(2_000));
     }
 
     #[test]
     fn rotation_keeps_the_totals_and_restarts_the_position() {
-        let mut report = FileReport::new("a.log".into(), FileState::Following, 0);
+        let mut report = FileReport::new("a.log".into(), PartState::Following, 0);
         report.read(500);
         report.new_file();
         report.set_size(Some(100));

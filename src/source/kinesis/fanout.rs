@@ -10,8 +10,9 @@ use super::api::{ApiError, ConsumerInfo, KinesisApi, Position};
 use super::backoff::Backoff;
 use super::poll::retry_after;
 use super::reader::{note_records, pinned_latest, seq_after, ReadEnd, ReaderContext};
-use super::status::{update, ShardCell};
+use super::status::{mark_finished, update, ShardCell};
 use crate::aws::retry::Retries;
+use crate::source::status::PartState;
 
 /// Finds the consumer, registering it if absent, and waits until it is ACTIVE.
 pub async fn ensure_consumer(
@@ -65,7 +66,7 @@ pub async fn subscribe_shard(
     let mut last_sequence: Option<String> = None;
     let mut retries = Retries::new(Backoff::for_kinesis());
     let mut quiet_in_use_until: Option<Instant> = None;
-    update(cell, |r| r.state = "fan-out".into());
+    update(cell, |r| r.set_state(PartState::FanOut));
     loop {
         if ctx.cancel.is_cancelled() {
             return ReadEnd::Cancelled;
@@ -135,7 +136,12 @@ pub async fn subscribe_shard(
                             .records
                             .retain(|r| seq_after(&r.sequence_number, last));
                     }
-                    note_records(cell, &event.records, event.millis_behind_latest, "fan-out");
+                    note_records(
+                        cell,
+                        &event.records,
+                        event.millis_behind_latest,
+                        PartState::FanOut,
+                    );
                     if let Some(last) = event.records.last() {
                         last_sequence = Some(last.sequence_number.clone());
                     }
@@ -148,12 +154,7 @@ pub async fn subscribe_shard(
                     match event.continuation_sequence_number {
                         Some(c) => position = Position::AfterSequence(c),
                         None => {
-                            update(cell, |r| {
-                                r.finished = true;
-                                r.caught_up = true;
-                                r.state = "finished".into();
-                                r.lag_ms = None;
-                            });
+                            mark_finished(cell);
                             return ReadEnd::Finished(event.child_shards);
                         }
                     }

@@ -40,6 +40,7 @@ use self::status::{new_cell, ShardCell};
 use super::{Source, SourceEvent, SourceSender};
 use crate::aws::retry::Retries;
 use crate::aws::AwsOptions;
+use crate::source::status::PartState;
 
 /// How long to wait for a newly registered fan-out consumer to become ACTIVE.
 const CONSUMER_ACTIVE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -62,6 +63,19 @@ enum ApiHandle {
     Ready(Arc<dyn KinesisApi>),
     /// Built in `run`: loading the AWS config is async.
     FromAws(AwsOptions),
+}
+
+/// A stream that cannot be read at start: a start-up error (exit 2), not something to retry.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamCheckError {
+    #[error("Kinesis stream {stream}: not found ({detail})")]
+    NotFound { stream: String, detail: String },
+    #[error("Kinesis stream {stream}: {source}")]
+    Unreadable {
+        stream: String,
+        #[source]
+        source: ApiError,
+    },
 }
 
 /// Reads a Kinesis data stream; see the module docs.
@@ -95,7 +109,10 @@ impl KinesisSource {
     /// Like [`KinesisSource::with_aws`], and checks the stream now, so that a stream that does
     /// not exist or may not be read is a start-up error. An unreachable endpoint is not: the
     /// source retries it, showing why, until it answers.
-    pub async fn connect(aws: &AwsOptions, options: KinesisOptions) -> Result<Self, String> {
+    pub async fn connect(
+        aws: &AwsOptions,
+        options: KinesisOptions,
+    ) -> Result<Self, StreamCheckError> {
         let api: Arc<dyn KinesisApi> = Arc::new(sdk::SdkKinesis::new(
             crate::aws::kinesis_client(aws).await,
             aws.endpoint_url.as_deref(),
@@ -107,7 +124,7 @@ impl KinesisSource {
 
     /// With a given API: fails if the stream is missing or unreadable (see [`Self::connect`]).
     /// A failure worth retrying is kept, for the source to report and retry when it runs.
-    pub async fn check(&mut self, api: &dyn KinesisApi) -> Result<(), String> {
+    pub async fn check(&mut self, api: &dyn KinesisApi) -> Result<(), StreamCheckError> {
         let stream = StreamId::parse(&self.options.stream);
         match api.describe_stream(&stream).await {
             Ok(_) => Ok(()),
@@ -116,11 +133,14 @@ impl KinesisSource {
                 self.first_failure = Some(e);
                 Ok(())
             }
-            Err(ApiError::NotFound(detail)) => Err(format!(
-                "Kinesis stream {}: not found ({detail})",
-                stream.name()
-            )),
-            Err(e) => Err(format!("Kinesis stream {}: {e}", stream.name())),
+            Err(ApiError::NotFound(detail)) => Err(StreamCheckError::NotFound {
+                stream: stream.name().to_string(),
+                detail,
+            }),
+            Err(source) => Err(StreamCheckError::Unreadable {
+                stream: stream.name().to_string(),
+                source,
+            }),
         }
     }
 
@@ -267,7 +287,7 @@ impl Coordinator {
                 let cell = new_cell();
                 status::update(&cell, |r| {
                     r.finished = true;
-                    r.state = "skipped (closed)".into();
+                    r.set_state(PartState::SkippedClosed);
                 });
                 self.cells.insert(id.to_string(), cell);
             }

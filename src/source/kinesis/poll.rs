@@ -6,8 +6,9 @@ use std::time::Instant;
 use super::api::{ApiError, Position};
 use super::backoff::Backoff;
 use super::reader::{note_records, pinned_latest, what_failed, ReadEnd, ReaderContext};
-use super::status::{set_problem, update, ShardCell};
+use super::status::{mark_finished, set_problem, update, ShardCell};
 use crate::aws::retry::Retries;
+use crate::source::status::PartState;
 
 /// Reads `shard` from `start` until it is closed and drained, or cancelled.
 pub async fn poll_shard(
@@ -22,7 +23,7 @@ pub async fn poll_shard(
     let mut iterator: Option<String> = None;
     let mut retries = Retries::new(Backoff::for_kinesis());
     let mut renewals_in_a_row = 0u32;
-    update(cell, |r| r.state = "polling".into());
+    update(cell, |r| r.set_state(PartState::Polling));
     loop {
         if ctx.cancel.is_cancelled() {
             return ReadEnd::Cancelled;
@@ -67,7 +68,12 @@ pub async fn poll_shard(
                 renewals_in_a_row = 0;
                 let count = page.records.len();
                 let bytes: usize = page.records.iter().map(|r| r.data.len()).sum();
-                note_records(cell, &page.records, page.millis_behind_latest, "polling");
+                note_records(
+                    cell,
+                    &page.records,
+                    page.millis_behind_latest,
+                    PartState::Polling,
+                );
                 if let Some(last) = page.records.last() {
                     last_sequence = Some(last.sequence_number.clone());
                 }
@@ -80,12 +86,7 @@ pub async fn poll_shard(
                 }
                 match page.next_iterator {
                     None => {
-                        update(cell, |r| {
-                            r.finished = true;
-                            r.caught_up = true;
-                            r.state = "finished".into();
-                            r.lag_ms = None;
-                        });
+                        mark_finished(cell);
                         return ReadEnd::Finished(page.child_shards);
                     }
                     Some(next) => iterator = Some(next),
@@ -152,7 +153,7 @@ pub async fn retry_after(
     update(cell, |r| {
         set_problem(r, text);
         r.caught_up = false;
-        r.state = "backing off".into();
+        r.set_state(PartState::BackingOff);
     });
     if ctx.sleep(delay).await {
         None
@@ -178,7 +179,7 @@ async fn shard_not_found(
     if deleted {
         update(cell, |r| {
             set_problem(r, "the stream was deleted".to_string());
-            r.state = "stream deleted".into();
+            r.set_state(PartState::StreamDeleted);
         });
         return Some(ReadEnd::StreamDeleted(detail.to_string()));
     }
@@ -189,7 +190,7 @@ async fn shard_not_found(
         r.finished = true;
         r.caught_up = true;
         r.lag_ms = None;
-        r.state = "gone (past retention)".into();
+        r.set_state(PartState::PastRetention);
     });
     Some(ReadEnd::Finished(Vec::new()))
 }

@@ -7,6 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::api::{ApiError, KinesisApi, Position, Record, ShardInfo, StreamId};
 use super::status::{update, ShardCell};
+use crate::source::status::PartState;
 use crate::source::{Payload, RawBatch, SourceEvent, SourceSender, StreamRecord};
 
 /// Timings and limits of the consumer; tests shorten them.
@@ -175,7 +176,12 @@ pub fn what_failed(shard: Option<&str>, call: &str, err: &ApiError) -> String {
 }
 
 /// Records what a successful read returned.
-pub fn note_records(cell: &ShardCell, records: &[Record], millis_behind: Option<i64>, state: &str) {
+pub fn note_records(
+    cell: &ShardCell,
+    records: &[Record],
+    millis_behind: Option<i64>,
+    state: PartState,
+) {
     let newest = records.iter().filter_map(|r| r.arrival_ms).max();
     let caught_up = records.is_empty() && millis_behind.is_none_or(|b| b <= 0);
     update(cell, |r| {
@@ -186,11 +192,11 @@ pub fn note_records(cell: &ShardCell, records: &[Record], millis_behind: Option<
         r.lag_ms = millis_behind.map(|b| b.max(0) as u64);
         r.caught_up = caught_up;
         r.problem = None;
-        r.state = if caught_up {
-            "caught up".to_string()
+        r.set_state(if caught_up {
+            PartState::CaughtUp
         } else {
-            state.to_string()
-        };
+            state
+        });
     });
 }
 

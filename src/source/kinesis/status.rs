@@ -3,13 +3,14 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use crate::pipeline::snapshot::{PartStatus, SourceStatus};
+use crate::source::status::{PartState, PartStatus, SourceStatus};
 
 /// What one shard reader reports.
 #[derive(Debug, Clone, Default)]
 pub struct ShardReport {
-    /// `reading`, `caught up`, `finished`, `backing off`, `fan-out`…
-    pub state: String,
+    pub state: PartState,
+    /// When `state` began (UTC epoch milliseconds): the inputs view says for how long.
+    pub state_since_ms: Option<i64>,
     pub lag_ms: Option<u64>,
     pub records: u64,
     /// Arrival time at the stream of the newest record read (UTC epoch ms).
@@ -29,14 +30,35 @@ pub type ShardCell = Arc<Mutex<ShardReport>>;
 
 pub fn new_cell() -> ShardCell {
     Arc::new(Mutex::new(ShardReport {
-        state: "starting".into(),
+        state: PartState::Starting,
+        state_since_ms: Some(crate::clock::now_ms()),
         ..Default::default()
     }))
+}
+
+impl ShardReport {
+    /// Moves to `state`, noting since when if it is a change.
+    pub fn set_state(&mut self, state: PartState) {
+        if self.state != state {
+            self.state = state;
+            self.state_since_ms = Some(crate::clock::now_ms());
+        }
+    }
 }
 
 pub fn update(cell: &ShardCell, f: impl FnOnce(&mut ShardReport)) {
     let mut guard = cell.lock().unwrap_or_else(|p| p.into_inner());
     f(&mut guard);
+}
+
+/// A closed shard read to its end: nothing is behind it any more.
+pub fn mark_finished(cell: &ShardCell) {
+    update(cell, |r| {
+        r.finished = true;
+        r.caught_up = true;
+        r.set_state(PartState::Finished);
+        r.lag_ms = None;
+    });
 }
 
 pub fn read(cell: &ShardCell) -> ShardReport {
@@ -86,7 +108,8 @@ pub fn summarize(
         .iter()
         .map(|(id, r)| PartStatus {
             name: id.clone(),
-            state: r.state.clone(),
+            state: r.state,
+            state_since_ms: r.state_since_ms,
             lag_ms: if r.finished { None } else { r.lag_ms },
             records: r.records,
             problem: r.problem.clone().or_else(|| r.unreported_problem.clone()),
@@ -113,7 +136,7 @@ mod tests {
         reports.insert(
             "shardId-0".to_string(),
             ShardReport {
-                state: "reading".into(),
+                state: PartState::Reading,
                 lag_ms: Some(500),
                 records: 10,
                 ..Default::default()
@@ -122,7 +145,7 @@ mod tests {
         reports.insert(
             "shardId-1".to_string(),
             ShardReport {
-                state: "backing off".into(),
+                state: PartState::BackingOff,
                 lag_ms: Some(9000),
                 problem: Some("throttled on shardId-1; backing off 1.6s".into()),
                 ..Default::default()

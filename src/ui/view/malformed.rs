@@ -3,6 +3,7 @@
 use ratatui::layout::{Constraint, Layout, Rect};
 
 use ratatui::style::Style;
+use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
@@ -10,7 +11,7 @@ use crate::ui::app::model::{MalformedView, Tone};
 use crate::ui::app::state::UiState;
 
 use super::columns::{fitted_table, Col, FittedList};
-use super::widgets::{key_values, message, panel, table_rows};
+use super::widgets::{key_value_lines, message, panel, table_rows};
 use super::Theme;
 
 /// The reason is whole; the origin gives way from the left (its line number stays), the line from
@@ -21,29 +22,33 @@ const COLS: [Col; 3] = [
     Col::name("line", 10),
 ];
 
-fn split(body: Rect) -> [Rect; 3] {
+/// `summary_lines`: how many lines the counters take at this width (see [`summary_lines`]).
+fn split(body: Rect, summary_lines: u16) -> [Rect; 3] {
     Layout::vertical([
-        Constraint::Length(3),
+        Constraint::Length(summary_lines.clamp(1, 4) + 2),
         Constraint::Min(4),
         Constraint::Length(6),
     ])
     .areas(body)
 }
 
+/// The counters packed at the panel's inner width.
+fn summary_lines<'a>(m: &'a MalformedView, body: Rect, theme: &Theme) -> Vec<Line<'a>> {
+    key_value_lines(&m.summary, body.width.saturating_sub(2), theme)
+}
+
 /// The sample rows (for mouse clicks).
-pub fn rows_area(body: Rect) -> Rect {
-    let [_, list, _] = split(body);
+pub fn rows_area(body: Rect, m: &MalformedView) -> Rect {
+    let lines = summary_lines(m, body, &Theme { colour: false }).len() as u16;
+    let [_, list, _] = split(body, lines);
     table_rows(list)
 }
 
 pub fn draw(frame: &mut Frame, body: Rect, m: &MalformedView, ui: &UiState, theme: &Theme) {
-    let [summary, list, full] = split(body);
+    let lines = summary_lines(m, body, theme);
+    let [summary, list, full] = split(body, lines.len() as u16);
     frame.render_widget(
-        Paragraph::new(key_values(&m.summary, theme)).block(panel(
-            " Malformed lines ",
-            false,
-            theme,
-        )),
+        Paragraph::new(lines).block(panel(" Malformed lines ", false, theme)),
         summary,
     );
     let block = panel(

@@ -135,7 +135,7 @@ pub fn hit_test(app: &App, column: u16, row: u16) -> Option<ClickTarget> {
         }
         Body::App(a) => (detail::app_areas(body).rows, a.callers.len()),
         Body::Alarms(a) => (alarms::rows_area(body, a), a.rows.len()),
-        Body::Malformed(m) => (malformed::rows_area(body), m.rows.len()),
+        Body::Malformed(m) => (malformed::rows_area(body, m), m.rows.len()),
         Body::Sources(s) => (sources::rows_area(body), s.rows.len()),
         Body::Recent(r) => (recent::rows_area(body), r.rows.len()),
         _ => return None,

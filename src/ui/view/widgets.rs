@@ -43,6 +43,37 @@ pub fn key_values<'a>(pairs: &'a [(String, String)], theme: &Theme) -> Line<'a> 
     Line::from(spans)
 }
 
+/// Like [`key_values`], packed into lines of at most `width` columns: a pair never splits, so no
+/// number is cut however narrow the panel.
+pub fn key_value_lines<'a>(
+    pairs: &'a [(String, String)],
+    width: u16,
+    theme: &Theme,
+) -> Vec<Line<'a>> {
+    let mut lines: Vec<Line<'a>> = Vec::new();
+    let mut used = 0usize;
+    for (k, v) in pairs {
+        let pair = k.chars().count() + 1 + v.chars().count();
+        let line = match lines.last_mut() {
+            Some(line) if used + 3 + pair <= usize::from(width) => {
+                line.spans.push(Span::raw("   "));
+                used += 3 + pair;
+                line
+            }
+            _ => {
+                used = pair;
+                lines.push(Line::default());
+                lines.last_mut().expect("a line was just pushed")
+            }
+        };
+        line.spans
+            .push(Span::styled(format!("{k} "), theme.tone(Tone::Dim)));
+        line.spans
+            .push(Span::styled(v.as_str(), theme.tone(Tone::Accent)));
+    }
+    lines
+}
+
 /// A list title with the filter in effect, if any.
 pub fn list_title(title: &str, filter: &str) -> String {
     if filter.is_empty() {

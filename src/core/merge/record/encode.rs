@@ -1,11 +1,7 @@
 //! Writing records: JSON objects in a fixed field order, strings escaped so that no control,
 //! bidi or format character reaches a terminal raw (`--publish -`), at most `MAX_RECORD_BYTES`.
 
-use std::io::{self, Write};
-
 use serde::{Serialize, Serializer};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use super::{Heartbeat, RecordError, RelayStamp, MAX_RECORD_BYTES, MAX_RELAY_GROUPS, SCHEMA};
 use crate::core::histogram::LatencyHistogram;
@@ -73,9 +69,7 @@ fn check_relay(relay: RelayStamp) -> Result<(), RecordError> {
 
 /// RFC 3339 UTC (`2017-01-20T10:05:00Z`); times outside years 0..=9999 cannot be written.
 pub(super) fn rfc3339(epoch_secs: i64) -> Result<String, RecordError> {
-    OffsetDateTime::from_unix_timestamp(epoch_secs)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
+    crate::output::lines::rfc3339_checked(epoch_secs)
         .ok_or_else(|| RecordError::Unencodable(format!("time {epoch_secs} is beyond RFC 3339")))
 }
 
@@ -344,33 +338,7 @@ struct HeartbeatOut<'a> {
 }
 
 /// Compact JSON with every control, bidi and format character escaped as `\uXXXX` (serde_json
-/// alone leaves C1 controls and U+202E raw), like the headless output.
+/// alone leaves C1 controls and U+202E raw), like the headless output: the same formatter.
 fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>, RecordError> {
-    let mut out = Vec::new();
-    let mut json = serde_json::Serializer::with_formatter(&mut out, TerminalSafe);
-    value.serialize(&mut json)?;
-    Ok(out)
-}
-
-struct TerminalSafe;
-
-impl serde_json::ser::Formatter for TerminalSafe {
-    fn write_string_fragment<W: ?Sized + Write>(
-        &mut self,
-        out: &mut W,
-        fragment: &str,
-    ) -> io::Result<()> {
-        let mut rest = fragment;
-        while let Some((i, c)) = rest.char_indices().find(|&(_, c)| acts_on_terminal(c)) {
-            out.write_all(&rest.as_bytes()[..i])?;
-            write!(out, "\\u{:04x}", u32::from(c))?;
-            rest = &rest[i + c.len_utf8()..];
-        }
-        out.write_all(rest.as_bytes())
-    }
-}
-
-fn acts_on_terminal(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+    Ok(crate::output::jsonl::to_safe_json(value)?)
 }

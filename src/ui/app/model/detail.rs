@@ -237,7 +237,9 @@ pub fn app_detail(
     ];
     let marks = alarm_marks(snapshot, ui, Some(index));
     let hosts = app.map_or(0, |a| a.hosts);
+    let compact = compact_note(snapshot, window);
     let callers_title = match app {
+        _ if compact.is_some() => format!("Callers · {}", compact.as_deref().unwrap_or_default()),
         None => "Callers".to_string(),
         Some(a) if unknown => format!(
             "Unknown callers — raw addresses, top {} of {}{}",
@@ -278,12 +280,27 @@ pub fn app_detail(
             .map(|a| status_rows(&a.status_codes, a.requests))
             .unwrap_or_default(),
         paths: app.map(|a| paths(&a.top_paths)).unwrap_or_default(),
-        paths_title: paths_title(app.map(|a| &a.top_paths[..])),
+        paths_title: match &compact {
+            Some(note) => format!("Top paths · {note}"),
+            None => paths_title(app.map(|a| &a.top_paths[..])),
+        },
         latency: app
             .and_then(|a| a.latency.as_ref())
             .map(|l| histogram("Latency", l)),
         chart: chart(format!("{} per window", safe(name)), &starts, series),
     }
+}
+
+/// For a window older than the history kept in full detail: why its callers and paths are empty
+/// (the history budget keeps only per-application totals that far back), and from when they are
+/// kept. `None` for a window in full detail.
+fn compact_note(snapshot: &Snapshot, window: &WindowSummary) -> Option<String> {
+    let from = snapshot.detail_from.filter(|&from| window.start < from)?;
+    Some(format!(
+        "not kept this far back (kept from {} {})",
+        format::date(from),
+        format::clock_short(from)
+    ))
 }
 
 fn find_caller<'a>(window: &'a WindowSummary, app: &str, host: &str) -> Option<&'a CallerSummary> {
@@ -365,5 +382,40 @@ pub fn latency_view(
     LatencyView {
         histogram: latency.map(|l| histogram(&title, l)),
         title,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::app::fixtures;
+
+    #[test]
+    fn a_window_kept_without_detail_says_so_instead_of_showing_no_callers() {
+        let mut snapshot = fixtures::snapshot();
+        let ui = UiState::default();
+        let name: Arc<str> = "checkout".into();
+        let newest = snapshot.windows.len() - 1;
+        let full = app_detail(&snapshot, &ui, newest, &name, "");
+        assert!(
+            full.callers_title.starts_with("Callers · top"),
+            "{}",
+            full.callers_title
+        );
+        // Only the newest window is kept in full: the one before it is compact.
+        snapshot.detail_from = Some(snapshot.windows[newest].start);
+        let old = app_detail(&snapshot, &ui, newest - 1, &name, "");
+        assert!(
+            old.callers_title.contains("not kept this far back"),
+            "{}",
+            old.callers_title
+        );
+        assert!(
+            old.paths_title.contains("not kept this far back"),
+            "{}",
+            old.paths_title
+        );
+        let still_full = app_detail(&snapshot, &ui, newest, &name, "");
+        assert_eq!(still_full.callers_title, full.callers_title);
     }
 }

@@ -28,21 +28,35 @@ pub fn malformed(snapshot: &Snapshot) -> MalformedView {
     } else {
         c.malformed as f64 / c.lines as f64
     };
-    MalformedView {
-        summary: vec![
-            ("lines".into(), format::grouped(c.lines)),
-            ("parsed".into(), format::grouped(c.parsed)),
-            (
-                "malformed".into(),
-                format!(
-                    "{} ({})",
-                    format::grouped(c.malformed),
-                    format::percent(share)
-                ),
+    let mut summary = vec![
+        ("lines".into(), format::grouped(c.lines)),
+        ("parsed".into(), format::grouped(c.parsed)),
+        (
+            "malformed".into(),
+            format!(
+                "{} ({})",
+                format::grouped(c.malformed),
+                format::percent(share)
             ),
-            ("bad records".into(), format::grouped(c.bad_records)),
-            ("late".into(), format::grouped(c.late)),
-        ],
+        ),
+        ("bad records".into(), format::grouped(c.bad_records)),
+        ("late".into(), format::grouped(c.late)),
+    ];
+    // Counters that are usually 0 appear once they are not, so a line that went nowhere is always
+    // accounted for on this screen (the summary line headless has them all).
+    for (name, n) in [
+        ("future", c.future),
+        ("trailing", c.trailing),
+        ("closed early", c.closed_early),
+        ("before --since", c.before_since),
+        ("after --until", c.after_until),
+    ] {
+        if n > 0 {
+            summary.push((name.into(), format::grouped(n)));
+        }
+    }
+    MalformedView {
+        summary,
         // Samples are already escaped by the pipeline; escaping again is harmless and keeps the
         // guarantee local.
         rows: snapshot
@@ -56,5 +70,25 @@ pub fn malformed(snapshot: &Snapshot) -> MalformedView {
                 text: for_display(&m.text, 4 * MAX_TEXT).into_owned(),
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::app::fixtures;
+
+    #[test]
+    fn rare_counters_appear_once_they_are_not_zero() {
+        let mut snapshot = fixtures::snapshot();
+        let names = |s: &Snapshot| -> Vec<String> {
+            malformed(s).summary.into_iter().map(|(k, _)| k).collect()
+        };
+        assert!(!names(&snapshot).contains(&"future".to_string()));
+        snapshot.counters.future = 1;
+        snapshot.counters.trailing = 1_234;
+        let view = malformed(&snapshot);
+        assert!(view.summary.contains(&("future".into(), "1".into())));
+        assert!(view.summary.contains(&("trailing".into(), "1,234".into())));
     }
 }

@@ -54,7 +54,7 @@ pub fn sources_view(source: &SourceStatus, now_ms: i64) -> SourcesView {
 
 fn row(part: &PartStatus, now_ms: i64) -> SourceRow {
     let lagging = part.lag_ms.is_some_and(|lag| lag > LAG_WARNING_MS);
-    let done = matches!(part.state.as_str(), "finished" | "ended");
+    let done = part.state.is_done();
     let tone = if part.problem.is_some() {
         Tone::Bad
     } else if lagging {
@@ -72,7 +72,7 @@ fn row(part: &PartStatus, now_ms: i64) -> SourceRow {
     SourceRow {
         cells: [
             shorten_left(&safe(&part.name), MAX_NAME),
-            safe(&part.state),
+            part.state.as_str().to_string(),
             part.state_since_ms
                 .map(|since| format::age((now_ms - since).max(0) / 1000))
                 .unwrap_or_else(|| "–".into()),
@@ -101,11 +101,12 @@ pub fn shorten_left(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::status::PartState;
 
-    fn part(name: &str, state: &str, lag: Option<u64>, problem: Option<&str>) -> PartStatus {
+    fn part(name: &str, state: PartState, lag: Option<u64>, problem: Option<&str>) -> PartStatus {
         PartStatus {
             name: name.into(),
-            state: state.into(),
+            state,
             lag_ms: lag,
             records: 1_234,
             problem: problem.map(str::to_string),
@@ -122,15 +123,15 @@ mod tests {
             records_per_sec: 1_500.0,
             problem: Some("throttled on shardId-2 (+1 more shards with problems)".into()),
             details: vec![
-                part("shardId-0", "caught up", Some(0), None),
-                part("shardId-1", "finished", None, None),
+                part("shardId-0", PartState::CaughtUp, Some(0), None),
+                part("shardId-1", PartState::Finished, None, None),
                 part(
                     "shardId-2",
-                    "backing off",
+                    PartState::BackingOff,
                     Some(90_000),
                     Some("throttled\x1b[2J"),
                 ),
-                part("shardId-3", "polling", Some(120_000), None),
+                part("shardId-3", PartState::Polling, Some(120_000), None),
             ],
         };
         let view = sources_view(&source, 0);
@@ -158,6 +159,7 @@ mod tests {
 #[cfg(test)]
 mod file_tests {
     use super::*;
+    use crate::source::status::PartState;
 
     #[test]
     fn a_file_shows_bytes_read_lines_and_bytes_behind_its_end() {
@@ -166,7 +168,7 @@ mod file_tests {
             parts: 1,
             details: vec![PartStatus {
                 name: "/var/log/apache2/a-rather-long-directory-name/for-this/access.log".into(),
-                state: "reading".into(),
+                state: PartState::Reading,
                 records: 120_000,
                 state_since_ms: Some(10_000),
                 bytes_read: Some(30 * 1024 * 1024),

@@ -63,10 +63,15 @@ pub fn status(
         name.push_str(&format!(" ×{}", source.parts));
     }
     push(1, name, Tone::Normal);
+    // What the mode mark says while data may not be flowing: `LIVE` would claim the screen is
+    // current when an input is failing or has not started.
+    let mut trouble = None;
     if let Some(problem) = &source.problem {
         push(0, format!("⚠ {}", safe(problem)), Tone::Bad);
+        trouble = Some(("◌ DEGRADED", Tone::Bad));
     } else if let Some(wait) = waiting_part(source, now_ms) {
         push(0, wait.text, wait.tone);
+        trouble = Some(("◌ WAITING", Tone::Warn));
     }
     // A finished input has no rate now; the last one measured would be a frozen lie.
     if !snapshot.finished {
@@ -123,7 +128,10 @@ pub fn status(
             Tone::Warn,
         ),
         _ if snapshot.finished => ("■ ENDED".to_string(), Tone::Accent),
-        _ => ("● LIVE".to_string(), Tone::Good),
+        _ => match trouble {
+            Some((mark, tone)) => (mark.to_string(), tone),
+            None => ("● LIVE".to_string(), Tone::Good),
+        },
     };
     push(0, mode, tone);
     if let Some(notice) = ui.notice.as_ref().filter(|n| now_ms < n.until_ms) {
@@ -172,10 +180,7 @@ pub fn multi_day(snapshot: &Snapshot) -> bool {
 /// An input that waits (a FIFO for a writer, a stream being connected to), said with how long:
 /// `⧗ pipe.log waiting for a writer · 12s`.
 fn waiting_part(source: &SourceStatus, now_ms: i64) -> Option<Segment> {
-    let part = source
-        .details
-        .iter()
-        .find(|p| p.state.starts_with("waiting") || p.state.starts_with("connecting"))?;
+    let part = source.details.iter().find(|p| p.state.is_waiting())?;
     let name = part.name.rsplit('/').next().unwrap_or(&part.name);
     let secs = part
         .state_since_ms
@@ -184,7 +189,7 @@ fn waiting_part(source: &SourceStatus, now_ms: i64) -> Option<Segment> {
         .map(|s| format!(" · {}", format::age(s)))
         .unwrap_or_default();
     Some(Segment {
-        text: format!("⧗ {} {}{age}", safe(name), safe(&part.state)),
+        text: format!("⧗ {} {}{age}", safe(name), part.state),
         tone: if secs.unwrap_or(0) >= SLOW_START_SECS {
             Tone::Warn
         } else {
@@ -334,4 +339,46 @@ fn all_hints(ui: &UiState) -> Vec<(&'static str, &'static str)> {
         .into_iter()
         .map(|(action, what)| (keymap::hint(action), what))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::status::{PartState, PartStatus};
+    use crate::ui::app::fixtures;
+
+    fn mode(snapshot: &Snapshot) -> String {
+        let ui = UiState::default();
+        let index = snapshot.windows.len().checked_sub(1);
+        let status = status(snapshot, &ui, index, fixtures::NOW_MS, 200);
+        status
+            .into_iter()
+            .map(|s| s.text)
+            .find(|t| t.starts_with('●') || t.starts_with('◌') || t.starts_with('■'))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn live_is_not_claimed_while_an_input_is_in_trouble() {
+        let mut snapshot = fixtures::snapshot();
+        snapshot.finished = false;
+        snapshot.source.problem = None;
+        snapshot.source.details.clear();
+        assert_eq!(mode(&snapshot), "● LIVE");
+        snapshot.source.details.push(PartStatus {
+            name: "/tmp/pipe.log".into(),
+            state: PartState::WaitingForWriter,
+            state_since_ms: Some(fixtures::NOW_MS - 12_000),
+            ..PartStatus::default()
+        });
+        assert_eq!(mode(&snapshot), "◌ WAITING");
+        snapshot.source.problem = Some("kinesis: no answer from http://127.0.0.1:1".into());
+        assert_eq!(mode(&snapshot), "◌ DEGRADED");
+        snapshot.finished = true;
+        assert_eq!(
+            mode(&snapshot),
+            "■ ENDED",
+            "an ended input has nothing more to say"
+        );
+    }
 }
