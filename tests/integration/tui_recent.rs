@@ -50,12 +50,11 @@ fn r_on_a_caller_lists_only_that_callers_requests() {
         .keys("r");
     let text = s.text();
     assert!(
-        text.contains(
-            "Recent requests from 10.0.1.12 to checkout · 10 of the application's last 200"
-        ),
+        text.contains("Recent requests of 10.0.1.12 → checkout · 10 of its last 200 · live"),
         "{text}"
     );
-    let rows: Vec<&str> = text.lines().filter(|l| l.contains("HTTP/1.1")).collect();
+    // Table rows start with their time; the selected line in full is below them.
+    let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("│10:5")).collect();
     assert_eq!(rows.len(), 10, "{text}");
     assert!(rows.iter().all(|l| l.contains("10.0.1.12")), "{text}");
     assert_snapshot!("recent_caller_120x36", s.render());

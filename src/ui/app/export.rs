@@ -272,6 +272,6 @@ mod tests {
         let outcome = app.on_exported(3, Ok("/tmp/x.csv".into()));
         assert!(outcome.redraw);
         let status: String = app.model.status.iter().map(|s| s.text.clone()).collect();
-        assert!(status.contains("exported 3 rows to /tmp/x.csv"), "{status}");
+        assert!(status.contains("CSV → /tmp/x.csv · 3 rows"), "{status}");
     }
 }

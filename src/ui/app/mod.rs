@@ -363,12 +363,13 @@ impl App {
     /// What became of an export: the status bar says where the file is, or why there is none.
     pub fn on_exported(&mut self, rows: usize, result: Result<PathBuf, String>) -> Outcome {
         self.ui.notice = Some(match result {
+            // The path first: a narrow status bar cuts the end.
             Ok(path) => Notice {
                 text: format!(
-                    "exported {} row{} to {}",
+                    "CSV → {} · {} row{}",
+                    model::safe(&path.display().to_string()),
                     format::grouped(rows as u64),
                     if rows == 1 { "" } else { "s" },
-                    model::safe(&path.display().to_string())
                 ),
                 bad: false,
                 until_ms: self.now_ms + NOTICE_MS,

@@ -22,7 +22,7 @@ fn e_writes_the_rows_on_screen_to_csv_and_says_where() {
     });
 
     session.send(&["e"]);
-    let screen = session.wait_for("where the export went", WAIT, |s| s.contains("exported "));
+    let screen = session.wait_for("where the export went", WAIT, |s| s.contains("CSV → "));
     let files: Vec<_> = std::fs::read_dir(exports.path())
         .unwrap()
         .map(|e| e.unwrap().path())

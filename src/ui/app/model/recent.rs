@@ -32,7 +32,7 @@ impl RecentRow {
             self.caller.clone(),
             self.status.clone(),
             self.latency.clone(),
-            self.line.clone(),
+            request_part(&self.line).to_string(),
         ]
     }
 }
@@ -65,6 +65,12 @@ fn row(r: &RecentRequest) -> RecentRow {
     }
 }
 
+/// The request column: the line from its quoted request on (`"GET /a HTTP/1.1" 200 …`); the
+/// caller and time before it have their own columns, and the whole line is shown below.
+pub fn request_part(line: &str) -> &str {
+    line.find('"').map_or(line, |at| &line[at..])
+}
+
 pub fn recent_view(snapshot: &Snapshot, app: &str, host: Option<&str>) -> RecentView {
     let ring = snapshot.recent.get(app);
     let rows: Vec<RecentRow> = ring
@@ -82,16 +88,14 @@ pub fn recent_view(snapshot: &Snapshot, app: &str, host: Option<&str>) -> Recent
     };
     let title = match host {
         None => format!(
-            "Recent requests of {} · last {}, newest first · {live}",
-            safe(app),
-            PER_APP
+            "Recent requests of {} · last {PER_APP}, newest first · {live}",
+            safe(app)
         ),
         Some(h) => format!(
-            "Recent requests from {} to {} · {} of the application's last {}, newest first · {live}",
+            "Recent requests of {} → {} · {} of its last {PER_APP} · {live}",
             safe(h),
             safe(app),
-            rows.len(),
-            PER_APP
+            rows.len()
         ),
     };
     let empty = rows.is_empty().then(|| match (ring, host) {
