@@ -30,6 +30,7 @@ mod parse_roundtrip;
 mod s3_metadata;
 mod source_file;
 mod time_range;
+mod tui_alarm_band;
 mod tui_recent;
 mod tui_search;
 mod tui_tmux;

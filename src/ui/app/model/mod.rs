@@ -5,6 +5,7 @@
 //! the builder that fills them. `widgets` holds what several screens share (charts, histograms,
 //! table headers and sorting, the time line of kept windows); `status` the status bar and hints.
 
+pub mod alarm_chart;
 pub mod alarm_states;
 pub mod alarms;
 pub mod caller_search;
