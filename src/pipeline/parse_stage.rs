@@ -344,7 +344,12 @@ fn push_hit(out: &mut ParsedBatch, line: &LogLine<'_>, received_secs: i64, raw: 
     let method = push_str(&mut out.arena, method);
     let path = push_str(&mut out.arena, path);
     let raw = raw.map_or(Span::default(), |raw| {
-        push_str(&mut out.arena, &crate::pipeline::recent::kept_line(raw))
+        let start = out.arena.len();
+        crate::pipeline::recent::push_kept_line(&mut out.arena, raw);
+        Span {
+            start: start as u32,
+            len: (out.arena.len() - start) as u32,
+        }
     });
     let time = line.time.unwrap_or(received_secs);
     out.max_time = Some(out.max_time.map_or(time, |t| t.max(time)));

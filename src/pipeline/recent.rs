@@ -134,13 +134,23 @@ impl RecentKeeper {
     }
 }
 
-/// A raw line as kept: UTF-8 (invalid bytes replaced), at most [`LINE_BYTES`] bytes of the input.
-pub fn kept_line(raw: &[u8]) -> Box<str> {
+/// Appends a raw line as kept to `out`: UTF-8 (invalid bytes replaced), at most [`LINE_BYTES`]
+/// bytes of the input. No allocation for a valid line: this runs for every line the TUI reads.
+pub fn push_kept_line(out: &mut String, raw: &[u8]) {
     let cut = &raw[..raw.len().min(LINE_BYTES)];
-    let mut text = String::from_utf8_lossy(cut).into_owned();
-    if raw.len() > LINE_BYTES {
-        text.push('…');
+    match std::str::from_utf8(cut) {
+        Ok(text) => out.push_str(text),
+        Err(_) => out.push_str(&String::from_utf8_lossy(cut)),
     }
+    if raw.len() > LINE_BYTES {
+        out.push('…');
+    }
+}
+
+/// A raw line as kept (see [`push_kept_line`]).
+pub fn kept_line(raw: &[u8]) -> Box<str> {
+    let mut text = String::new();
+    push_kept_line(&mut text, raw);
     text.into_boxed_str()
 }
 
