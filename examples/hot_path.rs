@@ -11,7 +11,9 @@
 //! - `parse_stage`: the parse stage (decode, parse, enrich, copy into the batch's arena) over the
 //!   10,000 lines of `../shared/data/apache_logs`, 20 times in batches of 500 lines;
 //! - `aggregate`: one aggregator (5-minute windows) recording 200,000 of those hits at 300/s;
-//! - `aggregate_tui`: the same into the five widths the TUI keeps (10s, 1m, 5m, 15m, 1h).
+//! - `aggregate_tui`: the same into the five widths the TUI keeps (10s, 1m, 5m, 15m, 1h);
+//! - `parse_stage_tui`: `parse_stage` with the raw lines kept, as the TUI's parser does (`r`);
+//! - `recent_tui`: the engine taking those lines into its recent-request rings.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -108,6 +110,17 @@ fn measured_aggregate(aggregators: &mut [Aggregator], parsed: &[ParsedBatch]) ->
     accepted
 }
 
+#[inline(never)]
+fn measured_recent(parsed: &[ParsedBatch]) -> usize {
+    let mut keeper = kinetop::pipeline::recent::RecentKeeper::default();
+    for batch in parsed {
+        keeper.take_batch(black_box(batch), Default::default());
+        // A snapshot every batch (the TUI's are at most 10 a second): rings shared, then copied.
+        black_box(keeper.view());
+    }
+    keeper.view().values().map(|r| r.len()).sum()
+}
+
 fn aggregators(widths: &[i64]) -> Vec<Aggregator> {
     widths
         .iter()
@@ -124,9 +137,14 @@ fn main() {
     let mode = std::env::args().nth(1).unwrap_or_default();
     let batches = batches();
     match mode.as_str() {
-        "parse_stage" => {
-            let mut parser = parser();
+        "parse_stage" | "parse_stage_tui" => {
+            let mut parser = parser().with_raw_lines(mode == "parse_stage_tui");
             println!("hits: {}", measured_parse_stage(&mut parser, &batches));
+        }
+        "recent_tui" => {
+            let mut parser = parser().with_raw_lines(true);
+            let parsed: Vec<ParsedBatch> = batches.iter().map(|b| parser.parse_batch(b)).collect();
+            println!("kept: {}", measured_recent(&parsed));
         }
         "aggregate" | "aggregate_tui" => {
             let mut parser = parser();

@@ -106,6 +106,7 @@ fn run_tui(
     let options = TuiOptions {
         bell: settings.bell,
         local_time: settings.local_time,
+        export_dir: settings.export_dir.clone(),
     };
     let task = runtime.spawn(async move {
         let parts = kinetop::pipeline::startup::prepare(&settings, &config_file, &progress).await?;

@@ -29,6 +29,8 @@ pub struct ConfigFile {
     pub no_bell: Option<bool>,
     /// Show times in the system's time zone instead of UTC.
     pub local_time: Option<bool>,
+    /// Where the TUI's `e` writes CSV files (default: the current directory).
+    pub export_dir: Option<String>,
     pub region: Option<String>,
     pub profile: Option<String>,
     pub endpoint_url: Option<String>,

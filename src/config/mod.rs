@@ -72,6 +72,23 @@ mod tests {
     }
 
     #[test]
+    fn export_dir_must_be_a_directory_and_a_bad_one_names_its_line() {
+        let cli = Cli::try_parse_from(["kinetop"]).unwrap();
+        let path = Path::new("k.toml");
+        let dir = std::env::temp_dir();
+        let text = format!("export-dir = {:?}\n", dir.display().to_string());
+        let s = Settings::resolve(&cli, &parse(&text, path).unwrap(), Some(path)).unwrap();
+        assert_eq!(s.export_dir, Some(dir.clone()));
+        let missing = dir.join("kinetop-no-such-dir-for-exports");
+        let text = format!("\nexport-dir = {:?}\n", missing.display().to_string());
+        let err = Settings::resolve(&cli, &parse(&text, path).unwrap(), Some(path))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("k.toml:2: export-dir: "), "{err}");
+        assert!(err.ends_with("is not a directory"), "{err}");
+    }
+
+    #[test]
     fn bad_duration_in_file_is_an_error() {
         let cli = Cli::try_parse_from(["kinetop"]).unwrap();
         let file = parse("lateness = \"soon\"\n", Path::new("k.toml")).unwrap();

@@ -53,6 +53,8 @@ pub struct Settings {
     pub shard_group: Option<ShardGroup>,
     /// The config file in use, if any.
     pub config_path: Option<PathBuf>,
+    /// Where the TUI's `e` writes CSV files (`export-dir`); `None`: the current directory.
+    pub export_dir: Option<PathBuf>,
 }
 
 /// A setting that cannot be used: names the flag, or the config file and line it came from.
@@ -225,7 +227,22 @@ impl Settings {
                 Ok(group)
             })
             .transpose()?;
+        // Checked now: an export that fails mid-incident for a typo is too late to learn of it.
+        let export_dir = file
+            .export_dir
+            .as_ref()
+            .map(|dir| {
+                let dir = PathBuf::from(dir);
+                if dir.is_dir() {
+                    Ok(dir)
+                } else {
+                    Err(in_file("export-dir")
+                        .error(format!("{} is not a directory", dir.display())))
+                }
+            })
+            .transpose()?;
         Ok(Settings {
+            export_dir,
             files: cli.files.clone(),
             follow: cli.follow,
             format,

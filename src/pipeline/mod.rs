@@ -8,6 +8,7 @@ mod engine;
 mod error;
 mod parse_stage;
 pub mod progress;
+pub mod recent;
 pub mod signals;
 pub mod sink;
 pub mod snapshot;
@@ -230,7 +231,8 @@ pub fn start(
     drop(source_tx);
 
     let mut parser = LineParser::new(format.clone(), table)
-        .with_max_skew(i64::try_from(settings.max_skew.as_secs()).unwrap_or(i64::MAX));
+        .with_max_skew(i64::try_from(settings.max_skew.as_secs()).unwrap_or(i64::MAX))
+        .with_raw_lines(!settings.headless);
     let mut input = StageInput {
         rx: source_rx,
         cancel: input_done.clone(),
@@ -397,5 +399,6 @@ fn empty_snapshot(source_name: &str, metadata: MetadataStatus, width: i64) -> Sn
         alarms: Default::default(),
         actions: None,
         finished: false,
+        recent: Default::default(),
     }
 }

@@ -52,6 +52,8 @@ pub struct HitRecord {
     client: Span,
     method: Span,
     path: Span,
+    /// The raw line (cut, UTF-8), when the parser keeps lines for the recent-requests view.
+    raw: Span,
 }
 
 /// Parsed lines of one raw batch, ready for the windows.
@@ -97,6 +99,23 @@ impl ParsedBatch {
             f(&hit);
         }
     }
+
+    /// Each hit with its raw line, for hits whose line was kept ([`LineParser::with_raw_lines`]).
+    pub fn for_each_raw(&self, mut f: impl FnMut(&crate::core::Hit<'_>, &str)) {
+        for h in self.hits.iter().filter(|h| h.raw.len > 0) {
+            let hit = crate::core::Hit {
+                time: h.time,
+                application: &self.table.application(h.app).name,
+                client: h.client.get(&self.arena),
+                method: h.method.get(&self.arena),
+                path: h.path.get(&self.arena),
+                status: h.status,
+                bytes: h.bytes,
+                latency_us: h.latency_us,
+            };
+            f(&hit, h.raw.get(&self.arena));
+        }
+    }
 }
 
 /// Turns raw batches into parsed batches. Owns the (possibly detected) log format.
@@ -111,6 +130,8 @@ pub struct LineParser {
     decoded_lines: Vec<(std::ops::Range<usize>, LineFormat)>,
     /// How far ahead of the time a batch was read an event may be (seconds).
     max_skew: i64,
+    /// Copy each parsed line (cut) into the batch, for the TUI's recent requests.
+    raw_lines: bool,
 }
 
 /// `--max-skew`'s default: 5 minutes.
@@ -127,7 +148,15 @@ impl LineParser {
             decoded_text: Vec::new(),
             decoded_lines: Vec::new(),
             max_skew: DEFAULT_MAX_SKEW,
+            raw_lines: false,
         }
+    }
+
+    /// Keep each parsed line's text (cut at [`crate::pipeline::recent::LINE_BYTES`]) with its
+    /// hit: the TUI shows recent raw requests; headless runs need not pay for the copy.
+    pub fn with_raw_lines(mut self, keep: bool) -> Self {
+        self.raw_lines = keep;
+        self
     }
 
     /// Events dated more than `secs` after the wall-clock time their batch was read are refused
@@ -299,7 +328,7 @@ impl LineParser {
                     sample(out, origin, &reason, line);
                     return;
                 }
-                push_hit(out, &parsed, received_secs);
+                push_hit(out, &parsed, received_secs, self.raw_lines.then_some(line));
                 if let Some(trailing) = parsed.trailing {
                     // Counted and shown, never swallowed: it may be a second request whose
                     // status the windows cannot see.
@@ -317,7 +346,7 @@ impl LineParser {
 
 /// Copies what the windows need of a parsed line into the batch, the client host in its canonical
 /// spelling (one host, one key), and looks its application up by that.
-fn push_hit(out: &mut ParsedBatch, line: &LogLine<'_>, received_secs: i64) {
+fn push_hit(out: &mut ParsedBatch, line: &LogLine<'_>, received_secs: i64, raw: Option<&[u8]>) {
     let (method, path) = match &line.request {
         Some(r) => (r.method, r.path()),
         None => ("", ""),
@@ -334,6 +363,14 @@ fn push_hit(out: &mut ParsedBatch, line: &LogLine<'_>, received_secs: i64) {
     };
     let method = push_str(&mut out.arena, method);
     let path = push_str(&mut out.arena, path);
+    let raw = raw.map_or(Span::default(), |raw| {
+        let start = out.arena.len();
+        crate::pipeline::recent::push_kept_line(&mut out.arena, raw);
+        Span {
+            start: start as u32,
+            len: (out.arena.len() - start) as u32,
+        }
+    });
     let time = line.time.unwrap_or(received_secs);
     out.max_time = Some(out.max_time.map_or(time, |t| t.max(time)));
     out.hits.push(HitRecord {
@@ -346,6 +383,7 @@ fn push_hit(out: &mut ParsedBatch, line: &LogLine<'_>, received_secs: i64) {
         client,
         method,
         path,
+        raw,
     });
 }
 

@@ -7,6 +7,7 @@ use crate::core::alarms::AlarmsView;
 use crate::core::WindowSummary;
 pub use crate::enrich::metadata::MetadataStatus;
 use crate::output::actions::ActionStats;
+use crate::pipeline::recent::RecentByApp;
 pub use crate::source::status::{PartState, PartStatus, SourceStatus};
 
 /// Line counters since start. `parsed + malformed == lines`; `trailing` lines are among `parsed`.
@@ -76,6 +77,8 @@ pub struct Snapshot {
     pub actions: Option<ActionStats>,
     /// Whether the input has ended (finite files).
     pub finished: bool,
+    /// Each application's most recent raw requests (TUI only; empty headless).
+    pub recent: RecentByApp,
 }
 
 /// One status for the status bar out of every source's.

@@ -109,7 +109,7 @@ fn shipped_example_documents_real_options() {
         }
         text.push('\n');
     }
-    assert_eq!(uncommented, 17, "every option of ConfigFile is documented");
+    assert_eq!(uncommented, 18, "every option of ConfigFile is documented");
     text.push_str(alarms);
     let file = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     assert_eq!(file.window.as_deref(), Some("5m"));

@@ -31,5 +31,8 @@ mod relay_equivalence;
 mod s3_metadata;
 mod source_file;
 mod time_range;
+mod tui_alarm_band;
+mod tui_recent;
+mod tui_search;
 mod tui_tmux;
 mod tui_views;

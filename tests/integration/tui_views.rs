@@ -17,14 +17,14 @@ use ratatui::Terminal;
 
 const WIDTHS: [i64; 5] = [10, 60, 300, 900, 3600];
 
-struct Screen {
-    app: App,
+pub(crate) struct Screen {
+    pub(crate) app: App,
     terminal: Terminal<TestBackend>,
     theme: Theme,
 }
 
 impl Screen {
-    fn new(columns: u16, rows: u16, snapshot: Snapshot) -> Screen {
+    pub(crate) fn new(columns: u16, rows: u16, snapshot: Snapshot) -> Screen {
         let mut app = App::new(WIDTHS.to_vec(), (columns, rows), fixtures::NOW_MS);
         app.on_snapshot(Arc::new(snapshot));
         Screen {
@@ -34,26 +34,26 @@ impl Screen {
         }
     }
 
-    fn keys(&mut self, keys: &str) -> &mut Self {
+    pub(crate) fn keys(&mut self, keys: &str) -> &mut Self {
         for c in keys.chars() {
             self.key(KeyCode::Char(c));
         }
         self
     }
 
-    fn key(&mut self, code: KeyCode) -> &mut Self {
+    pub(crate) fn key(&mut self, code: KeyCode) -> &mut Self {
         let outcome = self.app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
         assert!(!outcome.quit, "{code:?} quit");
         self
     }
 
-    fn render(&mut self) -> String {
+    pub(crate) fn render(&mut self) -> String {
         let (app, theme) = (&self.app, &self.theme);
         self.terminal.draw(|f| view::draw(f, app, theme)).unwrap();
         self.terminal.backend().to_string()
     }
 
-    fn text(&mut self) -> String {
+    pub(crate) fn text(&mut self) -> String {
         self.render();
         let buffer = self.terminal.backend().buffer();
         let mut out = String::new();
@@ -67,11 +67,11 @@ impl Screen {
     }
 }
 
-fn big() -> Screen {
+pub(crate) fn big() -> Screen {
     Screen::new(120, 36, fixtures::snapshot())
 }
 
-fn small() -> Screen {
+pub(crate) fn small() -> Screen {
     Screen::new(80, 24, fixtures::snapshot())
 }
 

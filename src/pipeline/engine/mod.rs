@@ -29,6 +29,7 @@ use crate::output::actions::ActionRunner;
 use crate::output::fault_log::FaultLog;
 use crate::output::jsonl::is_broken_pipe;
 use crate::output::lines::SummaryLine;
+use crate::pipeline::recent::RecentKeeper;
 use crate::pipeline::snapshot::{Counters, MalformedSample, MetadataStatus, SourceStatus};
 
 /// Malformed samples kept for the malformed view.
@@ -110,6 +111,8 @@ pub struct Engine {
     /// `--until` on input that does not end by itself: once every window that can hold a line
     /// before it is final, the sources are stopped through this token and the input ends.
     stop_after: Option<(i64, CancellationToken)>,
+    /// Each application's recent raw requests (none unless the parser keeps raw lines: TUI).
+    recent: RecentKeeper,
 }
 
 impl Engine {
@@ -166,6 +169,7 @@ impl Engine {
             inputs,
             range: TimeRange::default(),
             stop_after: None,
+            recent: RecentKeeper::default(),
         }
     }
 
@@ -357,6 +361,7 @@ impl Engine {
                 }
             }
         });
+        self.recent.take_batch(&batch, range);
         self.counters.late = self.aggregators[self.primary].late() + self.relays_late();
         self.counters.closed_early = self.aggregators[self.primary].closed_early();
         self.rate.add(batch.parsed);

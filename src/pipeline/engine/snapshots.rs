@@ -51,6 +51,7 @@ impl Engine {
             alarms: self.alarms_view.clone(),
             actions: self.actions.as_ref().map(ActionRunner::stats),
             finished: self.finished,
+            recent: self.recent.view(),
         };
         let snapshot = Arc::new(snapshot);
         for sink in self.sinks.iter_mut().filter(|s| s.is_live()) {

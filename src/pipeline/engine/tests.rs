@@ -229,3 +229,48 @@ fn lines_outside_since_until_are_counted_not_windowed() {
     assert_eq!(windows[0]["requests"], 2);
     assert_eq!(windows[0]["status"]["5xx"], 1);
 }
+
+#[test]
+fn recent_requests_keep_raw_lines_inside_the_range_only_when_asked() {
+    let table = SharedTable::new(MetadataTable::empty());
+    let text = format!(
+        "{}{}{}",
+        line("10:00:01", 200),
+        line("10:00:02", 503),
+        line("10:09:00", 200)
+    );
+    let batch = RawBatch {
+        origin: Arc::from("access.log"),
+        first_line: 1,
+        received_ms: 1_800_000_000_000,
+        payload: Payload::Lines(text.into_bytes()),
+    };
+    let engine_with = |raw: bool| {
+        let (_tx, metadata) = watch::channel(crate::enrich::metadata::no_metadata_status());
+        let inputs = EngineInputs {
+            commands: None,
+            metadata,
+        };
+        let mut engine = Engine::new(&WindowConfig::default(), &[300], 300, "t".into(), inputs);
+        // Before 10:05 only.
+        engine.set_range(TimeRange {
+            since_ms: None,
+            until_ms: Some(1_484_906_700_000),
+        });
+        let mut parser = LineParser::new(Some(LogFormat::preset(Preset::Combined)), table.clone())
+            .with_raw_lines(raw);
+        engine.apply(parser.parse_batch(&batch));
+        engine.recent.view()
+    };
+    let recent = engine_with(true);
+    let ring = &recent[crate::enrich::UNKNOWN];
+    let kept: Vec<(u16, &str)> = ring.newest_first().map(|r| (r.status, &*r.line)).collect();
+    assert_eq!(
+        kept.len(),
+        2,
+        "the line after --until is not kept: {kept:?}"
+    );
+    assert_eq!(kept[0].0, 503);
+    assert_eq!(kept[0].1, line("10:00:02", 503).trim_end());
+    assert!(engine_with(false).is_empty(), "no raw lines, no rings");
+}

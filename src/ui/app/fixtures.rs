@@ -9,6 +9,7 @@ use crate::core::{
     AppWindow, CallerSummary, Counted, LatencySummary, StatusClasses, WindowSummary,
 };
 use crate::enrich::MetadataTable;
+use crate::pipeline::recent::{RecentByApp, RecentKeeper, RecentRequest};
 use crate::pipeline::snapshot::{
     Counters, MalformedSample, MetadataStatus, Snapshot, SourceStatus,
 };
@@ -368,7 +369,44 @@ pub fn snapshot() -> Snapshot {
         alarms: Arc::new(alarms()),
         actions: None,
         finished: false,
+        recent: recent(),
     }
+}
+
+/// Checkout's recent requests: 30 of them, two seconds apart, from its three callers, a few
+/// 500s, and one line carrying terminal escape sequences.
+pub fn recent() -> RecentByApp {
+    let mut keeper = RecentKeeper::default();
+    let last = START + (WINDOWS as i64 - 1) * WIDTH + 29;
+    for i in 0..30_i64 {
+        let time = last - 2 * (29 - i);
+        let client = ["10.0.1.12", "10.0.1.13", "10.0.1.99"][(i % 3) as usize];
+        let status: u16 = if i % 7 == 6 { 500 } else { 200 };
+        let path = if i == 27 {
+            "/api/cart?x=\x1b]0;pwned\x07"
+        } else {
+            ["/api/cart", "/api/checkout", "/api/pay"][(i % 3) as usize]
+        };
+        let line = format!(
+            "{client} - - [20/Jan/2017:10:{:02}:{:02} +0000] \"GET {path} HTTP/1.1\" {status} {} \"-\" \"curl/8.5\" {}",
+            (time - START) / 60 % 60,
+            (time - START) % 60,
+            1_000 + 10 * i,
+            35_000 + 1_000 * i,
+        );
+        keeper.push(
+            "checkout",
+            RecentRequest {
+                time,
+                client: client.into(),
+                status,
+                bytes: 1_000 + 10 * i as u64,
+                latency_us: Some(35_000 + 1_000 * i as u64),
+                line: line.into(),
+            },
+        );
+    }
+    keeper.view()
 }
 
 /// The fixture without alarm rules (the alarm panel's empty state).

@@ -39,6 +39,10 @@ pub enum Action {
     Alarms,
     Acknowledge,
     Latency,
+    /// The recent raw requests of the selected application or caller.
+    Recent,
+    /// Write the rows of the view to a CSV file.
+    Export,
 }
 
 /// A key as bound: a key code (modifiers other than Ctrl do not matter: `G` is `G` with or
@@ -156,7 +160,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[(Code(K::Char('/')), A::Filter)],
         label: "/",
         hint: "/",
-        help: "filter rows as you type; Enter keeps it, Esc clears it",
+        help: "filter names or callers (10.2.); Enter keeps, Esc clears",
         group: Group::Show,
     },
     Binding {
@@ -249,6 +253,20 @@ pub const BINDINGS: &[Binding] = &[
         label: "L",
         hint: "L",
         help: "latency histogram of the selected application or caller",
+        group: Group::Views,
+    },
+    Binding {
+        keys: &[(Code(K::Char('r')), A::Recent)],
+        label: "r",
+        hint: "r",
+        help: "recent raw requests of the application or caller, live",
+        group: Group::Views,
+    },
+    Binding {
+        keys: &[(Code(K::Char('e')), A::Export)],
+        label: "e",
+        hint: "e",
+        help: "export the rows on screen to CSV (status bar says where)",
         group: Group::Views,
     },
 ];
@@ -408,7 +426,7 @@ pub fn filter_key(key: KeyEvent) -> Option<FilterKey> {
 mod tests {
     use super::*;
 
-    const ALL: [Action; 28] = [
+    const ALL: [Action; 30] = [
         A::Quit,
         A::Suspend,
         A::Help,
@@ -437,6 +455,8 @@ mod tests {
         A::Alarms,
         A::Acknowledge,
         A::Latency,
+        A::Recent,
+        A::Export,
     ];
 
     fn press(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {

@@ -3,6 +3,7 @@
 //! [`App`] takes snapshots, keys, mouse events and resizes, updates the [`UiState`] and rebuilds the
 //! [`ViewModel`] the views draw from. The event loop in `crate::ui::terminal` only moves events in and frames out.
 
+pub mod export;
 pub mod fixtures;
 pub mod format;
 pub mod keymap;
@@ -20,7 +21,13 @@ use crate::pipeline::snapshot::Snapshot;
 
 use keymap::{Action, FilterKey};
 use model::{Body, ViewModel};
-use state::{AlarmKey, Panel, UiState, View};
+use state::{AlarmKey, ItemKey, Notice, Panel, UiState, View};
+
+use crate::output::csv_export::ExportTable;
+use std::path::PathBuf;
+
+/// How long a notice (an export's result) stays in the status bar.
+const NOTICE_MS: i64 = 15_000;
 
 /// What the event loop must do after an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -33,6 +40,8 @@ pub struct Outcome {
     pub bell: bool,
     /// Ctrl-Z: give the terminal back and stop until `fg`.
     pub suspend: bool,
+    /// `e`: write [`App::take_export`] to a CSV file, then tell [`App::on_exported`].
+    pub export: bool,
 }
 
 impl Outcome {
@@ -61,6 +70,8 @@ pub struct App {
     widths: Vec<i64>,
     /// Alarms in ALARM in the latest snapshot, to ring the bell once per new one.
     firing: HashSet<AlarmKey>,
+    /// The rows `e` asked to export, until the event loop takes them.
+    export: Option<ExportTable>,
 }
 
 impl App {
@@ -76,6 +87,7 @@ impl App {
             now_ms,
             widths,
             firing: HashSet::new(),
+            export: None,
         }
     }
 
@@ -294,6 +306,28 @@ impl App {
             Action::Newest => self.ui.travel = None,
             Action::Live => self.ui.travel = None,
             Action::Acknowledge => self.acknowledge(),
+            Action::Export => {
+                match export::export_table(self.shown.as_deref(), &self.ui, &self.model) {
+                    Some(table) => {
+                        self.export = Some(table);
+                        outcome.export = true;
+                    }
+                    None => {
+                        self.ui.notice = Some(Notice {
+                            text: "nothing to export here: e writes the overview, callers, \
+                                   paths, alarms or requests"
+                                .into(),
+                            bad: true,
+                            until_ms: self.now_ms + NOTICE_MS,
+                        })
+                    }
+                }
+            }
+            Action::Recent => {
+                if let Some((app, host)) = self.selected_app_or_caller() {
+                    self.ui.push(View::Recent { app, host });
+                }
+            }
             Action::Latency => {
                 let view = match (&self.ui.top().view, &self.model.body) {
                     (View::App { app }, _) => Some(View::Latency {
@@ -319,6 +353,57 @@ impl App {
         }
         self.rebuild();
         outcome
+    }
+
+    /// The rows `e` asked for, to write.
+    pub fn take_export(&mut self) -> Option<ExportTable> {
+        self.export.take()
+    }
+
+    /// What became of an export: the status bar says where the file is, or why there is none.
+    pub fn on_exported(&mut self, rows: usize, result: Result<PathBuf, String>) -> Outcome {
+        self.ui.notice = Some(match result {
+            // The path first: a narrow status bar cuts the end.
+            Ok(path) => Notice {
+                text: format!(
+                    "CSV → {} · {} row{}",
+                    model::safe(&path.display().to_string()),
+                    format::grouped(rows as u64),
+                    if rows == 1 { "" } else { "s" },
+                ),
+                bad: false,
+                until_ms: self.now_ms + NOTICE_MS,
+            },
+            Err(e) => Notice {
+                text: format!("export failed: {}", model::safe(&e)),
+                bad: true,
+                until_ms: self.now_ms + NOTICE_MS,
+            },
+        });
+        self.model
+            .refresh_status(self.shown.as_deref(), &self.ui, self.now_ms, self.size.0);
+        Outcome::redraw()
+    }
+
+    /// The application (and caller) `r` is about: the view's own, or the overview's selected row.
+    fn selected_app_or_caller(&self) -> Option<(Arc<str>, Option<Arc<str>>)> {
+        match (&self.ui.top().view, &self.model.body) {
+            (View::App { app }, _) => Some((app.clone(), None)),
+            (View::Host { app, host }, _)
+            | (
+                View::Latency {
+                    app,
+                    host: Some(host),
+                },
+                _,
+            ) => Some((app.clone(), Some(host.clone()))),
+            (View::Latency { app, host: None }, _) => Some((app.clone(), None)),
+            (View::Overview, Body::Overview(o)) if self.ui.top().panel == Panel::Table => o
+                .rows
+                .get(self.ui.top().selected)
+                .map(|r| (r.name.clone(), None)),
+            _ => None,
+        }
     }
 
     fn toggle(&mut self, view: View) {
@@ -391,9 +476,20 @@ impl App {
                     app: a.key.1.clone(),
                 })
             }
-            (View::Overview, Body::Overview(o)) => o.rows.get(top.selected).map(|r| View::App {
-                app: r.name.clone(),
-            }),
+            (View::Overview, Body::Overview(o)) => {
+                let Some(row) = o.rows.get(top.selected) else {
+                    return;
+                };
+                // Found by a caller (`/10.2.3.4`): open the application on that caller.
+                let caller = row.caller_match.as_ref().map(|m| m.host.clone());
+                self.ui.push(View::App {
+                    app: row.name.clone(),
+                });
+                if let Some(host) = caller {
+                    self.ui.top_mut().selected_key = Some(ItemKey::Name(host));
+                }
+                return;
+            }
             (View::App { app }, Body::App(a)) => a.callers.get(top.selected).map(|c| View::Host {
                 app: app.clone(),
                 host: c.host.clone(),

@@ -26,6 +26,11 @@ pub enum View {
         app: Arc<str>,
         host: Option<Arc<str>>,
     },
+    /// Recent raw requests of an application (or one of its callers), newest first.
+    Recent {
+        app: Arc<str>,
+        host: Option<Arc<str>>,
+    },
     Malformed,
     /// Every part of the source (shards, files): state, lag, records, problems.
     Sources,
@@ -238,6 +243,18 @@ pub struct UiState {
     pub acknowledged: HashSet<AlarmKey>,
     /// What start-up waits for, until the first snapshot.
     pub starting: Option<StartStep>,
+    /// A message for the status bar (where an export went), until it expires.
+    pub notice: Option<Notice>,
+}
+
+/// A passing message of the status bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    /// A failure (said in trouble's tone).
+    pub bad: bool,
+    /// Wall clock (UTC epoch milliseconds) after which it is gone.
+    pub until_ms: i64,
 }
 
 impl Default for UiState {
@@ -251,6 +268,7 @@ impl Default for UiState {
             travel: None,
             acknowledged: HashSet::new(),
             starting: None,
+            notice: None,
         }
     }
 }

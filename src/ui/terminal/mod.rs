@@ -24,6 +24,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::{sleep_until, Instant};
 
+use crate::output::csv_export::write_csv;
 use crate::pipeline::progress::StartStep;
 use crate::pipeline::snapshot::Snapshot;
 use crate::pipeline::{EngineCommand, PipelineHandle, Running, StartError};
@@ -31,6 +32,7 @@ use crate::ui::app::{App, Outcome};
 use crate::ui::view::{self, Theme};
 use guard::TerminalGuard;
 use signals::{EndSignal, EndSignals};
+use std::path::PathBuf;
 
 /// Upper bound of the redraw rate.
 pub const MAX_FPS: u64 = 10;
@@ -48,6 +50,8 @@ pub struct TuiOptions {
     pub bell: bool,
     /// Show times in the system's time zone (`--local-time`), not UTC.
     pub local_time: bool,
+    /// Where `e` writes CSV files (the config's `export-dir`); `None`: the current directory.
+    pub export_dir: Option<PathBuf>,
 }
 
 impl Default for TuiOptions {
@@ -55,6 +59,7 @@ impl Default for TuiOptions {
         TuiOptions {
             bell: true,
             local_time: false,
+            export_dir: None,
         }
     }
 }
@@ -256,6 +261,24 @@ pub async fn run(startup: Startup, options: TuiOptions) -> anyhow::Result<TuiEnd
         if let (Some(width), Some(c)) = (outcome.set_width, connected.as_ref()) {
             // The engine may be gone; the view then stays as it is.
             let _ = c.handle.commands.send(EngineCommand::SetWidth(width));
+        }
+        if outcome.export {
+            if let Some(table) = app.take_export() {
+                let dir = options
+                    .export_dir
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("."));
+                let result = write_csv(&table, &dir, crate::clock::now_secs())
+                    .map(|path| std::path::absolute(&path).unwrap_or(path))
+                    .map_err(|e| format!("{}: {e}", dir.display()));
+                match &result {
+                    Ok(path) => {
+                        tracing::info!(path = %path.display(), rows = table.rows.len(), "exported")
+                    }
+                    Err(e) => tracing::warn!("export failed: {e}"),
+                }
+                dirty |= app.on_exported(table.rows.len(), result).redraw;
+            }
         }
         if outcome.suspend {
             guard.suspend()?;

@@ -11,7 +11,7 @@ use crate::ui::app::model::{AlarmLine, AlarmPanel, AlarmTable, Tone};
 use crate::ui::app::state::UiState;
 
 use super::columns::{ellipsize, fitted_table, width as width_of, Cell, Col, FittedList};
-use super::widgets::{list_title, message, panel, table_rows};
+use super::widgets::{draw_chart, list_title, message, panel, table_rows};
 use super::Theme;
 
 fn state_style(state: AlarmState, acked: bool, theme: &Theme) -> Style {
@@ -109,7 +109,18 @@ const COLS: [Col; 7] = [
 
 /// The data rows of the alarm view (for mouse clicks).
 pub fn rows_area(body: Rect, t: &AlarmTable) -> Rect {
-    table_rows(split_actions(body, t).0)
+    table_rows(split_chart(split_actions(body, t).0, t).0)
+}
+
+/// The table, and below it the selected alarm's chart when there is room (and a chart).
+fn split_chart(body: Rect, t: &AlarmTable) -> (Rect, Option<Rect>) {
+    if t.chart.is_none() || t.empty.is_some() || body.height < 18 {
+        return (body, None);
+    }
+    let chart = (body.height * 2 / 5).max(8);
+    let [table, chart] =
+        Layout::vertical([Constraint::Min(6), Constraint::Length(chart)]).areas(body);
+    (table, Some(chart))
 }
 
 /// The table's panel, and below it the actions line when there is one.
@@ -129,6 +140,10 @@ pub fn draw_view(frame: &mut Frame, body: Rect, t: &AlarmTable, ui: &UiState, th
     if let (Some(area), Some((text, tone))) = (actions_area, &t.actions) {
         let line = Line::from(Span::styled(format!(" {text}"), theme.tone(*tone)));
         frame.render_widget(Paragraph::new(line), area);
+    }
+    let (body, chart_area) = split_chart(body, t);
+    if let (Some(area), Some(chart)) = (chart_area, &t.chart) {
+        draw_chart(frame, area, chart, false, theme);
     }
     let f = ui.top();
     let block = panel(

@@ -13,6 +13,7 @@ pub mod detail;
 pub mod help;
 pub mod malformed;
 pub mod overview;
+pub mod recent;
 pub mod sources;
 pub mod status;
 pub mod theme;
@@ -93,6 +94,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         Body::Malformed(m) => malformed::draw(frame, body, m, ui, theme),
         Body::Sources(s) => sources::draw(frame, body, s, ui, theme),
         Body::Alarms(a) => alarms::draw_view(frame, body, a, ui, theme),
+        Body::Recent(r) => recent::draw(frame, body, r, ui, theme),
         Body::Help(history) => help::draw(frame, body, history, ui.top().selected, theme),
     }
 }
@@ -135,6 +137,7 @@ pub fn hit_test(app: &App, column: u16, row: u16) -> Option<ClickTarget> {
         Body::Alarms(a) => (alarms::rows_area(body, a), a.rows.len()),
         Body::Malformed(m) => (malformed::rows_area(body, m), m.rows.len()),
         Body::Sources(s) => (sources::rows_area(body), s.rows.len()),
+        Body::Recent(r) => (recent::rows_area(body), r.rows.len()),
         _ => return None,
     };
     if !inside(list) {

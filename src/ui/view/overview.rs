@@ -70,19 +70,26 @@ pub fn areas(body: Rect, rows: usize) -> Areas {
 }
 
 /// The mark, then [`OVERVIEW_COLUMNS`]: when narrow, bytes go first, then callers, history…
-const COLS: [Col; 11] = [
+/// The Δ columns (against the previous window) give way first, the requests' last of them.
+const COLS: [Col; 14] = [
     Col::text("", 0),
     Col::name("application", 12),
     Col::number("req", 0),
     Col::number("req/s", 2),
+    Col::number("Δ", 4),
     Col::number("bytes", 8),
     Col::number("4xx", 3),
     Col::number("5xx", 0),
+    Col::number("Δ5xx", 9),
     Col::number("p50", 4),
     Col::number("p99", 1),
+    Col::number("Δp99", 10),
     Col::number("callers", 7),
     Col::text("history", 5),
 ];
+
+/// The most the application column keeps for a name with its caller hint.
+const MAX_HINT: usize = 40;
 
 pub fn draw(frame: &mut Frame, body: Rect, o: &Overview, ui: &UiState, theme: &Theme) {
     let frame_state = ui.top();
@@ -115,12 +122,15 @@ pub fn draw(frame: &mut Frame, body: Rect, o: &Overview, ui: &UiState, theme: &T
                 Style::new()
             }
         };
+        // A caller hint (`/10.2.`) keeps its room; bytes, callers, history give way first.
+        let mut cols = COLS;
+        cols[1].min = cols[1].min.max(o.hint_width.min(MAX_HINT) as u16);
         fitted_table(
             frame,
             block,
             a.table,
             FittedList {
-                cols: &COLS,
+                cols: &cols,
                 titles,
                 len: o.rows.len(),
                 selected,
@@ -165,13 +175,22 @@ fn cells(r: &AppRow, theme: &Theme) -> Vec<Cell> {
             Style::new()
         }
     };
-    let mut all: Vec<Cell> = Vec::with_capacity(11);
+    let up = |up: bool| {
+        if up {
+            theme.tone(Tone::Warn)
+        } else {
+            Style::new()
+        }
+    };
+    let mut all: Vec<Cell> = Vec::with_capacity(COLS.len());
     all.push((mark.to_string(), mark_style));
     for (i, text) in r.cells().into_iter().enumerate() {
         let style = match i {
-            4 => err_style(r.err_4xx, 0.10, 0.30),
-            5 => err_style(r.err_5xx, 0.01, 0.05),
-            9 => theme.series(0),
+            5 => err_style(r.err_4xx, 0.10, 0.30),
+            6 => err_style(r.err_5xx, 0.01, 0.05),
+            7 => up(r.changes.err_5xx_up),
+            10 => up(r.changes.p99_up),
+            12 => theme.series(0),
             _ => Style::new(),
         };
         all.push((text, style));

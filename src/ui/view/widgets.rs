@@ -103,7 +103,7 @@ pub fn message(frame: &mut Frame, area: Rect, text: &str, theme: &Theme) {
 pub fn draw_chart(frame: &mut Frame, area: Rect, chart: &Chart, focused: bool, theme: &Theme) {
     // The legend sits in the bottom border, so the plot keeps all its room.
     let mut legend = vec![Span::raw(" ")];
-    for s in &chart.series {
+    for s in chart.series.iter().filter(|s| !s.name.is_empty()) {
         legend.push(Span::styled(
             format!("■ {} ", s.name),
             theme.series(s.colour),
@@ -123,8 +123,16 @@ pub fn draw_chart(frame: &mut Frame, area: Rect, chart: &Chart, focused: bool, t
         .map(|s| {
             Dataset::default()
                 .name(s.name.as_str())
-                .marker(theme.marker(s.colour))
-                .graph_type(GraphType::Line)
+                .marker(if s.scatter {
+                    ratatui::symbols::Marker::Dot
+                } else {
+                    theme.marker(s.colour)
+                })
+                .graph_type(if s.scatter {
+                    GraphType::Scatter
+                } else {
+                    GraphType::Line
+                })
                 .style(theme.series(s.colour))
                 .data(&s.points)
         })

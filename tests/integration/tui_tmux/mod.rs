@@ -2,7 +2,9 @@
 //! fails, not skips, when tmux is missing under `CI=true`.
 
 mod basics;
+mod export;
 mod harness;
 mod live;
+mod search;
 mod signals;
 mod startup;

@@ -9,9 +9,10 @@ use crate::pipeline::snapshot::Snapshot;
 use crate::ui::app::format;
 use crate::ui::app::state::{AlarmKey, UiState};
 
+use super::alarm_chart::alarm_chart;
 use super::alarm_states::{shown_alarms, ShownAlarm, ShownAlarms};
 use super::status::multi_day;
-use super::widgets::{matches_filter, safe};
+use super::widgets::{matches_filter, safe, Chart};
 use super::{Mark, Tone};
 
 /// Recent transitions in the alarm panel.
@@ -52,6 +53,8 @@ pub struct AlarmTable {
     /// What became of alarm actions (done, failed, dropped…), when rules have actions: one line
     /// below the table, in trouble's tone when any were dropped or failed.
     pub actions: Option<(String, Tone)>,
+    /// The selected alarm's recent values with its band or threshold.
+    pub chart: Option<Chart>,
 }
 
 /// Whether the window at `index` is a past one (time travel), not the newest.
@@ -337,9 +340,14 @@ pub fn alarm_table(
         );
         (text, tone)
     });
+    let chart = rows.get(ui.top().selected).and_then(|row| {
+        let selected = shown.alarms.iter().find(|a| a.key == row.key)?;
+        alarm_chart(selected.status, shown.past)
+    });
     AlarmTable {
         rows,
         empty,
         actions,
+        chart,
     }
 }

@@ -5,11 +5,15 @@
 //! the builder that fills them. `widgets` holds what several screens share (charts, histograms,
 //! table headers and sorting, the time line of kept windows); `status` the status bar and hints.
 
+pub mod alarm_chart;
 pub mod alarm_states;
 pub mod alarms;
+pub mod caller_search;
+pub mod change;
 pub mod detail;
 pub mod malformed;
 pub mod overview;
+pub mod recent;
 pub mod sources;
 pub mod status;
 pub mod widgets;
@@ -24,6 +28,7 @@ pub use alarms::{AlarmLine, AlarmPanel, AlarmRow, AlarmTable};
 pub use detail::{AppDetail, CallerRow, HostDetail, LatencyView, CALLER_COLUMNS};
 pub use malformed::{MalformedRow, MalformedView};
 pub use overview::{AppRow, Overview, OVERVIEW_COLUMNS};
+pub use recent::{RecentRow, RecentView, RECENT_COLUMNS};
 pub use sources::{SourceRow, SourcesView};
 pub use widgets::{
     chart, elapsed, headers, histogram, matches_filter, picked_window, safe, sort_rows, sparkline,
@@ -85,6 +90,7 @@ pub enum Body {
     Malformed(MalformedView),
     Sources(SourcesView),
     Alarms(AlarmTable),
+    Recent(RecentView),
     /// The keys, and how far back history reaches.
     Help(String),
 }
@@ -154,6 +160,10 @@ impl ViewModel {
             (View::Malformed, _) => Body::Malformed(malformed::malformed(snapshot)),
             (View::Sources, _) => Body::Sources(sources::sources_view(&snapshot.source, now_ms)),
             (View::Alarms, _) => Body::Alarms(alarms::alarm_table(snapshot, ui, index, &filter)),
+            // Not a window's: the newest requests whatever window is on screen.
+            (View::Recent { app, host }, _) => {
+                Body::Recent(recent::recent_view(snapshot, app, host.as_deref()))
+            }
             (View::Overview, Some(i)) => {
                 Body::Overview(overview::overview(snapshot, ui, i, &filter))
             }
@@ -230,6 +240,7 @@ impl ViewModel {
             Body::Sources(s) => s.rows.len(),
             Body::Alarms(a) => a.rows.len(),
             Body::Host(h) => h.paths.len(),
+            Body::Recent(r) => r.rows.len(),
             _ => 0,
         }
     }

@@ -1,7 +1,7 @@
 //! The overview's view model: one row per application, the chart of the busiest ones, and the
 //! alarm panel (built in `alarms`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use crate::core::{AppWindow, WindowSummary};
@@ -11,6 +11,8 @@ use crate::ui::app::format;
 use crate::ui::app::state::{Column, UiState};
 
 use super::alarms::{alarm_marks, alarm_panel, AlarmPanel};
+use super::caller_search::{matching_callers, CallerMatch};
+use super::change::{changes, previous_window, Changes};
 use super::widgets::{
     chart, chart_end, elapsed, headers, matches_filter, safe, sort_rows, sparkline, timeline, Chart,
 };
@@ -41,24 +43,34 @@ pub struct AppRow {
     pub hosts_exact: bool,
     /// Requests over the last windows as block characters.
     pub spark: String,
+    /// The caller `/` found when the application's name did not match it.
+    pub caller_match: Option<CallerMatch>,
+    /// Against the previous window (▲ 12%).
+    pub changes: Changes,
 }
 
 impl AppRow {
     /// Cells in [`OVERVIEW_COLUMNS`] order (the mark column is drawn separately).
-    pub fn cells(&self) -> [String; 10] {
+    pub fn cells(&self) -> [String; 13] {
         [
-            self.label.clone(),
+            match &self.caller_match {
+                Some(m) => caller_hint(&self.label, m),
+                None => self.label.clone(),
+            },
             format::count(self.requests),
             format::rate(self.rate),
+            self.changes.requests.clone(),
             format::bytes(self.bytes),
             format::percent(self.err_4xx),
             format::percent(self.err_5xx),
+            self.changes.err_5xx.clone(),
             self.p50
                 .map(format::latency_us)
                 .unwrap_or_else(|| "–".into()),
             self.p99
                 .map(format::latency_us)
                 .unwrap_or_else(|| "–".into()),
+            self.changes.p99.clone(),
             format!(
                 "{}{}",
                 format::count(self.hosts),
@@ -69,16 +81,29 @@ impl AppRow {
     }
 }
 
+/// `checkout · caller 10.2.3.4 +2`: the application and the caller that made it match.
+fn caller_hint(label: &str, m: &CallerMatch) -> String {
+    let mut text = format!("{label} · caller {}", safe(&m.host));
+    if m.others > 0 {
+        text.push_str(&format!(" +{}", m.others));
+    }
+    text
+}
+
 /// Overview column titles and the sort column each stands for.
-pub const OVERVIEW_COLUMNS: [(&str, Option<Column>); 10] = [
+/// The Δ columns compare with the previous window.
+pub const OVERVIEW_COLUMNS: [(&str, Option<Column>); 13] = [
     ("application", Some(Column::Name)),
     ("req", Some(Column::Requests)),
     ("req/s", Some(Column::Rate)),
+    ("Δ", None),
     ("bytes", Some(Column::Bytes)),
     ("4xx", Some(Column::Err4xx)),
     ("5xx", Some(Column::Err5xx)),
+    ("Δ5xx", None),
     ("p50", Some(Column::P50)),
     ("p99", Some(Column::P99)),
+    ("Δp99", None),
     ("callers", Some(Column::Hosts)),
     ("history", None),
 ];
@@ -88,6 +113,9 @@ pub struct Overview {
     pub title: String,
     pub headers: Vec<String>,
     pub rows: Vec<AppRow>,
+    /// Width the application column should keep when rows carry a caller hint (the caller is
+    /// what the operator searched for: other columns give way first); 0 = no hint.
+    pub hint_width: usize,
     /// Why the table is empty, when it is.
     pub empty: Option<String>,
     pub chart: Chart,
@@ -125,6 +153,8 @@ fn app_row(snapshot: &Snapshot, app: &AppWindow, window: &WindowSummary) -> AppR
         hosts: app.hosts,
         hosts_exact: app.hosts_exact,
         spark: String::new(),
+        caller_match: None,
+        changes: Changes::default(),
     }
 }
 
@@ -132,37 +162,69 @@ pub fn overview(snapshot: &Snapshot, ui: &UiState, index: usize, filter: &str) -
     let window = &snapshot.windows[index];
     let spark_timeline = timeline(snapshot, index, SPARK_WINDOWS);
     let marks = alarm_marks(snapshot, ui, Some(index));
+    // The window before, or a silent one when that time had no traffic at all.
+    let previous = previous_window(snapshot, index);
+    let silent = WindowSummary::empty(
+        window.start - snapshot.width_secs,
+        snapshot.width_secs,
+        true,
+    );
     // Every application seen in the sparkline's windows gets a row, so one that went silent shows.
     let mut rows: BTreeMap<Arc<str>, AppRow> = BTreeMap::new();
+    // Applications the filter left out, so each is looked at once, not once per window.
+    let mut rejected: HashSet<Arc<str>> = HashSet::new();
     for (_, w) in &spark_timeline {
         for app in w.iter().flat_map(|w| &w.apps) {
-            if !rows.contains_key(&app.application) && matches_filter(&app.application, filter) {
-                let mut row = match window.app(&app.application) {
-                    Some(current) => app_row(snapshot, current, window),
-                    None => AppRow {
-                        requests: 0,
-                        bytes: 0,
-                        rate: 0.0,
-                        err_4xx: 0.0,
-                        err_5xx: 0.0,
-                        p50: None,
-                        p99: None,
-                        hosts: 0,
-                        hosts_exact: true,
-                        ..app_row(snapshot, app, window)
-                    },
-                };
-                let series: Vec<u64> = spark_timeline
-                    .iter()
-                    .map(|(_, w)| {
-                        w.and_then(|w| w.app(&app.application))
-                            .map_or(0, |a| a.requests)
-                    })
-                    .collect();
-                row.spark = sparkline(&series);
-                row.alarm = marks.get(&app.application).copied().unwrap_or_default();
-                rows.insert(app.application.clone(), row);
+            if rows.contains_key(&app.application) || rejected.contains(&app.application) {
+                continue;
             }
+            // The name, else a caller in the window on screen (an app silent now has none).
+            let caller_match = if matches_filter(&app.application, filter) {
+                None
+            } else {
+                match window
+                    .app(&app.application)
+                    .and_then(|a| matching_callers(a, filter))
+                {
+                    Some(m) => Some(m),
+                    None => {
+                        rejected.insert(app.application.clone());
+                        continue;
+                    }
+                }
+            };
+            let mut row = match window.app(&app.application) {
+                Some(current) => app_row(snapshot, current, window),
+                None => AppRow {
+                    requests: 0,
+                    bytes: 0,
+                    rate: 0.0,
+                    err_4xx: 0.0,
+                    err_5xx: 0.0,
+                    p50: None,
+                    p99: None,
+                    hosts: 0,
+                    hosts_exact: true,
+                    ..app_row(snapshot, app, window)
+                },
+            };
+            let series: Vec<u64> = spark_timeline
+                .iter()
+                .map(|(_, w)| {
+                    w.and_then(|w| w.app(&app.application))
+                        .map_or(0, |a| a.requests)
+                })
+                .collect();
+            row.spark = sparkline(&series);
+            row.alarm = marks.get(&app.application).copied().unwrap_or_default();
+            row.caller_match = caller_match;
+            if let Some(previous) = previous {
+                let before = previous.and_then(|w| w.app(&app.application));
+                let previous = previous.unwrap_or(&silent);
+                let now = window.app(&app.application);
+                row.changes = changes(snapshot, window, now, previous, before);
+            }
+            rows.insert(app.application.clone(), row);
         }
     }
     let mut rows: Vec<AppRow> = rows.into_values().collect();
@@ -227,17 +289,24 @@ pub fn overview(snapshot: &Snapshot, ui: &UiState, index: usize, filter: &str) -
         format::width(snapshot.width_secs),
         if window.is_final { "" } else { " (open)" }
     );
+    let hint_width = rows
+        .iter()
+        .filter(|r| r.caller_match.is_some())
+        .map(|r| r.cells()[0].chars().count())
+        .max()
+        .unwrap_or(0);
     let empty = rows.is_empty().then(|| {
         if filter.is_empty() {
             "No requests in this window.".to_string()
         } else {
-            format!("No application matches “{}”.", safe(filter))
+            format!("No application or caller matches “{}”.", safe(filter))
         }
     });
     Overview {
         title,
         headers: headers(OVERVIEW_COLUMNS.iter().copied(), ui.app_sort),
         rows,
+        hint_width,
         empty,
         chart: chart(
             format!(

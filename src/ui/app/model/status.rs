@@ -134,6 +134,10 @@ pub fn status(
         },
     };
     push(0, mode, tone);
+    if let Some(notice) = ui.notice.as_ref().filter(|n| now_ms < n.until_ms) {
+        let tone = if notice.bad { Tone::Bad } else { Tone::Good };
+        push(0, notice.text.clone(), tone);
+    }
     if let Some(i) = index {
         let w = &snapshot.windows[i];
         let width = format::width(snapshot.width_secs);
@@ -293,22 +297,26 @@ fn all_hints(ui: &UiState) -> Vec<(&'static str, &'static str)> {
             (Action::NextPanel, "panels"),
             (Action::CycleWidth, "width"),
         ],
+        // Narrow terminals drop hints from the end: `back` stays.
         View::App { .. } => vec![
             (Action::Up, "caller"),
             (Action::Enter, "caller detail"),
+            (Action::Back, "back"),
             (Action::Latency, "latency"),
+            (Action::Recent, "requests"),
             (Action::Filter, "filter"),
             (Action::SortNext, "sort"),
             (Action::Earlier, "time"),
             (Action::NextPanel, "panels"),
-            (Action::Back, "back"),
         ],
         View::Host { .. } => vec![
             (Action::Latency, "latency"),
+            (Action::Recent, "requests"),
             (Action::Earlier, "time"),
             (Action::Back, "back"),
         ],
         View::Latency { .. } => vec![(Action::Earlier, "time"), (Action::Back, "back")],
+        View::Recent { .. } => vec![(Action::Up, "scroll"), (Action::Back, "back")],
         View::Malformed => vec![(Action::Up, "scroll"), (Action::Back, "back")],
         View::Sources => vec![(Action::Up, "move"), (Action::Back, "back")],
         View::Alarms => vec![

@@ -124,6 +124,8 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     /// Index into the theme's series palette.
     pub colour: usize,
+    /// Marked points (breaches), not a line.
+    pub scatter: bool,
 }
 
 /// A chart of series over window starts (`x` = window start, seconds).
@@ -166,6 +168,7 @@ pub fn chart(title: String, starts: &[i64], series: Vec<(String, Vec<u64>)>) -> 
                     .map(|(&x, y)| (x as f64, y as f64))
                     .collect(),
                 colour: i,
+                scatter: false,
             })
             .collect(),
     }
