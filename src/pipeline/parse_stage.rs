@@ -86,34 +86,28 @@ impl ParsedBatch {
     /// Calls `f` with each hit as the aggregator takes it.
     pub fn for_each_hit(&self, mut f: impl FnMut(&crate::core::Hit<'_>)) {
         for h in &self.hits {
-            let hit = crate::core::Hit {
-                time: h.time,
-                application: &self.table.application(h.app).name,
-                client: h.client.get(&self.arena),
-                method: h.method.get(&self.arena),
-                path: h.path.get(&self.arena),
-                status: h.status,
-                bytes: h.bytes,
-                latency_us: h.latency_us,
-            };
-            f(&hit);
+            f(&self.hit(h));
+        }
+    }
+
+    /// A kept hit as the aggregator takes it, its text borrowed from the batch's arena.
+    fn hit<'a>(&'a self, h: &HitRecord) -> crate::core::Hit<'a> {
+        crate::core::Hit {
+            time: h.time,
+            application: &self.table.application(h.app).name,
+            client: h.client.get(&self.arena),
+            method: h.method.get(&self.arena),
+            path: h.path.get(&self.arena),
+            status: h.status,
+            bytes: h.bytes,
+            latency_us: h.latency_us,
         }
     }
 
     /// Each hit with its raw line, for hits whose line was kept ([`LineParser::with_raw_lines`]).
     pub fn for_each_raw(&self, mut f: impl FnMut(&crate::core::Hit<'_>, &str)) {
         for h in self.hits.iter().filter(|h| h.raw.len > 0) {
-            let hit = crate::core::Hit {
-                time: h.time,
-                application: &self.table.application(h.app).name,
-                client: h.client.get(&self.arena),
-                method: h.method.get(&self.arena),
-                path: h.path.get(&self.arena),
-                status: h.status,
-                bytes: h.bytes,
-                latency_us: h.latency_us,
-            };
-            f(&hit, h.raw.get(&self.arena));
+            f(&self.hit(h), h.raw.get(&self.arena));
         }
     }
 }
