@@ -127,4 +127,17 @@ keys Escape m
 wait_for "Recent samples"
 shoot malformed
 
+# Issue 14: find a caller from the overview, the requests behind a number, the alarm view.
+keys Escape / 1 0 . 2 0 . Enter
+wait_for "· caller 10.20."
+shoot caller-search
+
+keys Escape r
+wait_for "Recent requests of"
+shoot recent-requests
+
+keys Escape a
+wait_for "Alarms · every rule"
+shoot alarms
+
 t send-keys -t "$SESSION" q
