@@ -114,13 +114,7 @@ impl MergedWindows {
     pub fn relay_counters(&self) -> RelayCounters {
         let mut sum = RelayCounters::default();
         for (_, c) in self.counters.values() {
-            sum.lines += c.lines;
-            sum.parsed += c.parsed;
-            sum.malformed += c.malformed;
-            sum.late += c.late;
-            sum.future += c.future;
-            sum.trailing += c.trailing;
-            sum.bad_records += c.bad_records;
+            sum += *c;
         }
         sum
     }

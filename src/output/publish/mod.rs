@@ -27,7 +27,7 @@ use crate::core::merge::record::{
 use crate::core::merge::AppPartial;
 use crate::output::lines::SummaryLine;
 use crate::pipeline::sink::{Progress, Sink};
-use crate::pipeline::snapshot::SourceStatus;
+use crate::pipeline::snapshot::{Counters, SourceStatus};
 use crate::source::kinesis::shard_group::ShardGroup;
 
 /// How often a relay says it is alive.
@@ -163,15 +163,7 @@ impl RelaySink {
             watermark: progress.watermark,
             lag_ms: progress.source.lag_ms,
             shards: owned_shards(progress.source),
-            counters: RelayCounters {
-                lines: c.lines,
-                parsed: c.parsed,
-                malformed: c.malformed,
-                late: c.late,
-                future: c.future,
-                trailing: c.trailing,
-                bad_records: c.bad_records,
-            },
+            counters: relay_counters(c),
         };
         self.last_beat = Some(Instant::now());
         match encode_heartbeat(&beat) {
@@ -266,6 +258,19 @@ fn partition_key(application: &str) -> String {
         "-".to_string()
     } else {
         key
+    }
+}
+
+/// The run's counters as a heartbeat carries them.
+fn relay_counters(c: &Counters) -> RelayCounters {
+    RelayCounters {
+        lines: c.lines,
+        parsed: c.parsed,
+        malformed: c.malformed,
+        late: c.late,
+        future: c.future,
+        trailing: c.trailing,
+        bad_records: c.bad_records,
     }
 }
 

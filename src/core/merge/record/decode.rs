@@ -465,14 +465,8 @@ struct HeartbeatIn {
     watermark: Option<String>,
     lag_ms: Option<u64>,
     shards: Vec<String>,
-    lines: u64,
-    parsed: u64,
-    malformed: u64,
-    late: u64,
-    future: u64,
-    trailing: u64,
-    #[serde(default)]
-    bad_records: u64,
+    #[serde(flatten)]
+    counters: RelayCounters,
 }
 
 impl HeartbeatIn {
@@ -511,7 +505,8 @@ impl HeartbeatIn {
                 format!("is empty or longer than {MAX_SHARD_ID_BYTES} bytes"),
             ));
         }
-        if self.parsed > self.lines || self.malformed > self.lines {
+        let c = &self.counters;
+        if c.parsed > c.lines || c.malformed > c.lines {
             return Err(invalid(k, "parsed", "or malformed is above lines"));
         }
         let time = |field: &str, text: Option<String>| {
@@ -526,15 +521,7 @@ impl HeartbeatIn {
             watermark: time("watermark", self.watermark)?,
             lag_ms: self.lag_ms,
             shards: self.shards,
-            counters: RelayCounters {
-                lines: self.lines,
-                parsed: self.parsed,
-                malformed: self.malformed,
-                late: self.late,
-                future: self.future,
-                trailing: self.trailing,
-                bad_records: self.bad_records,
-            },
+            counters: self.counters,
         })
     }
 }

@@ -3,7 +3,9 @@
 
 use serde::{Serialize, Serializer};
 
-use super::{Heartbeat, RecordError, RelayStamp, MAX_RECORD_BYTES, MAX_RELAY_GROUPS, SCHEMA};
+use super::{
+    Heartbeat, RecordError, RelayCounters, RelayStamp, MAX_RECORD_BYTES, MAX_RELAY_GROUPS, SCHEMA,
+};
 use crate::core::histogram::LatencyHistogram;
 use crate::core::merge::wire::{encode_hashes, encode_hdr, encode_hll, WIRE_EXACT_HOSTS};
 use crate::core::merge::{AppPartial, CallerPartial, TopEntry, TopSummary};
@@ -29,7 +31,6 @@ pub fn encode_aggregate(relay: RelayStamp, partial: &AppPartial) -> Result<Vec<u
 /// The heartbeat record.
 pub fn encode_heartbeat(beat: &Heartbeat) -> Result<Vec<u8>, RecordError> {
     check_relay(beat.relay)?;
-    let c = &beat.counters;
     let json = to_json(&HeartbeatOut {
         kind: "heartbeat",
         schema: SCHEMA,
@@ -43,13 +44,7 @@ pub fn encode_heartbeat(beat: &Heartbeat) -> Result<Vec<u8>, RecordError> {
         watermark: beat.watermark.map(rfc3339).transpose()?,
         lag_ms: beat.lag_ms,
         shards: &beat.shards,
-        lines: c.lines,
-        parsed: c.parsed,
-        malformed: c.malformed,
-        late: c.late,
-        future: c.future,
-        trailing: c.trailing,
-        bad_records: c.bad_records,
+        counters: beat.counters,
     })?;
     if json.len() > MAX_RECORD_BYTES {
         return Err(RecordError::TooLarge(json.len()));
@@ -328,13 +323,8 @@ struct HeartbeatOut<'a> {
     watermark: Option<String>,
     lag_ms: Option<u64>,
     shards: &'a [String],
-    lines: u64,
-    parsed: u64,
-    malformed: u64,
-    late: u64,
-    future: u64,
-    trailing: u64,
-    bad_records: u64,
+    #[serde(flatten)]
+    counters: RelayCounters,
 }
 
 /// Compact JSON with every control, bidi and format character escaped as `\uXXXX` (serde_json

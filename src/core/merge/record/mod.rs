@@ -58,8 +58,9 @@ pub struct AggregateRecord {
     pub partial: AppPartial,
 }
 
-/// A relay's counters since it started, as in the headless `summary` line.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// A relay's counters since it started, as in the headless `summary` line. Written flat into
+/// the heartbeat record (after `shards`), and read back from it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RelayCounters {
     pub lines: u64,
     pub parsed: u64,
@@ -67,7 +68,20 @@ pub struct RelayCounters {
     pub late: u64,
     pub future: u64,
     pub trailing: u64,
+    #[serde(default)]
     pub bad_records: u64,
+}
+
+impl std::ops::AddAssign for RelayCounters {
+    fn add_assign(&mut self, other: RelayCounters) {
+        self.lines += other.lines;
+        self.parsed += other.parsed;
+        self.malformed += other.malformed;
+        self.late += other.late;
+        self.future += other.future;
+        self.trailing += other.trailing;
+        self.bad_records += other.bad_records;
+    }
 }
 
 /// A relay's state, published about every 5 s.
