@@ -34,7 +34,7 @@ fn split(body: Rect, summary_lines: u16) -> [Rect; 3] {
 
 /// The counters packed at the panel's inner width.
 fn summary_lines<'a>(m: &'a MalformedView, body: Rect, theme: &Theme) -> Vec<Line<'a>> {
-    key_value_lines(&m.summary, body.width.saturating_sub(2), theme)
+    key_value_lines(&m.summary, usize::from(body.width.saturating_sub(2)), theme)
 }
 
 /// The sample rows (for mouse clicks).

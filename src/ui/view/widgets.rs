@@ -32,22 +32,16 @@ pub fn table_rows(area: Rect) -> Rect {
 
 /// `key value   key value …`: keys dim, values accented.
 pub fn key_values<'a>(pairs: &'a [(String, String)], theme: &Theme) -> Line<'a> {
-    let mut spans = Vec::new();
-    for (i, (k, v)) in pairs.iter().enumerate() {
-        if i > 0 {
-            spans.push(Span::raw("   "));
-        }
-        spans.push(Span::styled(format!("{k} "), theme.tone(Tone::Dim)));
-        spans.push(Span::styled(v.as_str(), theme.tone(Tone::Accent)));
-    }
-    Line::from(spans)
+    key_value_lines(pairs, usize::MAX, theme)
+        .pop()
+        .unwrap_or_default()
 }
 
 /// Like [`key_values`], packed into lines of at most `width` columns: a pair never splits, so no
 /// number is cut however narrow the panel.
 pub fn key_value_lines<'a>(
     pairs: &'a [(String, String)],
-    width: u16,
+    width: usize,
     theme: &Theme,
 ) -> Vec<Line<'a>> {
     let mut lines: Vec<Line<'a>> = Vec::new();
@@ -55,7 +49,7 @@ pub fn key_value_lines<'a>(
     for (k, v) in pairs {
         let pair = k.chars().count() + 1 + v.chars().count();
         let line = match lines.last_mut() {
-            Some(line) if used + 3 + pair <= usize::from(width) => {
+            Some(line) if used + 3 + pair <= width => {
                 line.spans.push(Span::raw("   "));
                 used += 3 + pair;
                 line
