@@ -82,8 +82,15 @@ impl Session {
         let start = Instant::now();
         loop {
             let screen = self.screen();
+            // A capture can catch the terminal mid-redraw (the top already the new frame, the
+            // bottom still the old one): the screen returned is one that still passes a moment
+            // later, so assertions on the rest of it see a whole frame.
             if check(&screen) {
-                return screen;
+                std::thread::sleep(Duration::from_millis(150));
+                let settled = self.screen();
+                if check(&settled) {
+                    return settled;
+                }
             }
             if start.elapsed() > timeout {
                 panic!("timed out waiting for {what}; screen:\n{screen}");
