@@ -291,6 +291,15 @@ pub fn spans_days(first: i64, last: i64) -> bool {
     date(first) != date(last)
 }
 
+/// `10:15:05`, or `01-20 10:15:05` when the data on screen spans more than one day: for windows
+/// that do not fall on whole minutes, whose bounds `stamp` would make look equal.
+pub fn stamp_secs(secs: i64, with_date: bool) -> String {
+    match (with_date, civil(secs)) {
+        (true, Some((_, mo, d, h, m, s))) => format!("{mo:02}-{d:02} {h:02}:{m:02}:{s:02}"),
+        _ => clock(secs),
+    }
+}
+
 /// `10:15`, or `01-20 10:15` when the data on screen spans more than one day.
 pub fn stamp(secs: i64, with_date: bool) -> String {
     match (with_date, civil(secs)) {

@@ -157,6 +157,13 @@ pub fn status(
                 format::clock(w.start),
                 format::clock(w.end)
             )
+        } else if snapshot.width_secs % 60 != 0 {
+            // 10-second windows: without seconds both bounds would read `02:03`.
+            format!(
+                "{width} {}–{} {zone}",
+                format::stamp_secs(w.start, multi_day),
+                format::clock(w.end)
+            )
         } else {
             format!(
                 "{width} {}–{} {zone}",
@@ -356,6 +363,31 @@ mod tests {
             .map(|s| s.text)
             .find(|t| t.starts_with('●') || t.starts_with('◌') || t.starts_with('■'))
             .unwrap_or_default()
+    }
+
+    #[test]
+    fn narrow_status_keeps_the_seconds_of_windows_shorter_than_a_minute() {
+        let mut snapshot = fixtures::snapshot();
+        let ui = UiState::default();
+        let index = snapshot.windows.len() - 1;
+        let text = |s: &Snapshot| -> String {
+            status(s, &ui, Some(index), fixtures::NOW_MS, 80)
+                .into_iter()
+                .map(|seg| seg.text)
+                .collect::<Vec<_>>()
+                .join(" | ")
+        };
+        let w = &snapshot.windows[index];
+        let minutes = format!(
+            "{}–{}",
+            format::clock_short(w.start),
+            format::clock_short(w.end)
+        );
+        assert!(text(&snapshot).contains(&minutes), "{}", text(&snapshot));
+        snapshot.width_secs = 10;
+        let w = &snapshot.windows[index];
+        let seconds = format!("{}–{}", format::clock(w.start), format::clock(w.end));
+        assert!(text(&snapshot).contains(&seconds), "{}", text(&snapshot));
     }
 
     #[test]
