@@ -99,6 +99,10 @@ pub struct Aggregator {
     closed_early: u64,
     /// Accumulators in the open windows (the sum of their `app_count`).
     open_apps: usize,
+    /// Hits recorded into a window, and how many of them opened a new (window, application)
+    /// accumulator: what a width costs against what it aggregates.
+    accepted: u64,
+    opened: u64,
     /// Whether final windows' mergeable state is kept for [`Aggregator::take_final_partials`].
     export_partials: bool,
     pending_partials: Vec<Vec<crate::core::merge::AppPartial>>,
@@ -147,6 +151,8 @@ impl Aggregator {
             late: 0,
             closed_early: 0,
             open_apps: 0,
+            accepted: 0,
+            opened: 0,
             export_partials: false,
             pending_partials: Vec::new(),
         }
@@ -217,7 +223,9 @@ impl Aggregator {
         let window = &mut self.open[i];
         let apps = window.app_count();
         window.record_named(hit, client_hash, path_hash, &self.config, &mut self.names);
+        self.accepted += 1;
         if window.app_count() > apps {
+            self.opened += 1;
             self.open_apps += 1;
             if self.open_apps > self.config.max_open_apps && self.open.len() > 2 && i > 0 {
                 self.close_oldest_early();
@@ -249,6 +257,17 @@ impl Aggregator {
     /// are not reported.
     pub fn take_final(&mut self) -> Vec<Arc<WindowSummary>> {
         std::mem::take(&mut self.pending)
+    }
+
+    /// (window, application) accumulators open now.
+    pub fn open_apps(&self) -> usize {
+        self.open_apps
+    }
+
+    /// Hits recorded into a window so far, and how many of them opened a new (window,
+    /// application) accumulator.
+    pub fn accepted_and_opened(&self) -> (u64, u64) {
+        (self.accepted, self.opened)
     }
 
     /// Hits counted as late so far.

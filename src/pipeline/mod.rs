@@ -384,6 +384,8 @@ fn empty_snapshot(source_name: &str, metadata: MetadataStatus, width: i64) -> Sn
         seq: 0,
         taken_at_ms: crate::clock::now_ms(),
         width_secs: width,
+        widths: Vec::new(),
+        widths_given_up: Vec::new(),
         windows: Vec::new(),
         detail_from: None,
         history_dropped: 0,

@@ -11,7 +11,7 @@
 //! ring is copied (its entries are `Arc`s too) only when a request arrives for it while the
 //! screen still holds the previous one.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
 use super::parse_stage::ParsedBatch;
@@ -76,6 +76,10 @@ pub type RecentByApp = Arc<HashMap<Arc<str>, Arc<RecentRing>>>;
 #[derive(Debug, Default)]
 pub struct RecentKeeper {
     rings: HashMap<Arc<str>, Arc<RecentRing>>,
+    /// Every ring by its `touched`, stalest first: with 100,000 applications nearly every line
+    /// brings a new one, and scanning the rings for the stalest then cost more than the rest of
+    /// the engine.
+    by_touch: BTreeMap<u64, Arc<str>>,
     /// Counts requests taken: a ring's `touched` is the count at its last request.
     taken: u64,
     /// The map last handed out, until a request changes it.
@@ -88,23 +92,23 @@ impl RecentKeeper {
         self.taken += 1;
         self.published = None;
         if let Some(ring) = self.rings.get_mut(application) {
-            Arc::make_mut(ring).push(request, self.taken);
+            let ring = Arc::make_mut(ring);
+            if let Some(name) = self.by_touch.remove(&ring.touched) {
+                self.by_touch.insert(self.taken, name);
+            }
+            ring.push(request, self.taken);
             return;
         }
         if self.rings.len() >= MAX_APPS {
-            // The scan only runs when a new application arrives with every slot taken.
-            let stalest = self
-                .rings
-                .iter()
-                .min_by_key(|(_, r)| r.touched)
-                .map(|(name, _)| name.clone());
-            if let Some(name) = stalest {
-                self.rings.remove(&name);
+            if let Some((_, stalest)) = self.by_touch.pop_first() {
+                self.rings.remove(&stalest);
             }
         }
         let mut ring = RecentRing::default();
         ring.push(request, self.taken);
-        self.rings.insert(Arc::from(application), Arc::new(ring));
+        let name: Arc<str> = Arc::from(application);
+        self.by_touch.insert(self.taken, Arc::clone(&name));
+        self.rings.insert(name, Arc::new(ring));
     }
 
     /// The batch's requests inside `range` (`--since`/`--until`: the others are skipped).
@@ -210,6 +214,27 @@ mod tests {
         assert_eq!(view.len(), MAX_APPS);
         assert!(view.contains_key("app-0") && view.contains_key("newcomer"));
         assert!(!view.contains_key("app-1"));
+    }
+
+    #[test]
+    fn with_many_more_applications_than_rings_the_newest_stay_and_the_index_matches() {
+        let mut keeper = RecentKeeper::default();
+        for i in 0..(3 * MAX_APPS) {
+            keeper.push(&format!("app-{i}"), request(i as u64));
+            // Every tenth request goes to app-0, so it is never the stalest.
+            if i % 10 == 0 {
+                keeper.push("app-0", request(i as u64));
+            }
+        }
+        let view = keeper.view();
+        assert_eq!(view.len(), MAX_APPS);
+        assert_eq!(keeper.by_touch.len(), MAX_APPS);
+        assert!(view.contains_key("app-0"));
+        assert!(view.contains_key(format!("app-{}", 3 * MAX_APPS - 1).as_str()));
+        assert!(!view.contains_key("app-1"));
+        for (touched, name) in &keeper.by_touch {
+            assert_eq!(view[name].touched, *touched);
+        }
     }
 
     #[test]

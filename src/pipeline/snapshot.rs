@@ -56,6 +56,10 @@ pub struct Snapshot {
     pub taken_at_ms: i64,
     /// Window width of `windows`, in seconds.
     pub width_secs: i64,
+    /// The widths kept (those `w` offers), ascending; empty: the ones the TUI started with.
+    pub widths: Vec<i64>,
+    /// Widths given up during the run to bound memory (too many applications), ascending.
+    pub widths_given_up: Vec<i64>,
     /// Kept history of windows at that width, oldest first; the last ones may still be open.
     /// Windows before `detail_from` are compact: no top paths or callers.
     pub windows: Vec<Arc<WindowSummary>>,

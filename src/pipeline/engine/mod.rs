@@ -6,6 +6,7 @@ mod progress;
 mod rate;
 mod relays;
 mod snapshots;
+mod widths;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io;
@@ -76,6 +77,8 @@ pub enum EngineEnd {
 pub struct Engine {
     /// One aggregator per kept width; `primary` is the configured `--window`.
     aggregators: Vec<Aggregator>,
+    /// Whether each width is still recorded (see [`widths`]: extra widths are given up at scale).
+    kept: Vec<bool>,
     primary: usize,
     selected: usize,
     counters: Counters,
@@ -87,6 +90,9 @@ pub struct Engine {
     alarms: Option<AlarmEngine>,
     actions: Option<ActionRunner>,
     alarms_view: Arc<AlarmsView>,
+    /// Alarm states changed since `alarms_view` was made: the view (every state of every
+    /// application) is made when a snapshot is published, not for every window that closes.
+    alarms_changed: bool,
     finished: bool,
     seq: u64,
     dirty: bool,
@@ -143,6 +149,7 @@ impl Engine {
             .position(|&w| w == primary_width)
             .unwrap_or_default();
         Engine {
+            kept: vec![true; aggregators.len()],
             aggregators,
             primary,
             selected: primary,
@@ -154,6 +161,7 @@ impl Engine {
             alarms: None,
             actions: None,
             alarms_view: Arc::new(AlarmsView::default()),
+            alarms_changed: false,
             finished: false,
             seq: 0,
             dirty: true,
@@ -337,7 +345,7 @@ impl Engine {
         let origin = self.clocks.origin(&batch.origin, now);
         let mut watermark = self.clocks.watermark(now, None);
         advance_all(&mut self.aggregators, watermark);
-        let (aggregators, clocks) = (&mut self.aggregators, &mut self.clocks);
+        let (aggregators, kept, clocks) = (&mut self.aggregators, &self.kept, &mut self.clocks);
         let (range, counters) = (self.range, &mut self.counters);
         // Each event is late or not against the event time of the events before it, whatever
         // the batches the bytes came in (see `core::event_time`).
@@ -346,7 +354,7 @@ impl Engine {
                 InRange::Inside => {
                     // Hashed once for all the widths the hit is recorded in.
                     let hashes = HitHashes::of(hit);
-                    for a in aggregators.iter_mut() {
+                    for (a, _) in aggregators.iter_mut().zip(kept).filter(|(_, k)| **k) {
                         a.record_hashed(hit, hashes);
                     }
                 }
@@ -362,6 +370,7 @@ impl Engine {
             }
         });
         self.recent.take_batch(&batch, range);
+        self.bound_extra_widths();
         self.counters.late = self.aggregators[self.primary].late() + self.relays_late();
         self.counters.closed_early = self.aggregators[self.primary].closed_early();
         self.rate.add(batch.parsed);
@@ -459,7 +468,7 @@ impl Engine {
                 sink.alarm(&transition)?;
             }
         }
-        self.alarms_view = Arc::new(alarms.view());
+        self.alarms_changed = true;
         Ok(())
     }
 
@@ -523,7 +532,8 @@ impl Engine {
                     if let Some(i) = self
                         .aggregators
                         .iter()
-                        .position(|a| a.config().width_secs == w)
+                        .zip(&self.kept)
+                        .position(|(a, &kept)| kept && a.config().width_secs == w)
                     {
                         self.selected = i;
                         self.dirty = true;

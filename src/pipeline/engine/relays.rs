@@ -110,7 +110,9 @@ impl Engine {
             }
         }
         for (i, window) in finals {
-            self.aggregators[i].push_final(window);
+            if self.kept[i] {
+                self.aggregators[i].push_final(window);
+            }
         }
         let total = relays.merged.relay_counters();
         add_difference(&mut self.counters, &relays.counted, &total);

@@ -32,10 +32,18 @@ impl Engine {
             return;
         }
         let started = Instant::now();
+        if std::mem::take(&mut self.alarms_changed) {
+            if let Some(alarms) = &self.alarms {
+                self.alarms_view = Arc::new(alarms.view());
+            }
+        }
         self.seq += 1;
         self.published = self.shown_now();
+        let (widths, widths_given_up) = self.kept_widths();
         let selected = &self.aggregators[self.selected];
         let snapshot = Snapshot {
+            widths,
+            widths_given_up,
             seq: self.seq,
             taken_at_ms: crate::clock::now_ms(),
             width_secs: selected.config().width_secs,

@@ -274,3 +274,111 @@ fn recent_requests_keep_raw_lines_inside_the_range_only_when_asked() {
     assert_eq!(kept[0].1, line("10:00:02", 503).trim_end());
     assert!(engine_with(false).is_empty(), "no raw lines, no rings");
 }
+
+/// An engine keeping the TUI's widths with `apps` applications, one host each, fed `lines`
+/// lines spread over two hours (each application seen every `apps` lines).
+fn engine_with_many_apps(apps: usize, lines: usize) -> Engine {
+    let mut csv = String::from("host,application\n");
+    let host = |i: usize| format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+    for i in 0..apps {
+        csv.push_str(&format!("{},app-{i:06}\n", host(i)));
+    }
+    let table = SharedTable::new(MetadataTable::from_csv(csv.as_bytes(), "m.csv").unwrap());
+    let mut parser = LineParser::new(Some(LogFormat::preset(Preset::Combined)), table);
+    let (_tx, metadata) = watch::channel(crate::enrich::metadata::no_metadata_status());
+    let inputs = EngineInputs {
+        commands: None,
+        metadata,
+    };
+    let base = WindowConfig {
+        external_watermark: true,
+        ..WindowConfig::default()
+    };
+    let mut engine = Engine::new(
+        &base,
+        &crate::pipeline::TUI_WIDTHS,
+        300,
+        "test".into(),
+        inputs,
+    );
+    let origin: Arc<str> = Arc::from("access.log");
+    let mut text = String::new();
+    for n in 0..lines {
+        let t = 7_200 * n / lines;
+        text.push_str(&format!(
+            "{} - - [20/Jan/2017:1{}:{:02}:{:02} +0000] \"GET /a HTTP/1.1\" 200 10 \"-\" \"t\"\n",
+            host(n % apps),
+            t / 3600,
+            t / 60 % 60,
+            t % 60
+        ));
+        if n % 10_000 == 9_999 || n + 1 == lines {
+            let batch = RawBatch {
+                origin: origin.clone(),
+                first_line: 0,
+                received_ms: 1_800_000_000_000,
+                payload: Payload::Lines(std::mem::take(&mut text).into_bytes()),
+            };
+            engine.apply(parser.parse_batch(&batch));
+        }
+    }
+    engine
+}
+
+#[test]
+fn a_few_thousand_applications_keep_every_width() {
+    let engine = engine_with_many_apps(2_000, 40_000);
+    let (kept, given_up) = engine.kept_widths();
+    assert_eq!(kept, crate::pipeline::TUI_WIDTHS);
+    assert!(given_up.is_empty());
+}
+
+#[test]
+fn a_width_whose_hits_mostly_open_a_row_of_their_own_is_given_up() {
+    // 150,000 lines over two hours (~21 a second) from 8,000 applications: at 10s and 1m
+    // nearly every request opens its own (window, application) row; at 15m and 1h few do, and
+    // the open rows stay under the memory bound.
+    let engine = engine_with_many_apps(8_000, 150_000);
+    let (kept, given_up) = engine.kept_widths();
+    assert!(
+        given_up.contains(&10) && given_up.contains(&60),
+        "{given_up:?}"
+    );
+    assert_eq!(kept, [300, 900, 3_600]);
+}
+
+#[test]
+fn few_applications_keep_every_width_past_the_churn_threshold() {
+    let engine = engine_with_many_apps(20, super::widths::CHURN_MIN_HITS as usize + 10_000);
+    let (kept, given_up) = engine.kept_widths();
+    assert_eq!(kept, crate::pipeline::TUI_WIDTHS);
+    assert!(given_up.is_empty());
+}
+
+#[test]
+fn with_too_many_applications_the_widest_extra_widths_are_given_up_never_the_primary() {
+    let mut engine = engine_with_many_apps(40_000, 120_000);
+    let (kept, given_up) = engine.kept_widths();
+    assert!(kept.contains(&300), "the primary width stays: {kept:?}");
+    assert!(given_up.contains(&3_600), "1h held the most: {given_up:?}");
+    let held: usize = (0..engine.aggregators.len())
+        .filter(|&i| i != engine.primary && engine.kept[i])
+        .map(|i| engine.aggregators[i].open_apps())
+        .sum();
+    assert!(held <= super::widths::EXTRA_WIDTHS_OPEN_APPS, "{held}");
+    // A given-up width cannot be selected, and what is selected is always kept.
+    let (tx, rx) = mpsc::unbounded_channel();
+    engine.inputs.commands = Some(rx);
+    tx.send(EngineCommand::SetWidth(3_600)).unwrap();
+    engine.handle_commands();
+    assert!(engine.kept[engine.selected]);
+    assert_eq!(engine.aggregators[engine.selected].config().width_secs, 300);
+    // Nothing more is recorded into a given-up width.
+    let i = engine
+        .aggregators
+        .iter()
+        .position(|a| a.config().width_secs == 3_600)
+        .unwrap();
+    assert_eq!(engine.aggregators[i].open_apps(), 0);
+    assert!(engine.aggregators[i].windows().is_empty());
+}

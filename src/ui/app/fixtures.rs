@@ -321,6 +321,8 @@ pub fn snapshot() -> Snapshot {
         seq: 42,
         taken_at_ms: NOW_MS,
         width_secs: WIDTH,
+        widths: Vec::new(),
+        widths_given_up: Vec::new(),
         windows: (0..WINDOWS).map(|i| Arc::new(window(i))).collect(),
         detail_from: None,
         history_dropped: 0,

@@ -28,6 +28,9 @@ use std::path::PathBuf;
 
 /// How long a notice (an export's result) stays in the status bar.
 const NOTICE_MS: i64 = 15_000;
+/// Widths given up at scale change what `w` offers for the rest of the run: said for longer (the
+/// help says it for good).
+const GIVEN_UP_NOTICE_MS: i64 = 60_000;
 
 /// What the event loop must do after an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -120,6 +123,19 @@ impl App {
         // An acknowledgement lasts until the alarm clears.
         self.ui.acknowledged.retain(|k| firing.contains(k));
         self.firing = firing;
+        let given_up_before = self.latest.as_ref().map_or(0, |s| s.widths_given_up.len());
+        if snapshot.widths_given_up.len() > given_up_before {
+            if let Some(text) = model::widths_given_up(&snapshot) {
+                self.ui.notice = Some(Notice {
+                    text,
+                    bad: true,
+                    until_ms: self.now_ms + GIVEN_UP_NOTICE_MS,
+                });
+            }
+        }
+        if !snapshot.widths.is_empty() {
+            self.widths.clone_from(&snapshot.widths);
+        }
         let changed_width = self.latest.as_ref().map(|s| s.width_secs) != Some(snapshot.width_secs);
         self.latest = Some(snapshot.clone());
         if changed_width && !self.ui.paused {

@@ -149,6 +149,28 @@ fn width_cycles_through_the_engine_widths() {
 }
 
 #[test]
+fn widths_given_up_at_scale_leave_w_and_are_said() {
+    let mut app = app();
+    let mut snapshot = fixtures::snapshot();
+    snapshot.seq += 1;
+    snapshot.widths = vec![10, 300];
+    snapshot.widths_given_up = vec![60, 900, 3600];
+    app.on_snapshot(Arc::new(snapshot));
+    // From 5m, w goes round the widths still kept: 10s, then back to 5m.
+    assert_eq!(app.on_key(key(KeyCode::Char('w'))).set_width, Some(10));
+    let notice = app.ui.notice.as_ref().expect("a notice says it");
+    assert!(notice.bad);
+    assert!(
+        notice.text.contains("given up at this scale: 1m, 15m, 1h")
+            && notice.text.contains("w offers 10s, 5m"),
+        "{}",
+        notice.text
+    );
+    let help = model::history_reach(app.shown().unwrap());
+    assert!(help.contains("Widths given up"), "{help}");
+}
+
+#[test]
 fn acknowledge_dims_until_the_alarm_clears() {
     let mut app = app();
     app.on_key(key(KeyCode::Tab));

@@ -97,6 +97,34 @@ pub enum Body {
 
 /// How far back time travel reaches: `48 windows of 5m kept, back to 2017-01-20 06:00 UTC`.
 pub fn history_reach(snapshot: &Snapshot) -> String {
+    let reach = window_reach(snapshot);
+    match widths_given_up(snapshot) {
+        Some(given_up) => format!("{reach} {given_up}"),
+        None => reach,
+    }
+}
+
+/// `Widths given up at this scale: 15m, 1h …`, when the engine gave any up (see
+/// `pipeline::engine::widths`).
+pub fn widths_given_up(snapshot: &Snapshot) -> Option<String> {
+    if snapshot.widths_given_up.is_empty() {
+        return None;
+    }
+    let list = |widths: &[i64]| {
+        widths
+            .iter()
+            .map(|&w| format::width(w))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Some(format!(
+        "Widths given up at this scale: {} (too many applications; w offers {}).",
+        list(&snapshot.widths_given_up),
+        list(&snapshot.widths),
+    ))
+}
+
+fn window_reach(snapshot: &Snapshot) -> String {
     match (snapshot.windows.first(), snapshot.windows.len()) {
         (Some(oldest), n) => format!(
             "History: {n} window{} of {} kept, back to {} {} UTC (< goes there).",
