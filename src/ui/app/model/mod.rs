@@ -8,6 +8,7 @@
 pub mod alarm_chart;
 pub mod alarm_states;
 pub mod alarms;
+pub mod by_name;
 pub mod caller_search;
 pub mod change;
 pub mod detail;

@@ -1,7 +1,6 @@
 //! The overview's view model: one row per application, the chart of the busiest ones, and the
 //! alarm panel (built in `alarms`).
 
-use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use crate::core::{AppWindow, WindowSummary};
@@ -11,6 +10,7 @@ use crate::ui::app::format;
 use crate::ui::app::state::{Column, UiState};
 
 use super::alarms::{alarm_marks, alarm_panel, AlarmPanel};
+use super::by_name::for_each_by_name;
 use super::caller_search::{matching_callers, CallerMatch};
 use super::change::{changes, previous_window, Changes};
 use super::widgets::{
@@ -170,64 +170,55 @@ pub fn overview(snapshot: &Snapshot, ui: &UiState, index: usize, filter: &str) -
         true,
     );
     // Every application seen in the sparkline's windows gets a row, so one that went silent shows.
-    let mut rows: BTreeMap<Arc<str>, AppRow> = BTreeMap::new();
-    // Applications the filter left out, so each is looked at once, not once per window.
-    let mut rejected: HashSet<Arc<str>> = HashSet::new();
-    for (_, w) in &spark_timeline {
-        for app in w.iter().flat_map(|w| &w.apps) {
-            if rows.contains_key(&app.application) || rejected.contains(&app.application) {
-                continue;
+    // The timeline ends with the window on screen; the one before it is the previous window
+    // when that had traffic.
+    let windows: Vec<Option<&WindowSummary>> = spark_timeline.iter().map(|(_, w)| *w).collect();
+    let now_at = windows.len() - 1;
+    let before_at = match previous {
+        Some(Some(p)) if now_at >= 1 && spark_timeline[now_at - 1].0 == p.start => Some(now_at - 1),
+        _ => None,
+    };
+    let mut rows: Vec<AppRow> = Vec::new();
+    for_each_by_name(&windows, |name, found| {
+        let Some(seen) = found.iter().flatten().next() else {
+            return;
+        };
+        let now = found[now_at];
+        // The name, else a caller in the window on screen (an app silent now has none).
+        let caller_match = if matches_filter(name, filter) {
+            None
+        } else {
+            match now.and_then(|a| matching_callers(a, filter)) {
+                Some(m) => Some(m),
+                None => return,
             }
-            // The name, else a caller in the window on screen (an app silent now has none).
-            let caller_match = if matches_filter(&app.application, filter) {
-                None
-            } else {
-                match window
-                    .app(&app.application)
-                    .and_then(|a| matching_callers(a, filter))
-                {
-                    Some(m) => Some(m),
-                    None => {
-                        rejected.insert(app.application.clone());
-                        continue;
-                    }
-                }
-            };
-            let mut row = match window.app(&app.application) {
-                Some(current) => app_row(snapshot, current, window),
-                None => AppRow {
-                    requests: 0,
-                    bytes: 0,
-                    rate: 0.0,
-                    err_4xx: 0.0,
-                    err_5xx: 0.0,
-                    p50: None,
-                    p99: None,
-                    hosts: 0,
-                    hosts_exact: true,
-                    ..app_row(snapshot, app, window)
-                },
-            };
-            let series: Vec<u64> = spark_timeline
-                .iter()
-                .map(|(_, w)| {
-                    w.and_then(|w| w.app(&app.application))
-                        .map_or(0, |a| a.requests)
-                })
-                .collect();
-            row.spark = sparkline(&series);
-            row.alarm = marks.get(&app.application).copied().unwrap_or_default();
-            row.caller_match = caller_match;
-            if let Some(previous) = previous {
-                let before = previous.and_then(|w| w.app(&app.application));
-                let previous = previous.unwrap_or(&silent);
-                let now = window.app(&app.application);
-                row.changes = changes(snapshot, window, now, previous, before);
-            }
-            rows.insert(app.application.clone(), row);
+        };
+        let mut row = match now {
+            Some(current) => app_row(snapshot, current, window),
+            None => AppRow {
+                requests: 0,
+                bytes: 0,
+                rate: 0.0,
+                err_4xx: 0.0,
+                err_5xx: 0.0,
+                p50: None,
+                p99: None,
+                hosts: 0,
+                hosts_exact: true,
+                ..app_row(snapshot, seen, window)
+            },
+        };
+        let series: Vec<u64> = found.iter().map(|a| a.map_or(0, |a| a.requests)).collect();
+        row.spark = sparkline(&series);
+        row.alarm = marks.get(name).copied().unwrap_or_default();
+        row.caller_match = caller_match;
+        if let Some(previous) = previous {
+            let before = before_at.and_then(|i| found[i]);
+            let previous = previous.unwrap_or(&silent);
+            row.changes = changes(snapshot, window, now, previous, before);
         }
-    }
-    let mut rows: Vec<AppRow> = rows.into_values().collect();
+        rows.push(row);
+    });
     sort_rows(
         &mut rows,
         ui.app_sort,
