@@ -19,6 +19,7 @@ pub use error::StartError;
 pub use parse_stage::{LineParser, ParsedBatch};
 
 use std::io::Write;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -59,6 +60,9 @@ pub enum EngineCommand {
 pub struct PipelineHandle {
     /// The latest snapshot; changes at most ~10 times a second.
     pub snapshots: watch::Receiver<Arc<Snapshot>>,
+    /// The TUI stores here the `seq` of each snapshot it took in; the engine makes the next one
+    /// only then (see [`sink::Sink::ready_for_snapshot`]).
+    pub taken: Arc<AtomicU64>,
     pub commands: mpsc::UnboundedSender<EngineCommand>,
     /// The widths the `w` key cycles through, in seconds.
     pub widths: Vec<i64>,
@@ -318,9 +322,11 @@ pub fn start(
                 initial_metadata,
                 primary,
             )));
-            engine.add_sink(Box::new(SnapshotSink::new(snap_tx)));
+            let taken = Arc::new(AtomicU64::new(0));
+            engine.add_sink(Box::new(SnapshotSink::new(snap_tx, Arc::clone(&taken))));
             Some(PipelineHandle {
                 snapshots: snap_rx,
+                taken,
                 commands,
                 widths: widths.clone(),
             })

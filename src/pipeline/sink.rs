@@ -2,6 +2,7 @@
 //! TUI, and later publishers. The engine hands every sink the same events, in order.
 
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::watch;
@@ -68,6 +69,13 @@ pub trait Sink: Send {
 
     fn snapshot(&mut self, _snapshot: Arc<Snapshot>) {}
 
+    /// Whether the reader took in the last snapshot: until it has, making another only holds
+    /// one more copy in memory (with 100,000 applications a snapshot's open windows are ~80 MB)
+    /// for a screen that cannot show it yet.
+    fn ready_for_snapshot(&self) -> bool {
+        true
+    }
+
     /// Whether whoever reads this sink has gone (the TUI quit).
     fn is_closed(&self) -> bool {
         false
@@ -123,11 +131,15 @@ impl<W: Write + Send> Sink for JsonLinesSink<W> {
 /// The TUI: the latest snapshot, published on a watch channel.
 pub struct SnapshotSink {
     tx: watch::Sender<Arc<Snapshot>>,
+    /// The `seq` of the last snapshot the TUI took in (it stores it).
+    taken: Arc<AtomicU64>,
+    /// The `seq` of the last snapshot sent.
+    sent: u64,
 }
 
 impl SnapshotSink {
-    pub fn new(tx: watch::Sender<Arc<Snapshot>>) -> Self {
-        SnapshotSink { tx }
+    pub fn new(tx: watch::Sender<Arc<Snapshot>>, taken: Arc<AtomicU64>) -> Self {
+        SnapshotSink { tx, taken, sent: 0 }
     }
 }
 
@@ -137,8 +149,13 @@ impl Sink for SnapshotSink {
     }
 
     fn snapshot(&mut self, snapshot: Arc<Snapshot>) {
+        self.sent = snapshot.seq;
         // Nobody listening means the UI is gone; `is_closed` reports it.
         let _ = self.tx.send(snapshot);
+    }
+
+    fn ready_for_snapshot(&self) -> bool {
+        self.taken.load(Ordering::Relaxed) >= self.sent
     }
 
     fn is_closed(&self) -> bool {

@@ -31,6 +31,14 @@ impl Engine {
         if !(force || (self.dirty && due)) {
             return;
         }
+        let ready = self
+            .sinks
+            .iter()
+            .filter(|s| s.is_live())
+            .all(|s| s.ready_for_snapshot());
+        if !(force || ready) {
+            return;
+        }
         let started = Instant::now();
         if std::mem::take(&mut self.alarms_changed) {
             if let Some(alarms) = &self.alarms {

@@ -106,6 +106,11 @@ impl App {
         Outcome::redraw()
     }
 
+    /// The `seq` of the newest snapshot taken in.
+    pub fn latest_seq(&self) -> Option<u64> {
+        self.latest.as_ref().map(|s| s.seq)
+    }
+
     /// The snapshot on screen.
     pub fn shown(&self) -> Option<&Arc<Snapshot>> {
         self.shown.as_ref()

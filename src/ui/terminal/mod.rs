@@ -253,6 +253,11 @@ pub async fn run(startup: Startup, options: TuiOptions) -> anyhow::Result<TuiEnd
             }
         };
         dirty |= outcome.redraw;
+        if let (Some(c), Some(seq)) = (connected.as_ref(), app.latest_seq()) {
+            c.handle
+                .taken
+                .store(seq, std::sync::atomic::Ordering::Relaxed);
+        }
         if outcome.bell && options.bell {
             let mut out = io::stdout();
             out.write_all(b"\x07")?;
