@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::core::alarms::{AlarmState, AlarmTransition};
+use crate::core::alarms::{AlarmState, AlarmStatus, AlarmTransition};
 use crate::pipeline::snapshot::Snapshot;
 use crate::ui::app::format;
 use crate::ui::app::state::{AlarmKey, UiState};
@@ -86,11 +86,10 @@ pub fn alarm_marks(
 fn alarm_text(a: &ShownAlarm) -> String {
     let s = a.status;
     let (value, threshold) = match a.value {
-        Some(v) => {
-            let (v, t) = format::metric_pair(&s.metric, v, s.threshold);
-            (v, t)
-        }
-        None => ("–".into(), format::metric_value(&s.metric, s.threshold)),
+        // A band rule's threshold is the band's width in standard deviations, not a value.
+        Some(v) if s.band.is_some() => (format::metric_value(&s.metric, v), band_width(s)),
+        Some(v) => format::metric_pair(&s.metric, v, s.threshold),
+        None => ("–".into(), threshold_text(s)),
     };
     format!(
         "{value} {} {threshold}  {}  {}",
@@ -98,6 +97,19 @@ fn alarm_text(a: &ShownAlarm) -> String {
         safe(&s.alarm),
         safe(&s.application),
     )
+}
+
+/// A rule's threshold as the condition reads it: in the metric's unit, or a band's `2σ`.
+fn threshold_text(s: &AlarmStatus) -> String {
+    if s.band.is_some() {
+        band_width(s)
+    } else {
+        format::metric_value(&s.metric, s.threshold)
+    }
+}
+
+fn band_width(s: &AlarmStatus) -> String {
+    format!("{}σ", format::metric(s.threshold))
 }
 
 /// The counts of each state, said plainly: `2 ALARM · 10 OK · 3 INSUFFICIENT_DATA`.
@@ -293,12 +305,7 @@ pub fn alarm_table(
                 cells: [
                     safe(&s.alarm),
                     safe(&s.application),
-                    format!(
-                        "{} {} {}",
-                        safe(&s.metric),
-                        s.comparison,
-                        format::metric_value(&s.metric, s.threshold)
-                    ),
+                    format!("{} {} {}", safe(&s.metric), s.comparison, threshold_text(s)),
                     a.state.as_str().to_string(),
                     a.since
                         .map(|t| {
