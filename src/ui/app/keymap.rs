@@ -288,6 +288,20 @@ pub fn help_rows() -> Vec<(&'static str, &'static str)> {
     rows
 }
 
+/// Lines the help's first line (how far back history reaches, and the widths given up at
+/// scale) takes in a terminal `columns` wide: it wraps, at most three lines.
+pub fn help_head_lines(history: &str, columns: u16) -> u16 {
+    let width = columns.min(HELP_WIDTH).saturating_sub(2).max(1);
+    history
+        .chars()
+        .count()
+        .div_ceil(usize::from(width))
+        .clamp(1, 3) as u16
+}
+
+/// The help panel's widest.
+pub const HELP_WIDTH: u16 = 86;
+
 /// The help for a body `height` rows tall: its rows (the blank separators go when short of
 /// room) and how many show at once (border, history line and footer take 4 rows); ↑ ↓ scroll
 /// the rest into view.

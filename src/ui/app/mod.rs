@@ -439,7 +439,11 @@ impl App {
     fn list_len(&self) -> usize {
         if self.ui.top().view == View::Help {
             // The help scrolls by its first row; the last position shows its last row.
-            let (rows, shown) = keymap::help_layout(self.size.1.saturating_sub(2));
+            let head = match &self.model.body {
+                model::Body::Help(history) => keymap::help_head_lines(history, self.size.0),
+                _ => 1,
+            };
+            let (rows, shown) = keymap::help_layout(self.size.1.saturating_sub(1 + head));
             return rows.len() - shown + 1;
         }
         self.model.list_len()

@@ -4,7 +4,7 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use crate::ui::app::keymap;
@@ -14,9 +14,12 @@ use super::widgets::panel;
 use super::Theme;
 
 pub fn draw(frame: &mut Frame, body: Rect, history: &str, scroll: usize, theme: &Theme) {
-    let (help, shown) = keymap::help_layout(body.height);
-    let width = body.width.min(86);
-    let height = body.height.min(help.len() as u16 + 4);
+    let width = body.width.min(keymap::HELP_WIDTH);
+    // The history line wraps (widths given up at scale make it long), taken from the keys' rows.
+    let head_lines = keymap::help_head_lines(history, body.width);
+    let extra = head_lines - 1;
+    let (help, shown) = keymap::help_layout(body.height.saturating_sub(extra));
+    let height = body.height.min(help.len() as u16 + 4 + extra);
     let area = Rect::new(body.x + (body.width - width) / 2, body.y, width, height);
     let first = scroll.min(help.len() - shown);
     let mut block = panel(" Keys · Esc or ? closes ", true, theme);
@@ -37,13 +40,13 @@ pub fn draw(frame: &mut Frame, body: Rect, history: &str, scroll: usize, theme: 
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [head, table, foot] = Layout::vertical([
-        Constraint::Length(1),
+        Constraint::Length(head_lines),
         Constraint::Min(1),
         Constraint::Length(1),
     ])
     .areas(inner);
     frame.render_widget(
-        Paragraph::new(Span::styled(history, theme.tone(Tone::Dim))),
+        Paragraph::new(Span::styled(history, theme.tone(Tone::Dim))).wrap(Wrap { trim: true }),
         head,
     );
     let rows = help.iter().skip(first).take(shown).map(|(keys, what)| {
