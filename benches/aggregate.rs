@@ -39,6 +39,8 @@ impl OwnedHit {
             status: self.status,
             bytes: self.bytes,
             latency_us: self.latency_us,
+            user_agent: None,
+            referer: None,
         }
     }
 }

@@ -65,6 +65,8 @@ fn feed(
             status: [200, 200, 200, 200, 200, 304, 404, 500][(mix % 8) as usize],
             bytes: mix % 50_000,
             latency_us: latencies.then_some(100 + (mix >> 24) % 2_000_000),
+            user_agent: None,
+            referer: None,
         };
         window.record(&hit, h.hash(&client), h.hash(&path), &config);
     }

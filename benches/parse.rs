@@ -162,15 +162,19 @@ fn parse_stage(c: &mut Criterion) {
     group.throughput(Throughput::Elements(line_count));
     // The real file (IPv4 callers, already canonical), then the same lines with IPv6 callers
     // spelled in several ways (upper case, leading zeros, uncompressed).
-    for (name, text) in [
-        ("apache_logs_batches", data.clone()),
-        ("apache_logs_ipv6_batches", with_ipv6_clients(&data)),
+    // Last, the real file as the TUI's parser reads it: also copying each line's user agent
+    // and referer (headless runs do not).
+    for (name, text, agents) in [
+        ("apache_logs_batches", data.clone(), false),
+        ("apache_logs_ipv6_batches", with_ipv6_clients(&data), false),
+        ("apache_logs_batches_with_agents", data.clone(), true),
     ] {
         let batches = batches(&text);
         let mut parser = LineParser::new(
             Some(LogFormat::preset(Preset::Combined)),
             SharedTable::new(table.clone()),
-        );
+        )
+        .with_agents(agents);
         group.bench_function(name, |b| {
             b.iter(|| {
                 batches

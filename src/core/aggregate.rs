@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::app_names::AppNames;
 use super::hashing::KeyHasher;
 use super::history::History;
-use super::window::OpenWindow;
+use super::window::{AgentHashes, OpenWindow};
 use super::{Hit, WindowSummary};
 
 /// How windows are cut and how much is kept.
@@ -113,6 +113,7 @@ pub struct Aggregator {
 pub struct HitHashes {
     pub client: u64,
     pub path: u64,
+    pub agents: AgentHashes,
 }
 
 impl HitHashes {
@@ -121,6 +122,7 @@ impl HitHashes {
         HitHashes {
             client: KeyHasher.hash(hit.client),
             path: KeyHasher.hash(hit.path),
+            agents: AgentHashes::of(hit),
         }
     }
 }
@@ -212,17 +214,13 @@ impl Aggregator {
             self.late += 1;
             return Recorded::Late;
         }
-        let HitHashes {
-            client: client_hash,
-            path: path_hash,
-        } = hashes;
         let Some(i) = self.open_window(start) else {
             self.late += 1;
             return Recorded::Late;
         };
         let window = &mut self.open[i];
         let apps = window.app_count();
-        window.record_named(hit, client_hash, path_hash, &self.config, &mut self.names);
+        window.record_named(hit, &hashes, &self.config, &mut self.names);
         self.accepted += 1;
         if window.app_count() > apps {
             self.opened += 1;

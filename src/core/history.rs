@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::mem::size_of;
 use std::sync::Arc;
 
-use super::{AppWindow, CallerSummary, Counted, LatencySummary, WindowSummary};
+use super::{AppWindow, CallerSummary, Counted, LatencySummary, TopAgents, WindowSummary};
 
 /// Full windows kept whatever the budget (when any are kept): the screen shows the newest final
 /// window with its callers and paths.
@@ -117,6 +117,7 @@ fn compacted(window: &WindowSummary) -> WindowSummary {
             .map(|a| AppWindow {
                 top_paths: Vec::new(),
                 top_callers: Vec::new(),
+                agents: Default::default(),
                 ..a.clone()
             })
             .collect(),
@@ -141,6 +142,7 @@ pub fn approx_bytes(window: &WindowSummary) -> usize {
                     + a.top_paths.iter().map(counted_bytes).sum::<usize>()
                     + vec_bytes(&a.top_callers)
                     + a.top_callers.iter().map(caller_bytes).sum::<usize>()
+                    + agents_bytes(&a.agents)
             })
             .sum::<usize>()
 }
@@ -167,6 +169,14 @@ fn counted_bytes(c: &Counted) -> usize {
     arc_str_bytes(&c.key)
 }
 
+/// The heap part of top user agents and referers.
+fn agents_bytes(a: &TopAgents) -> usize {
+    vec_bytes(&a.user_agents)
+        + a.user_agents.iter().map(counted_bytes).sum::<usize>()
+        + vec_bytes(&a.referers)
+        + a.referers.iter().map(counted_bytes).sum::<usize>()
+}
+
 /// The heap part of a caller (its inline part is in its vector).
 fn caller_bytes(c: &CallerSummary) -> usize {
     arc_str_bytes(&c.host)
@@ -174,6 +184,7 @@ fn caller_bytes(c: &CallerSummary) -> usize {
         + c.latency.as_ref().map_or(0, latency_bytes)
         + vec_bytes(&c.top_paths)
         + c.top_paths.iter().map(counted_bytes).sum::<usize>()
+        + agents_bytes(&c.agents)
 }
 
 #[cfg(test)]
@@ -196,6 +207,7 @@ mod tests {
                 error: 0,
             }],
             top_callers: Vec::new(),
+            agents: Default::default(),
         };
         Arc::new(WindowSummary {
             relays: None,

@@ -36,6 +36,12 @@ pub struct Hit<'a> {
     pub status: u16,
     pub bytes: u64,
     pub latency_us: Option<u64>,
+    /// `%{User-Agent}i` as logged (escaped, `-` when none was sent, cut at
+    /// [`topk::AGENT_BYTES`]); `None` when not carried (the format has none, or the consumer
+    /// shows no agents: headless runs), and then nothing is counted for it.
+    pub user_agent: Option<&'a str>,
+    /// `%{Referer}i`, likewise.
+    pub referer: Option<&'a str>,
 }
 
 /// Requests per status class. `other` counts statuses outside 100..=599.
@@ -114,6 +120,7 @@ pub struct CallerSummary {
     /// Latency of this caller's requests (`None` without a latency field).
     pub latency: Option<LatencySummary>,
     pub top_paths: Vec<Counted>,
+    pub agents: TopAgents,
 }
 
 /// Statistics of one application in one window. Immutable once the window is final.
@@ -133,6 +140,16 @@ pub struct AppWindow {
     pub top_paths: Vec<Counted>,
     /// Top callers by requests, descending.
     pub top_callers: Vec<CallerSummary>,
+    pub agents: TopAgents,
+}
+
+/// Top user agents and referers (as logged: escaped, `-` when none was sent), by count descending.
+/// Both empty when the hits carried none: the format has neither, the window came from relays'
+/// records (which do not carry them), or the run is headless.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TopAgents {
+    pub user_agents: Vec<Counted>,
+    pub referers: Vec<Counted>,
 }
 
 impl AppWindow {

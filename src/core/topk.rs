@@ -16,6 +16,10 @@ use super::hashing::PreHashed;
 /// end with `…`, so a table's memory stays bounded by `capacity × MAX_KEY_BYTES`.
 pub const MAX_KEY_BYTES: usize = 1024;
 
+/// Longest user agent or referer kept, in bytes (cut as keys are, see [`push_cut`]): one giant
+/// header must not cost more than a few hundred bytes in the batch and in each table holding it.
+pub const AGENT_BYTES: usize = 256;
+
 /// Tables of at most this many keys find a key by scanning their slots' hashes, without an index:
 /// most tables (a caller's paths, an application seen a few times in a window) hold a handful of
 /// keys, and an index is an allocation of its own (~100 bytes) per table, millions of them with
@@ -272,14 +276,20 @@ pub fn stored_key(key: &str) -> std::borrow::Cow<'_, str> {
 /// Stores `key` into `buf` (reusing its allocation), cut to [`MAX_KEY_BYTES`].
 fn store_key(buf: &mut String, key: &str) {
     buf.clear();
-    if key.len() <= MAX_KEY_BYTES {
-        buf.push_str(key);
+    push_cut(buf, key, MAX_KEY_BYTES);
+}
+
+/// Appends `text` to `buf`, cut to at most `max_bytes` (≥ 4) at a character boundary and then
+/// ending with `…`, so the cut is visible.
+pub fn push_cut(buf: &mut String, text: &str, max_bytes: usize) {
+    if text.len() <= max_bytes {
+        buf.push_str(text);
     } else {
-        let mut cut = MAX_KEY_BYTES - '…'.len_utf8();
-        while !key.is_char_boundary(cut) {
+        let mut cut = max_bytes.saturating_sub('…'.len_utf8());
+        while !text.is_char_boundary(cut) {
             cut -= 1;
         }
-        buf.push_str(&key[..cut]);
+        buf.push_str(&text[..cut]);
         buf.push('…');
     }
 }

@@ -4,14 +4,21 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::aggregate::HitHashes;
 use super::app_names::AppNames;
 use super::distinct::DistinctCounter;
 use super::histogram::LatencyHistogram;
 use super::topk::{Slot, SlotPayload, SpaceSaving};
-use super::{AppWindow, CallerSummary, Counted, Hit, StatusClasses, WindowConfig, WindowSummary};
+use super::{AppWindow, CallerSummary, Hit, StatusClasses, TopAgents, WindowConfig, WindowSummary};
 use crate::enrich::UNKNOWN;
 
+mod agents;
 mod export;
+
+use agents::{counted, AgentTables};
+pub use agents::{
+    AgentHashes, AGENTS_CAPACITY, CALLER_AGENTS_CAPACITY, CALLER_TOP_AGENTS, TOP_AGENTS,
+};
 
 /// Top-k tables monitor this many times the keys they report: every key occurring more than
 /// `requests / capacity` times is found and counts are overestimated by at most that much.
@@ -58,6 +65,9 @@ struct CallerAccumulator {
     codes: StatusCodes,
     latency: Option<LatencyHistogram<u32>>,
     paths: SpaceSaving,
+    /// Boxed and made on first use: most runs (headless) carry no agents, and a caller slot
+    /// stays small.
+    agents: Option<Box<AgentTables>>,
 }
 
 impl Default for CallerAccumulator {
@@ -68,6 +78,7 @@ impl Default for CallerAccumulator {
             codes: StatusCodes::default(),
             latency: None,
             paths: SpaceSaving::new(CALLER_PATHS_CAPACITY),
+            agents: None,
         }
     }
 }
@@ -81,6 +92,9 @@ impl SlotPayload for CallerAccumulator {
             latency.reset();
         }
         self.paths.clear();
+        if let Some(agents) = &mut self.agents {
+            agents.clear();
+        }
     }
 }
 
@@ -95,6 +109,7 @@ struct AppAccumulator {
     latency: Option<LatencyHistogram>,
     paths: SpaceSaving,
     callers: SpaceSaving<CallerAccumulator>,
+    agents: Option<Box<AgentTables>>,
     /// Callers reported (`top_k`, or `top_k_unknown` for the `unknown` application).
     callers_k: usize,
 }
@@ -116,12 +131,14 @@ impl AppAccumulator {
             latency: None,
             paths: SpaceSaving::new(capacity_for(config.top_k)),
             callers: SpaceSaving::new(capacity_for(callers_k)),
+            agents: None,
             callers_k,
         }
     }
 
     #[inline]
-    fn record(&mut self, hit: &Hit<'_>, client_hash: u64, path_hash: u64) {
+    fn record(&mut self, hit: &Hit<'_>, hashes: &HitHashes) {
+        let (client_hash, path_hash) = (hashes.client, hashes.path);
         self.requests += 1;
         self.bytes = self.bytes.saturating_add(hit.bytes);
         self.status.add(hit.status, 1);
@@ -149,6 +166,13 @@ impl AppAccumulator {
         if has_path {
             caller.paths.hit(path_hash, hit.path);
         }
+        AgentTables::record(
+            &mut caller.agents,
+            CALLER_AGENTS_CAPACITY,
+            hit,
+            hashes.agents,
+        );
+        AgentTables::record(&mut self.agents, AGENTS_CAPACITY, hit, hashes.agents);
     }
 
     fn summarize(&self, top_k: usize) -> AppWindow {
@@ -168,19 +192,17 @@ impl AppAccumulator {
                 .into_iter()
                 .map(caller_summary)
                 .collect(),
+            agents: top_agents(self.agents.as_deref(), TOP_AGENTS),
         }
     }
 }
 
-fn counted(slots: &[&Slot<()>]) -> Vec<Counted> {
-    slots
-        .iter()
-        .map(|s| Counted {
-            key: Arc::from(s.key()),
-            count: s.count(),
-            error: s.error(),
-        })
-        .collect()
+fn top_agents(tables: Option<&AgentTables>, k: usize) -> TopAgents {
+    let (user_agents, referers) = AgentTables::top(tables, k);
+    TopAgents {
+        user_agents,
+        referers,
+    }
 }
 
 fn caller_summary(slot: &Slot<CallerAccumulator>) -> CallerSummary {
@@ -194,6 +216,7 @@ fn caller_summary(slot: &Slot<CallerAccumulator>) -> CallerSummary {
         status_codes: c.codes.sorted(),
         latency: c.latency.as_ref().and_then(LatencyHistogram::summary),
         top_paths: counted(&c.paths.top(CALLER_TOP_PATHS)),
+        agents: top_agents(c.agents.as_deref(), CALLER_TOP_AGENTS),
     }
 }
 
@@ -226,7 +249,12 @@ impl OpenWindow {
         config: &WindowConfig,
     ) {
         let mut names = AppNames::default();
-        self.record_named(hit, client_hash, path_hash, config, &mut names);
+        let hashes = HitHashes {
+            client: client_hash,
+            path: path_hash,
+            agents: AgentHashes::of(hit),
+        };
+        self.record_named(hit, &hashes, config, &mut names);
     }
 
     /// [`OpenWindow::record`], a new application's name shared from `names` (one allocation per
@@ -235,8 +263,7 @@ impl OpenWindow {
     pub fn record_named(
         &mut self,
         hit: &Hit<'_>,
-        client_hash: u64,
-        path_hash: u64,
+        hashes: &HitHashes,
         config: &WindowConfig,
         names: &mut AppNames,
     ) {
@@ -244,7 +271,7 @@ impl OpenWindow {
             Some(&i) => i,
             None => self.add_app(names.get(hit.application), config),
         };
-        self.apps[i].record(hit, client_hash, path_hash);
+        self.apps[i].record(hit, hashes);
     }
 
     /// Applications with an accumulator in this window (each holds bounded tables).

@@ -27,6 +27,7 @@ fn window() -> WindowSummary {
         status_codes: vec![(200, 880), (503, 20)],
         latency: None,
         top_paths: vec![],
+        agents: Default::default(),
     };
     let checkout = AppWindow {
         application: Arc::from("checkout"),
@@ -66,6 +67,7 @@ fn window() -> WindowSummary {
             },
         ],
         top_callers: vec![caller],
+        agents: Default::default(),
     };
     let idle = AppWindow {
         application: Arc::from("idle"),
@@ -78,6 +80,7 @@ fn window() -> WindowSummary {
         latency: None,
         top_paths: vec![],
         top_callers: vec![],
+        agents: Default::default(),
     };
     let unknown = AppWindow {
         application: Arc::from("unknown"),

@@ -113,6 +113,8 @@ struct Compiled {
     items: Vec<Item>,
     has_latency: bool,
     has_time: bool,
+    has_user_agent: bool,
+    has_referer: bool,
     /// `%m`/`%U`/`%H` stand in for `%r` when it is absent.
     request_from_parts: bool,
 }
@@ -235,6 +237,16 @@ impl LogFormat {
     /// Whether the format has a time field (`%t`).
     pub fn has_time(&self) -> bool {
         self.inner.has_time
+    }
+
+    /// Whether the format has `%{User-Agent}i`: only then is a line's `None` a logged `-`.
+    pub fn has_user_agent(&self) -> bool {
+        self.inner.has_user_agent
+    }
+
+    /// Whether the format has `%{Referer}i`: only then is a line's `None` a logged `-`.
+    pub fn has_referer(&self) -> bool {
+        self.inner.has_referer
     }
 
     /// The lenient entry point: one line without its line ending (a trailing `\r` is

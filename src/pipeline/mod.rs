@@ -236,7 +236,8 @@ pub fn start(
 
     let mut parser = LineParser::new(format.clone(), table)
         .with_max_skew(i64::try_from(settings.max_skew.as_secs()).unwrap_or(i64::MAX))
-        .with_raw_lines(!settings.headless);
+        .with_raw_lines(!settings.headless)
+        .with_agents(!settings.headless);
     let mut input = StageInput {
         rx: source_rx,
         cancel: input_done.clone(),

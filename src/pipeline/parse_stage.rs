@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::config::duration::Human;
 use crate::core::merge::record::Record;
+use crate::core::topk::{push_cut, AGENT_BYTES};
 use crate::decode::{self, LineFormat};
 use crate::enrich::{self, AppId, MetadataTable, SharedTable};
 use crate::output::sanitize;
@@ -36,8 +37,18 @@ pub struct Span {
 }
 
 impl Span {
+    /// A value the batch does not carry (as opposed to an empty one).
+    const ABSENT: Span = Span {
+        start: u32::MAX,
+        len: 0,
+    };
+
     fn get(self, arena: &str) -> &str {
         &arena[self.start as usize..(self.start + self.len) as usize]
+    }
+
+    fn get_carried(self, arena: &str) -> Option<&str> {
+        (self != Span::ABSENT).then(|| self.get(arena))
     }
 }
 
@@ -54,6 +65,9 @@ pub struct HitRecord {
     path: Span,
     /// The raw line (cut, UTF-8), when the parser keeps lines for the recent-requests view.
     raw: Span,
+    /// User agent and referer (cut), [`Span::ABSENT`] unless the parser carries them.
+    user_agent: Span,
+    referer: Span,
 }
 
 /// Parsed lines of one raw batch, ready for the windows.
@@ -101,6 +115,8 @@ impl ParsedBatch {
             status: h.status,
             bytes: h.bytes,
             latency_us: h.latency_us,
+            user_agent: h.user_agent.get_carried(&self.arena),
+            referer: h.referer.get_carried(&self.arena),
         }
     }
 
@@ -126,6 +142,8 @@ pub struct LineParser {
     max_skew: i64,
     /// Copy each parsed line (cut) into the batch, for the TUI's recent requests.
     raw_lines: bool,
+    /// Copy each line's user agent and referer (cut) into the batch, for the TUI's panels.
+    agents: bool,
 }
 
 /// `--max-skew`'s default: 5 minutes.
@@ -143,6 +161,7 @@ impl LineParser {
             decoded_lines: Vec::new(),
             max_skew: DEFAULT_MAX_SKEW,
             raw_lines: false,
+            agents: false,
         }
     }
 
@@ -150,6 +169,14 @@ impl LineParser {
     /// hit: the TUI shows recent raw requests; headless runs need not pay for the copy.
     pub fn with_raw_lines(mut self, keep: bool) -> Self {
         self.raw_lines = keep;
+        self
+    }
+
+    /// Carry each hit's user agent and referer (cut at [`AGENT_BYTES`]) when the format has them:
+    /// the TUI shows their top-k; headless output has no place for them, so it need not copy
+    /// or hash them.
+    pub fn with_agents(mut self, keep: bool) -> Self {
+        self.agents = keep;
         self
     }
 
@@ -322,7 +349,12 @@ impl LineParser {
                     sample(out, origin, &reason, line);
                     return;
                 }
-                push_hit(out, &parsed, received_secs, self.raw_lines.then_some(line));
+                let kept = Kept {
+                    raw: self.raw_lines.then_some(line),
+                    user_agent: self.agents && format.has_user_agent(),
+                    referer: self.agents && format.has_referer(),
+                };
+                push_hit(out, &parsed, received_secs, kept);
                 if let Some(trailing) = parsed.trailing {
                     // Counted and shown, never swallowed: it may be a second request whose
                     // status the windows cannot see.
@@ -338,9 +370,16 @@ impl LineParser {
     }
 }
 
+/// What a batch keeps of a line beyond what every window needs.
+struct Kept<'a> {
+    raw: Option<&'a [u8]>,
+    user_agent: bool,
+    referer: bool,
+}
+
 /// Copies what the windows need of a parsed line into the batch, the client host in its canonical
 /// spelling (one host, one key), and looks its application up by that.
-fn push_hit(out: &mut ParsedBatch, line: &LogLine<'_>, received_secs: i64, raw: Option<&[u8]>) {
+fn push_hit(out: &mut ParsedBatch, line: &LogLine<'_>, received_secs: i64, kept: Kept<'_>) {
     let (method, path) = match &line.request {
         Some(r) => (r.method, r.path()),
         None => ("", ""),
@@ -357,7 +396,18 @@ fn push_hit(out: &mut ParsedBatch, line: &LogLine<'_>, received_secs: i64, raw: 
     };
     let method = push_str(&mut out.arena, method);
     let path = push_str(&mut out.arena, path);
-    let raw = raw.map_or(Span::default(), |raw| {
+    // `-` (none sent) is a value like any other: bots and scripts often send none.
+    let user_agent = if kept.user_agent {
+        push_cut_str(&mut out.arena, line.user_agent.unwrap_or("-"))
+    } else {
+        Span::ABSENT
+    };
+    let referer = if kept.referer {
+        push_cut_str(&mut out.arena, line.referer.unwrap_or("-"))
+    } else {
+        Span::ABSENT
+    };
+    let raw = kept.raw.map_or(Span::default(), |raw| {
         let start = out.arena.len();
         crate::pipeline::recent::push_kept_line(&mut out.arena, raw);
         Span {
@@ -378,7 +428,19 @@ fn push_hit(out: &mut ParsedBatch, line: &LogLine<'_>, received_secs: i64, raw: 
         method,
         path,
         raw,
+        user_agent,
+        referer,
     });
+}
+
+/// [`push_str`] of at most [`AGENT_BYTES`], cut visibly (a user agent is whatever a client sent).
+fn push_cut_str(arena: &mut String, s: &str) -> Span {
+    let start = arena.len();
+    push_cut(arena, s, AGENT_BYTES);
+    Span {
+        start: start as u32,
+        len: (arena.len() - start) as u32,
+    }
 }
 
 fn push_str(arena: &mut String, s: &str) -> Span {

@@ -66,6 +66,8 @@ fn window() -> (OpenWindow, BTreeMap<&'static str, Vec<String>>) {
             status: if i.is_multiple_of(10) { 503 } else { 200 },
             bytes: i,
             latency_us,
+            user_agent: None,
+            referer: None,
         };
         window.record(&hit, h.hash(&client), h.hash(&path), &config);
         hosts.entry(app).or_default().push(client);

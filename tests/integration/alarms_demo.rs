@@ -105,6 +105,7 @@ fn window(start_ms: i64, width_ms: i64, cells: &BTreeMap<String, Cell>) -> Windo
                 }),
                 top_paths: Vec::new(),
                 top_callers: Vec::new(),
+                agents: Default::default(),
             }
         })
         .collect();

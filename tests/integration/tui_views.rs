@@ -653,7 +653,10 @@ fn every_panel_is_reachable_scrolls_and_opens_full_screen() {
         assert_snapshot!(format!("status_codes_full_{columns}x{rows}"), s.render());
         s.key(KeyCode::Esc);
         assert!(s.text().contains("Callers"), "back to the detail");
-        // Paths, latency, chart: every panel takes the focus in turn, then the callers again.
+        // Paths, user agents, referers, latency, chart: every panel takes the focus in turn,
+        // then the callers again.
+        s.key(KeyCode::Tab).key(KeyCode::Tab);
+        assert!(s.text().contains("User agents"), "user agents next");
         s.key(KeyCode::Tab).key(KeyCode::Tab);
         let latency = s.text();
         assert!(latency.contains("Latency"), "{latency}");
@@ -819,5 +822,60 @@ fn dates_and_the_zone_are_on_screen_when_data_spans_days() {
             "alarm times carry the date:\n{text}"
         );
         assert_snapshot!(format!("two_days_{columns}x{rows}"), s.render());
+    }
+}
+
+/// Issue 14: an application's and a caller's top user agents and referers, reached with Tab
+/// (at 80×24 they take the side column while focused; at 160×48 all four side panels show),
+/// scrolled, full screen with Enter; a hostile user agent is escaped.
+#[test]
+fn user_agents_and_referers_panels() {
+    for (columns, rows) in SIZES {
+        let mut s = Screen::new(columns, rows, fixtures::snapshot());
+        s.keys("/unk").key(KeyCode::Enter).key(KeyCode::Enter);
+        if columns == 160 {
+            let text = s.text();
+            assert!(
+                text.contains("User agents") && text.contains("Referers"),
+                "{text}"
+            );
+        }
+        // Callers → status codes → top paths → user agents.
+        s.key(KeyCode::Tab).key(KeyCode::Tab).key(KeyCode::Tab);
+        let text = s.text();
+        // At 80 columns the side column shows the start of an agent; full screen, all of it.
+        let crawler = if columns == 160 {
+            "MJ12bot"
+        } else {
+            "Mozilla/5.0 (compat"
+        };
+        assert!(text.contains(crawler), "{text}");
+        assert!(text.contains("\\x1b[31mred"), "escaped, not raw:\n{text}");
+        assert!(!text.contains('\x1b'));
+        assert_snapshot!(format!("unknown_user_agents_{columns}x{rows}"), s.render());
+        s.key(KeyCode::Tab);
+        assert_snapshot!(format!("unknown_referers_{columns}x{rows}"), s.render());
+        s.keys("G").key(KeyCode::Enter);
+        assert_snapshot!(
+            format!("unknown_referers_full_{columns}x{rows}"),
+            s.render()
+        );
+
+        // A caller's own: its detail opens on the status codes; two Tabs reach its agents.
+        let mut s = Screen::new(columns, rows, fixtures::snapshot());
+        s.keys("/search")
+            .key(KeyCode::Enter)
+            .key(KeyCode::Enter)
+            .key(KeyCode::Enter);
+        s.key(KeyCode::Tab).key(KeyCode::Tab);
+        let text = s.text();
+        assert!(text.contains("python-requests/2.31.0"), "{text}");
+        assert_snapshot!(format!("caller_user_agents_{columns}x{rows}"), s.render());
+        s.key(KeyCode::Tab);
+        let text = s.text();
+        assert!(
+            text.contains("https://shop.example.com/search?q=shoes"),
+            "{text}"
+        );
     }
 }

@@ -14,6 +14,8 @@ fn hit<'a>(time: i64, application: &'a str, client: &'a str, path: &'a str) -> H
         status: 200,
         bytes: 100,
         latency_us: None,
+        user_agent: None,
+        referer: None,
     }
 }
 

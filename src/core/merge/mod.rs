@@ -144,8 +144,11 @@ impl AppPartial {
                         .as_ref()
                         .and_then(LatencyHistogram::summary),
                     top_paths: counted(e.detail.paths.top(CALLER_TOP_PATHS)),
+                    // Relays' records do not carry user agents or referers (see README).
+                    agents: Default::default(),
                 })
                 .collect(),
+            agents: Default::default(),
         }
     }
 

@@ -92,6 +92,8 @@ pub(crate) fn accumulate<'a>(hits: impl Iterator<Item = &'a OwnedHit>) -> OpenWi
             status: hit.status,
             bytes: hit.bytes,
             latency_us: hit.latency_us,
+            user_agent: None,
+            referer: None,
         };
         window.record(&view, h.hash(&hit.client), h.hash(&hit.path), &config);
     }

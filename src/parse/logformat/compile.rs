@@ -140,6 +140,8 @@ fn link(spec: &str, preset: Option<Preset>, raw: Vec<RawItem>) -> Compiled {
         preset,
         has_latency: filled.contains(&HitField::Latency),
         has_time: filled.contains(&HitField::Time),
+        has_user_agent: filled.contains(&HitField::UserAgent),
+        has_referer: filled.contains(&HitField::Referer),
         request_from_parts: !filled.contains(&HitField::Request)
             && filled.contains(&HitField::Path),
         items,

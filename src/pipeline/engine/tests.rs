@@ -22,6 +22,8 @@ fn silence_past_the_newest_window_shows_an_empty_window_for_now() {
         status: 200,
         bytes: 1,
         latency_us: None,
+        user_agent: None,
+        referer: None,
     });
     aggregator.advance(299);
     let starts = |w: &[Arc<WindowSummary>]| w.iter().map(|w| w.start).collect::<Vec<_>>();

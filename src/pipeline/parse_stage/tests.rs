@@ -232,3 +232,51 @@ fn hosts_are_counted_by_identity_not_by_spelling() {
         ]
     );
 }
+
+#[test]
+fn user_agents_and_referers_are_carried_only_when_asked_and_logged() {
+    let giant = "A".repeat(10_000);
+    let hostile = r"\x1b]0;pwned\x07 \x1b[31mred";
+    let text = format!(
+        "{LINE}\n\
+         10.1.2.3 - - [20/Jan/2017:10:05:00 +0000] \"GET / HTTP/1.1\" 200 1 \"https://r/\" \"-\"\n\
+         10.1.2.3 - - [20/Jan/2017:10:05:00 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"{giant}\"\n\
+         10.1.2.3 - - [20/Jan/2017:10:05:00 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"{hostile}\"\n"
+    );
+    let carried = |parser: &mut LineParser, text: &str| {
+        let mut seen = Vec::new();
+        parser
+            .parse_batch(&file_batch(text.to_string()))
+            .for_each_hit(|h| {
+                seen.push((
+                    h.user_agent.map(str::to_owned),
+                    h.referer.map(str::to_owned),
+                ))
+            });
+        seen
+    };
+    // Headless: not carried at all.
+    let seen = carried(&mut combined_parser(), &text);
+    assert!(seen.iter().all(|(a, r)| a.is_none() && r.is_none()));
+
+    let seen = carried(&mut combined_parser().with_agents(true), &text);
+    assert_eq!(seen[0], (Some("curl/8".into()), Some("-".into())));
+    // `-` is a value: the client sent none.
+    assert_eq!(seen[1], (Some("-".into()), Some("https://r/".into())));
+    // A giant agent is cut at AGENT_BYTES, visibly.
+    let cut = seen[2].0.as_deref().unwrap();
+    assert_eq!(cut.len(), AGENT_BYTES - 3 + '…'.len_utf8());
+    assert!(cut.ends_with('…') && cut.starts_with("AAAA"));
+    // Kept as logged (escaped): the view makes it safe to show.
+    assert_eq!(seen[3].0.as_deref(), Some(hostile));
+
+    // A format without the fields carries nothing, rather than `-` for every line.
+    let mut common = LineParser::new(
+        Some(LogFormat::preset(Preset::Common)),
+        SharedTable::new(MetadataTable::empty()),
+    )
+    .with_agents(true);
+    let line = "10.1.2.3 - - [20/Jan/2017:10:05:00 +0000] \"GET / HTTP/1.1\" 200 1\n";
+    let seen = carried(&mut common, line);
+    assert_eq!(seen, vec![(None, None)]);
+}

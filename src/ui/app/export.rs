@@ -63,6 +63,49 @@ pub fn export_table(
                 })
                 .collect(),
         }),
+        (View::App { app }, _) | (View::Host { app, .. }, _)
+            if matches!(top.panel, Panel::Agents | Panel::Referers) =>
+        {
+            let host = match &top.view {
+                View::Host { host, .. } => Some(host),
+                _ => None,
+            };
+            let app_window = window.and_then(|w| w.app(app));
+            let agents = match host {
+                Some(h) => app_window
+                    .and_then(|a| a.top_callers.iter().find(|c| c.host == *h))
+                    .map(|c| &c.agents),
+                None => app_window.map(|a| &a.agents),
+            };
+            let (view, column, list) = match top.panel {
+                Panel::Agents => ("user_agents", "user_agent", agents.map(|a| &a.user_agents)),
+                _ => ("referers", "referer", agents.map(|a| &a.referers)),
+            };
+            Some(ExportTable {
+                view,
+                headers: vec![
+                    "application",
+                    "caller",
+                    column,
+                    "requests",
+                    "requests_overestimate",
+                ],
+                rows: list
+                    .map(|l| &l[..])
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|c| {
+                        vec![
+                            safe(app),
+                            host.map(|h| safe(h)).unwrap_or_default(),
+                            safe(&c.key),
+                            c.count.to_string(),
+                            c.error.to_string(),
+                        ]
+                    })
+                    .collect(),
+            })
+        }
         (View::App { app }, Body::App(a)) if top.panel != Panel::Paths => Some(ExportTable {
             view: "callers",
             headers: vec![
@@ -260,6 +303,47 @@ mod tests {
         let alarms = app.take_export().unwrap();
         assert_eq!(alarms.view, "alarms");
         assert!(!alarms.rows.is_empty());
+    }
+
+    #[test]
+    fn user_agents_and_referers_export_their_rows_for_an_application_and_a_caller() {
+        let mut app = app();
+        // The overview's first row is search; Tab past callers, codes and paths.
+        press(&mut app, KeyCode::Enter);
+        for _ in 0..3 {
+            press(&mut app, KeyCode::Tab);
+        }
+        keys(&mut app, "e");
+        let agents = app.take_export().unwrap();
+        assert_eq!(agents.view, "user_agents");
+        assert_eq!(agents.headers[2], "user_agent");
+        assert_eq!(agents.rows[0][0], "search");
+        assert_eq!(agents.rows[0][2], "python-requests/2.31.0");
+        assert!(agents.rows[0][3].parse::<u64>().unwrap() > 800);
+        press(&mut app, KeyCode::Tab);
+        keys(&mut app, "e");
+        let referers = app.take_export().unwrap();
+        assert_eq!(referers.view, "referers");
+        assert_eq!(
+            referers.rows[0][2],
+            "https://shop.example.com/search?q=shoes"
+        );
+        // A caller's own: its detail opens on its status codes.
+        let mut app = self::app();
+        press(&mut app, KeyCode::Enter);
+        press(&mut app, KeyCode::Enter);
+        for _ in 0..2 {
+            press(&mut app, KeyCode::Tab);
+        }
+        keys(&mut app, "e");
+        let caller = app.take_export().unwrap();
+        assert_eq!(caller.view, "user_agents");
+        assert!(
+            caller.rows[0][1].starts_with("10.0.2."),
+            "{:?}",
+            caller.rows
+        );
+        assert_eq!(caller.rows.len(), 1);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::core::alarms::{AlarmState, AlarmStatus, AlarmTransition, AlarmsView};
 use crate::core::{
-    AppWindow, CallerSummary, Counted, LatencySummary, StatusClasses, WindowSummary,
+    AppWindow, CallerSummary, Counted, LatencySummary, StatusClasses, TopAgents, WindowSummary,
 };
 use crate::enrich::MetadataTable;
 use crate::pipeline::recent::{RecentByApp, RecentKeeper, RecentRequest};
@@ -118,6 +118,59 @@ pub fn caller(host: &str, requests: u64, err5: u64, median: u64) -> CallerSummar
             counted("/api/items?id=42", requests / 4),
             counted("/healthz", requests / 8),
         ],
+        agents: caller_agents(host, requests),
+    }
+}
+
+/// The user agent and referer a fixture caller sends, by its address: services, scripts, a
+/// crawler, a browser, no agent at all, and one trying to colour the terminal.
+fn agent_of(host: &str) -> (&'static str, &'static str) {
+    match host {
+        h if h.starts_with("10.0.1.") => ("Go-http-client/1.1", "-"),
+        h if h.starts_with("10.0.2.") => (
+            "python-requests/2.31.0",
+            "https://shop.example.com/search?q=shoes",
+        ),
+        h if h.starts_with("10.0.3.") => ("inventory-sync/1.4 (+ops@example.com)", "-"),
+        "203.0.113.77" => (
+            "Mozilla/5.0 (compatible; MJ12bot/v1.4.8; http://mj12bot.com/)",
+            "-",
+        ),
+        "198.51.100.23" => ("curl/8.5.0", "http://spam.example/?ref=\"x\""),
+        h if h.starts_with("evil") => ("\x1b[31mred\x1b[0m \u{1b}]0;title\u{7}agent", "-"),
+        h if h.starts_with("2001:") => (
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
+             Chrome/120.0.0.0 Safari/537.36",
+            "https://www.example.org/links.html",
+        ),
+        _ => ("-", "-"),
+    }
+}
+
+fn caller_agents(host: &str, requests: u64) -> TopAgents {
+    let (agent, referer) = agent_of(host);
+    TopAgents {
+        user_agents: vec![counted(agent, requests)],
+        referers: vec![counted(referer, requests)],
+    }
+}
+
+/// An application's top agents: its callers' added up, by count descending.
+fn app_agents(callers: &[CallerSummary]) -> TopAgents {
+    let add_up = |pick: fn(&TopAgents) -> &Vec<Counted>| {
+        let mut all: Vec<Counted> = Vec::new();
+        for c in callers.iter().flat_map(|c| pick(&c.agents)) {
+            match all.iter_mut().find(|a| a.key == c.key) {
+                Some(a) => a.count += c.count,
+                None => all.push(c.clone()),
+            }
+        }
+        all.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+        all
+    };
+    TopAgents {
+        user_agents: add_up(|a| &a.user_agents),
+        referers: add_up(|a| &a.referers),
     }
 }
 
@@ -149,6 +202,7 @@ pub fn app(
         hosts_exact: true,
         latency: (requests > 0).then(|| latency(requests, median, median * 40)),
         top_paths: paths.iter().map(|&(p, n)| counted(p, n)).collect(),
+        agents: app_agents(&callers),
         top_callers: callers,
     }
 }

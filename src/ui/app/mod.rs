@@ -452,20 +452,20 @@ impl App {
     fn move_by(&mut self, delta: isize) {
         let panel = self.ui.top().panel;
         let len = match panel {
-            Panel::Codes | Panel::Paths => self.model.panel_len(panel),
+            p if p.scrolls() => self.model.panel_len(panel),
             Panel::Alarms => self.model.active_alarms().len(),
             _ => self.list_len(),
         };
         let top = self.ui.top_mut();
         let index = match panel {
-            Panel::Codes | Panel::Paths => top.cursors.get(&panel).copied().unwrap_or(0),
+            p if p.scrolls() => top.cursors.get(&panel).copied().unwrap_or(0),
             Panel::Alarms => top.alarm_selected,
             _ => top.selected,
         };
         let last = len.saturating_sub(1) as isize;
         let index = (index as isize).saturating_add(delta).clamp(0, last.max(0)) as usize;
         match panel {
-            Panel::Codes | Panel::Paths => {
+            Panel::Codes | Panel::Paths | Panel::Agents | Panel::Referers => {
                 top.cursors.insert(panel, index);
             }
             Panel::Alarms => {

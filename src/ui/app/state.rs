@@ -50,7 +50,7 @@ impl View {
 }
 
 /// The panels of a view: `Tab` moves the focus through them, ↑ ↓ move in the focused one, Enter
-/// opens a chart, status-code, path or latency panel full screen.
+/// opens a chart, status-code, path, user-agent, referer or latency panel full screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum Panel {
     /// The view's main list (applications, callers).
@@ -59,6 +59,10 @@ pub enum Panel {
     Alarms,
     Codes,
     Paths,
+    /// Top user agents (application and caller detail).
+    Agents,
+    /// Top referers (application and caller detail).
+    Referers,
     Latency,
     Chart,
 }
@@ -72,10 +76,19 @@ impl View {
                 Panel::Table,
                 Panel::Codes,
                 Panel::Paths,
+                Panel::Agents,
+                Panel::Referers,
                 Panel::Latency,
                 Panel::Chart,
             ],
-            View::Host { .. } => &[Panel::Codes, Panel::Paths, Panel::Latency, Panel::Chart],
+            View::Host { .. } => &[
+                Panel::Codes,
+                Panel::Paths,
+                Panel::Agents,
+                Panel::Referers,
+                Panel::Latency,
+                Panel::Chart,
+            ],
             _ => &[Panel::Table],
         }
     }
@@ -86,7 +99,20 @@ impl Panel {
     pub fn zooms(self) -> bool {
         matches!(
             self,
-            Panel::Codes | Panel::Paths | Panel::Latency | Panel::Chart
+            Panel::Codes
+                | Panel::Paths
+                | Panel::Agents
+                | Panel::Referers
+                | Panel::Latency
+                | Panel::Chart
+        )
+    }
+
+    /// Whether it is a list with its own cursor (↑ ↓ scroll it when focused).
+    pub fn scrolls(self) -> bool {
+        matches!(
+            self,
+            Panel::Codes | Panel::Paths | Panel::Agents | Panel::Referers
         )
     }
 }

@@ -1,5 +1,5 @@
-//! Drill-down views: an application (contacts, callers, status codes, paths, latency, chart), one
-//! caller of it, and the full-screen latency histogram.
+//! Drill-down views: an application (contacts, callers, status codes, paths, user agents,
+//! referers, latency, chart), one caller of it, and the full-screen latency histogram.
 //!
 //! ```text
 //! ╭ checkout ─ summary · contacts · attributes ─────────────────────────────────╮
@@ -9,6 +9,13 @@
 //! ╰─────────────────────────────────────────╯╰───────────────────────────────────╯
 //! ╭ Latency ───────────────────────────────╮╭ checkout per window ──────────────╮
 //! ```
+//!
+//! The side column holds status codes and top paths, and, when the terminal is tall enough
+//! ([`FOUR_SIDE_PANELS_FROM`] rows), user agents and referers below them. Shorter, user agents or
+//! referers take the whole column while focused (Tab), so every panel is on screen when
+//! focused, at 80×24 too, with rows to show. A caller's detail, with more room, shows its
+//! referers and agents below codes and paths from [`HOST_FOUR_PANELS_FROM`] rows, else the
+//! focused one alone in their place.
 
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -16,7 +23,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
-use crate::ui::app::model::{AppDetail, Chart, Histogram, HostDetail, LatencyView, Mark, Tone};
+use crate::ui::app::model::{
+    AgentPanels, AppDetail, Chart, CountedList, Histogram, HostDetail, LatencyView, Mark, Tone,
+};
 use crate::ui::app::state::{Panel, UiState};
 
 use super::columns::{fitted_table, Col, FittedList};
@@ -35,15 +44,48 @@ const CALLER_COLS: [Col; 7] = [
     Col::number("p99", 1),
 ];
 
+/// Height of the side column from which it holds four panels rather than a pair.
+pub const FOUR_SIDE_PANELS_FROM: u16 = 24;
+
+/// Height of a caller detail's middle row from which it holds four panels rather than a pair.
+pub const HOST_FOUR_PANELS_FROM: u16 = 16;
+
 pub struct AppAreas {
     pub info: Rect,
     pub callers: Rect,
     /// The callers' data rows (inside the border, below the header).
     pub rows: Rect,
-    pub codes: Rect,
-    pub paths: Rect,
+    /// The side panels on screen and where (see the module comment).
+    pub sides: Vec<(Panel, Rect)>,
     pub latency: Rect,
     pub chart: Rect,
+}
+
+/// The side column's panels: `first` above `second` (codes and paths), or the focused one of
+/// user agents and referers alone, or all four when `area` is tall enough.
+fn side_panels(area: Rect, focus: Panel, first: Panel, second: Panel) -> Vec<(Panel, Rect)> {
+    if area.height >= FOUR_SIDE_PANELS_FROM {
+        let [a, b, c, d] = Layout::vertical([
+            Constraint::Percentage(22),
+            Constraint::Percentage(28),
+            Constraint::Percentage(28),
+            Constraint::Percentage(22),
+        ])
+        .areas(area);
+        return vec![
+            (first, a),
+            (second, b),
+            (Panel::Agents, c),
+            (Panel::Referers, d),
+        ];
+    }
+    if matches!(focus, Panel::Agents | Panel::Referers) {
+        // Alone: a pair would leave each a row or two on a short terminal.
+        return vec![(focus, area)];
+    }
+    let [a, b] =
+        Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area);
+    vec![(first, a), (second, b)]
 }
 
 fn lower_height(body: Rect) -> u16 {
@@ -54,7 +96,7 @@ fn lower_height(body: Rect) -> u16 {
     }
 }
 
-pub fn app_areas(body: Rect) -> AppAreas {
+pub fn app_areas(body: Rect, focus: Panel) -> AppAreas {
     let [info, middle, lower] = Layout::vertical([
         Constraint::Length(5),
         Constraint::Min(5),
@@ -63,16 +105,13 @@ pub fn app_areas(body: Rect) -> AppAreas {
     .areas(body);
     let [callers, side] =
         Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(middle);
-    let [codes, paths] =
-        Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(side);
     let [latency, chart] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(lower);
     AppAreas {
         info,
         callers,
         rows: table_rows(callers),
-        codes,
-        paths,
+        sides: side_panels(side, focus, Panel::Codes, Panel::Paths),
         latency,
         chart,
     }
@@ -124,33 +163,54 @@ fn codes_table(
 
 /// Top paths: count (`≤n` when the count is an upper bound), path.
 const PATH_COLS: [Col; 2] = [Col::number("requests", 0), Col::name("path", 10)];
+/// Top user agents and referers: count, value.
+const AGENT_COLS: [Col; 2] = [Col::number("requests", 0), Col::name("user agent", 10)];
+const REFERER_COLS: [Col; 2] = [Col::number("requests", 0), Col::name("referer", 10)];
 
-fn paths_table(
+/// A `(count, value)` list: top paths, user agents, referers.
+struct CountedTable<'a> {
+    cols: &'a [Col],
+    rows: &'a [(String, String)],
+    title: &'a str,
+    /// What the panel says without rows.
+    empty: &'a str,
+}
+
+fn counted_table(
     frame: &mut Frame,
     area: Rect,
-    paths: &[(String, String)],
-    title: &str,
+    table: CountedTable<'_>,
     focus: Option<usize>,
     theme: &Theme,
 ) {
-    let block = panel(format!(" {title} "), focus.is_some(), theme);
-    if paths.is_empty() {
+    let block = panel(format!(" {} ", table.title), focus.is_some(), theme);
+    let rows = table.rows;
+    if rows.is_empty() {
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        message(frame, inner, "no paths", theme);
+        message(frame, inner, table.empty, theme);
         return;
     }
     let list = FittedList {
-        cols: &PATH_COLS,
+        cols: table.cols,
         titles: Vec::new(),
-        len: paths.len(),
-        selected: focus.map(|c| c.min(paths.len() - 1)),
+        len: rows.len(),
+        selected: focus.map(|c| c.min(rows.len() - 1)),
         row_style: &|_| Style::new(),
     };
     fitted_table(frame, block, area, list, theme, |i| {
-        let (n, path) = &paths[i];
-        vec![(n.clone(), Style::new()), (path.clone(), Style::new())]
+        let (n, value) = &rows[i];
+        vec![(n.clone(), Style::new()), (value.clone(), Style::new())]
     });
+}
+
+fn list_of<'a>(cols: &'a [Col], list: &'a CountedList) -> CountedTable<'a> {
+    CountedTable {
+        cols,
+        rows: &list.rows,
+        title: &list.title,
+        empty: &list.empty,
+    }
 }
 
 /// The side panels of a detail view, each drawn focused or not, or alone full screen.
@@ -158,6 +218,7 @@ struct Sides<'a> {
     codes: &'a [(String, String, String, Tone)],
     paths: &'a [(String, String)],
     paths_title: &'a str,
+    agents: &'a AgentPanels,
     latency: Option<&'a Histogram>,
     chart: &'a Chart,
 }
@@ -169,7 +230,23 @@ impl Sides<'_> {
         let cursor = focused.then(|| f.cursors.get(&panel).copied().unwrap_or(0));
         match panel {
             Panel::Codes => codes_table(frame, area, self.codes, cursor, theme),
-            Panel::Paths => paths_table(frame, area, self.paths, self.paths_title, cursor, theme),
+            Panel::Paths => {
+                let paths = CountedTable {
+                    cols: &PATH_COLS,
+                    rows: self.paths,
+                    title: self.paths_title,
+                    empty: "no paths",
+                };
+                counted_table(frame, area, paths, cursor, theme);
+            }
+            Panel::Agents => {
+                let agents = list_of(&AGENT_COLS, &self.agents.user_agents);
+                counted_table(frame, area, agents, cursor, theme);
+            }
+            Panel::Referers => {
+                let referers = list_of(&REFERER_COLS, &self.agents.referers);
+                counted_table(frame, area, referers, cursor, theme);
+            }
             Panel::Latency => draw_histogram(frame, area, self.latency, focused, theme),
             Panel::Chart => draw_chart(frame, area, self.chart, focused, theme),
             Panel::Table | Panel::Alarms => {}
@@ -192,14 +269,15 @@ pub fn draw_app(frame: &mut Frame, body: Rect, a: &AppDetail, ui: &UiState, them
         codes: &a.status_codes,
         paths: &a.paths,
         paths_title: &a.paths_title,
+        agents: &a.agents,
         latency: a.latency.as_ref(),
         chart: &a.chart,
     };
     if sides.zoomed(frame, body, ui, theme) {
         return;
     }
-    let areas = app_areas(body);
     let f = ui.top();
+    let areas = app_areas(body, f.panel);
     let mut title = vec![Span::styled(format!(" {} ", a.title), theme.header())];
     match a.alarm {
         Mark::Alarm => title.push(Span::styled("● ALARM ", theme.alarm())),
@@ -273,8 +351,9 @@ pub fn draw_app(frame: &mut Frame, body: Rect, a: &AppDetail, ui: &UiState, them
                 .collect()
         });
     }
-    sides.draw(frame, Panel::Codes, areas.codes, ui, theme);
-    sides.draw(frame, Panel::Paths, areas.paths, ui, theme);
+    for (side, area) in areas.sides {
+        sides.draw(frame, side, area, ui, theme);
+    }
     sides.draw(frame, Panel::Latency, areas.latency, ui, theme);
     sides.draw(frame, Panel::Chart, areas.chart, ui, theme);
 }
@@ -284,6 +363,7 @@ pub fn draw_host(frame: &mut Frame, body: Rect, h: &HostDetail, ui: &UiState, th
         codes: &h.status_codes,
         paths: &h.paths,
         paths_title: &h.paths_title,
+        agents: &h.agents,
         latency: h.latency.as_ref(),
         chart: &h.chart,
     };
@@ -296,7 +376,7 @@ pub fn draw_host(frame: &mut Frame, body: Rect, h: &HostDetail, ui: &UiState, th
         Constraint::Length(lower_height(body)),
     ])
     .areas(body);
-    let [codes, paths] =
+    let [left, right] =
         Layout::horizontal([Constraint::Percentage(35), Constraint::Percentage(65)]).areas(middle);
     let [latency, chart] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(lower);
@@ -308,8 +388,25 @@ pub fn draw_host(frame: &mut Frame, body: Rect, h: &HostDetail, ui: &UiState, th
         )),
         info_area,
     );
-    sides.draw(frame, Panel::Codes, codes, ui, theme);
-    sides.draw(frame, Panel::Paths, paths, ui, theme);
+    // Codes over referers on the left, paths over user agents on the right when tall enough;
+    // shorter, the pair of the focused panel (see the module comment).
+    let focus = ui.top().panel;
+    let agents_focused = matches!(focus, Panel::Agents | Panel::Referers);
+    if middle.height >= HOST_FOUR_PANELS_FROM {
+        let halves = [Constraint::Percentage(50), Constraint::Percentage(50)];
+        let [codes, referers] = Layout::vertical(halves).areas(left);
+        let [paths, agents] = Layout::vertical(halves).areas(right);
+        sides.draw(frame, Panel::Codes, codes, ui, theme);
+        sides.draw(frame, Panel::Referers, referers, ui, theme);
+        sides.draw(frame, Panel::Paths, paths, ui, theme);
+        sides.draw(frame, Panel::Agents, agents, ui, theme);
+    } else if agents_focused {
+        // Alone across the row: user agents and referers are long.
+        sides.draw(frame, focus, middle, ui, theme);
+    } else {
+        sides.draw(frame, Panel::Codes, left, ui, theme);
+        sides.draw(frame, Panel::Paths, right, ui, theme);
+    }
     sides.draw(frame, Panel::Latency, latency, ui, theme);
     sides.draw(frame, Panel::Chart, chart, ui, theme);
 }

@@ -133,7 +133,10 @@ pub fn hit_test(app: &App, column: u16, row: u16) -> Option<ClickTarget> {
             }
             (areas.rows, o.rows.len())
         }
-        Body::App(a) => (detail::app_areas(body).rows, a.callers.len()),
+        Body::App(a) => (
+            detail::app_areas(body, app.ui.top().panel).rows,
+            a.callers.len(),
+        ),
         Body::Alarms(a) => (alarms::rows_area(body, a), a.rows.len()),
         Body::Malformed(m) => (malformed::rows_area(body, m), m.rows.len()),
         Body::Sources(s) => (sources::rows_area(body), s.rows.len()),

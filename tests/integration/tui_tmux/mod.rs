@@ -1,6 +1,7 @@
 //! The real binary in a real terminal (tmux): see `harness`. Each test is bounded in time and
 //! fails, not skips, when tmux is missing under `CI=true`.
 
+mod agents;
 mod basics;
 mod export;
 mod harness;

@@ -22,6 +22,7 @@ fn app(name: &str, requests: u64, errors: u64) -> AppWindow {
         latency: None,
         top_paths: Vec::new(),
         top_callers: Vec::new(),
+        agents: Default::default(),
     }
 }
 

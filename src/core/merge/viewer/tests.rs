@@ -36,6 +36,8 @@ fn feed(a: &mut Aggregator, hits: &[(i64, String, String, u16)]) {
             status: *status,
             bytes: 100,
             latency_us: Some(1000 + (*time as u64 % 977) * 31),
+            user_agent: None,
+            referer: None,
         });
     }
     a.flush();

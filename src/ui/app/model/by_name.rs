@@ -64,6 +64,7 @@ mod tests {
                 latency: None,
                 top_paths: Vec::new(),
                 top_callers: Vec::new(),
+                agents: Default::default(),
             })
             .collect();
         w

@@ -9,6 +9,7 @@ use crate::pipeline::snapshot::Snapshot;
 use crate::ui::app::format;
 use crate::ui::app::state::{Column, UiState};
 
+use super::agents::{agent_panels, AgentPanels};
 use super::alarms::alarm_marks;
 use super::overview::CHART_WINDOWS;
 use super::widgets::{
@@ -82,6 +83,7 @@ pub struct AppDetail {
     pub paths: Vec<(String, String)>,
     /// `Top paths`, with the legend of `≤` when a count is an upper bound.
     pub paths_title: String,
+    pub agents: AgentPanels,
     pub latency: Option<Histogram>,
     pub chart: Chart,
 }
@@ -94,6 +96,7 @@ pub struct HostDetail {
     pub paths: Vec<(String, String)>,
     /// `Top paths`, with the legend of `≤` when a count is an upper bound.
     pub paths_title: String,
+    pub agents: AgentPanels,
     pub latency: Option<Histogram>,
     pub chart: Chart,
 }
@@ -284,6 +287,7 @@ pub fn app_detail(
             Some(note) => format!("Top paths · {note}"),
             None => paths_title(app.map(|a| &a.top_paths[..])),
         },
+        agents: agent_panels(app.map(|a| &a.agents), window, compact.as_deref()),
         latency: app
             .and_then(|a| a.latency.as_ref())
             .map(|l| histogram("Latency", l)),
@@ -355,6 +359,7 @@ pub fn host_detail(
             .unwrap_or_default(),
         paths: caller.map(|c| paths(&c.top_paths)).unwrap_or_default(),
         paths_title: paths_title(caller.map(|c| &c.top_paths[..])),
+        agents: agent_panels(caller.map(|c| &c.agents), window, None),
         latency: caller
             .and_then(|c| c.latency.as_ref())
             .map(|l| histogram("Latency", l)),

@@ -5,6 +5,7 @@
 //! the builder that fills them. `widgets` holds what several screens share (charts, histograms,
 //! table headers and sorting, the time line of kept windows); `status` the status bar and hints.
 
+pub mod agents;
 pub mod alarm_chart;
 pub mod alarm_states;
 pub mod alarms;
@@ -25,6 +26,7 @@ use super::format;
 use super::keymap::{self, Action};
 use super::state::{ItemKey, Panel, UiState, View};
 
+pub use agents::{AgentPanels, CountedList};
 pub use alarms::{AlarmLine, AlarmPanel, AlarmRow, AlarmTable};
 pub use detail::{AppDetail, CallerRow, HostDetail, LatencyView, CALLER_COLUMNS};
 pub use malformed::{MalformedRow, MalformedView};
@@ -238,16 +240,18 @@ impl ViewModel {
         }
     }
 
-    /// Rows of a side panel (status codes, top paths) of the view.
+    /// Rows of a side panel (status codes, top paths, user agents, referers) of the view.
     pub fn panel_len(&self, panel: Panel) -> usize {
-        let (codes, paths) = match &self.body {
-            Body::App(a) => (a.status_codes.len(), a.paths.len()),
-            Body::Host(h) => (h.status_codes.len(), h.paths.len()),
-            _ => (0, 0),
+        let (codes, paths, agents) = match &self.body {
+            Body::App(a) => (a.status_codes.len(), a.paths.len(), &a.agents),
+            Body::Host(h) => (h.status_codes.len(), h.paths.len(), &h.agents),
+            _ => return 0,
         };
         match panel {
             Panel::Codes => codes,
             Panel::Paths => paths,
+            Panel::Agents => agents.user_agents.rows.len(),
+            Panel::Referers => agents.referers.rows.len(),
             _ => 0,
         }
     }

@@ -281,7 +281,7 @@ fn all_hints(ui: &UiState) -> Vec<(&'static str, &'static str)> {
                 (Action::NextPanel, "next panel"),
                 (Action::Earlier, "time"),
             ];
-            if matches!(top.panel, Panel::Codes | Panel::Paths) {
+            if top.panel.scrolls() {
                 h.insert(0, (Action::Up, "scroll"));
             }
             if top.view != View::Overview {
