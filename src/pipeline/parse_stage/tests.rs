@@ -60,6 +60,13 @@ fn stream_records_of_every_encoding_become_hits() {
     });
     assert_eq!(paths, vec!["/a"; 8]);
     assert_eq!(out.max_time, Some(1_484_906_700));
+    // The hashes made with each hit are the hit's own.
+    let mut hashed = 0;
+    out.for_each_hashed_hit(|h, hashes| {
+        assert_eq!(hashes, crate::core::aggregate::HitHashes::of(h));
+        hashed += 1;
+    });
+    assert_eq!(hashed, 8);
 }
 
 /// A file batch read a minute after `LINE`'s time.
