@@ -11,12 +11,13 @@ tool, --runs rounds, so a busy moment on the machine hits every tool alike):
   - goaccess --log-format=COMBINED (JSON report to a file);
   - lnav -n (headless), one SQL query counting requests by status over the parsed file;
 and prints a table of the median wall time, CPU time (user + system), lines/s and peak memory
-(max RSS, from wait4 on that very child) of each, with each tool's wall time over kinetop's
+(max RSS, measured by GNU time /usr/bin/time; `nan` without it) of each, with each tool's wall time over kinetop's
 (with --metadata). Missing tools are installed from the distribution when running as root
 (apt-get install goaccess lnav mawk), else skipped with a note.
 
 Usage: scripts/bench_vs_goaccess.py [--lines N] [--runs R] [--keep] [--log FILE]
        KINETOP=/path/to/kinetop scripts/bench_vs_goaccess.py   # that binary, no build
+       KINETOP_BASELINE=/path/to/older/kinetop …                # also that build, one more row
 Without KINETOP it runs cargo build --release first.
 """
 import argparse
@@ -63,23 +64,36 @@ def build_log(path, lines, rate):
     return written
 
 
+# Peak memory is read by GNU time (`%M`), which forks the tool from its own small process: a
+# child's ru_maxrss from wait4 here would never be below this Python process's own peak (Linux
+# keeps the high-water mark across exec), which hid every tool's real figure under ~26 MiB.
+GNU_TIME = "/usr/bin/time"
+
+
 def timed(cmd, stdout, env=None):
-    """Wall time, CPU time and peak RSS (MiB) of one run of cmd, from wait4 on that very child."""
-    with tempfile.TemporaryFile() as err:
+    """Wall time and CPU time (user + system, from wait4) and peak RSS (MiB, from GNU time) of one
+    run of cmd."""
+    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as peak:
+        wrapped = [GNU_TIME, "-f", "%M", "-o", peak.name, *cmd] if os.path.exists(GNU_TIME) else cmd
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=stdout, stderr=err, stdin=subprocess.DEVNULL, env=env)
+        proc = subprocess.Popen(wrapped, stdout=stdout, stderr=err, stdin=subprocess.DEVNULL, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode != 0:
             err.seek(0)
             sys.exit(f"{cmd[0]} failed ({proc.returncode}): {err.read().decode(errors='replace')[-500:]}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0
+        kib = peak.read().strip().splitlines()
+        rss = int(kib[-1]) / 1024.0 if kib and kib[-1].isdigit() else float("nan")
+    return wall, usage.ru_utime + usage.ru_stime, rss
 
 
 def ensure_tools():
-    """goaccess, lnav and mawk from the distribution when missing (as root), else they are skipped."""
+    """goaccess, lnav, mawk and GNU time from the distribution when missing (as root), else they
+    are skipped (without GNU time, peak memory is not measured)."""
     missing = [t for t in ("goaccess", "lnav", "mawk") if not shutil.which(t)]
+    if not os.path.exists(GNU_TIME):
+        missing.append("time")
     if missing and os.geteuid() == 0 and shutil.which("apt-get"):
         print(f"installing {' '.join(missing)} (apt-get)")
         subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True)
@@ -138,6 +152,11 @@ def main():
         ("kinetop --headless --metadata",
          [kinetop, "--file", log, "--format", "combined", "--headless", "--metadata", meta]),
     ]
+    baseline = os.environ.get("KINETOP_BASELINE")
+    if baseline:
+        # Another build (e.g. main's) side by side with this one: a before/after in one run.
+        tools.append(("kinetop (baseline) --headless --metadata",
+                      [baseline, "--file", log, "--format", "combined", "--headless", "--metadata", meta]))
     if shutil.which("mawk"):
         tools.append(("mawk '{c[$9]++}' (one field)", ["mawk", MAWK_PROGRAM, log]))
     if shutil.which("goaccess"):

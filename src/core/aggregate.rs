@@ -6,7 +6,8 @@ use std::sync::Arc;
 use super::app_names::AppNames;
 use super::hashing::KeyHasher;
 use super::history::History;
-use super::window::{AgentHashes, OpenWindow};
+pub use super::window::AgentHashes;
+use super::window::OpenWindow;
 use super::{Hit, WindowSummary};
 
 /// How windows are cut and how much is kept.

@@ -2,7 +2,7 @@
 //! count hosts, not the ways a log writer spelled them.
 
 use std::fmt::Write as _;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Appends the canonical spelling of a client host (`%h` / `%a`) to `out`:
 ///
@@ -19,8 +19,8 @@ use std::net::{IpAddr, Ipv6Addr};
 /// Text that is already canonical, as almost every IPv4 address and lower-case hostname is, is
 /// copied after one pass over its bytes; nothing is allocated (`out` grows as any arena does).
 ///
-/// Returns the address when the host was parsed as one (IPv6 text, an IPv4-mapped address as its
-/// IPv4 address), so the metadata lookup need not parse it again.
+/// Returns the address when the host is one (IPv4 or IPv6 text; an IPv4-mapped address as its IPv4
+/// address), so the metadata lookup need not parse it again.
 pub fn push_canonical_host(out: &mut String, host: &str) -> Option<IpAddr> {
     let (mut colon, mut upper) = (false, false);
     for &b in host.as_bytes() {
@@ -40,8 +40,44 @@ pub fn push_canonical_host(out: &mut String, host: &str) -> Option<IpAddr> {
     out.push_str(name);
     if upper {
         out[start..].make_ascii_lowercase();
+        return None;
     }
-    None
+    parse_ipv4(name).map(IpAddr::V4)
+}
+
+/// An IPv4 address in dotted-quad form, exactly as `Ipv4Addr::from_str` reads it (four decimal
+/// parts of at most three digits, each ≤ 255, no leading zeros), in one pass over the bytes: this
+/// runs on nearly every line, and the standard parser's generic machinery cost three times as
+/// much.
+fn parse_ipv4(text: &str) -> Option<Ipv4Addr> {
+    let bytes = text.as_bytes();
+    if !bytes.first()?.is_ascii_digit() || bytes.len() > 15 {
+        return None;
+    }
+    let mut parts = [0u8; 4];
+    let mut at = 0;
+    for (i, part) in parts.iter_mut().enumerate() {
+        if i > 0 {
+            if bytes.get(at) != Some(&b'.') {
+                return None;
+            }
+            at += 1;
+        }
+        let digits = bytes[at..]
+            .iter()
+            .take(4)
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if digits == 0 || digits > 3 || (digits > 1 && bytes[at] == b'0') {
+            return None;
+        }
+        let value = bytes[at..at + digits]
+            .iter()
+            .fold(0u32, |acc, &d| acc * 10 + u32::from(d - b'0'));
+        *part = u8::try_from(value).ok()?;
+        at += digits;
+    }
+    (at == bytes.len()).then(|| Ipv4Addr::from(parts))
 }
 
 fn push_ipv6(out: &mut String, ip: Ipv6Addr) -> IpAddr {
@@ -173,12 +209,19 @@ mod tests {
         let v6 = push_canonical_host(&mut arena, "2001:DB8::1");
         let name = push_canonical_host(&mut arena, "Host");
         let mapped = push_canonical_host(&mut arena, "::ffff:10.1.2.3");
-        // IPv4 text is canonical as it is: not parsed here.
+        // IPv4 text is canonical as it is, and parsed for the lookup; text that only looks
+        // like one (a leading zero, a fifth part) is a name.
         let v4 = push_canonical_host(&mut arena, "10.1.2.4");
-        assert_eq!(arena, "GET/x2001:db8::1host10.1.2.310.1.2.4");
+        let not_v4 = push_canonical_host(&mut arena, "10.01.2.4");
+        let five = push_canonical_host(&mut arena, "1.2.3.4.5");
+        assert_eq!(
+            arena,
+            "GET/x2001:db8::1host10.1.2.310.1.2.410.01.2.41.2.3.4.5"
+        );
         assert_eq!(v6, Some("2001:db8::1".parse().unwrap()));
         assert_eq!(mapped, Some("10.1.2.3".parse().unwrap()));
-        assert_eq!((name, v4), (None, None));
+        assert_eq!(v4, Some("10.1.2.4".parse().unwrap()));
+        assert_eq!((name, not_v4, five), (None, None, None));
     }
 
     proptest! {
@@ -226,6 +269,25 @@ mod tests {
             };
             if name.parse::<Ipv6Addr>().is_err() {
                 prop_assert_eq!(once, name.to_ascii_lowercase());
+            }
+        }
+
+        /// The hand-written IPv4 reader takes exactly what the standard one takes.
+        #[test]
+        fn ipv4_reader_agrees_with_the_standard_one(
+            text in prop_oneof![
+                "[0-9.]{0,18}",
+                (0u32..300, 0u32..300, 0u32..300, 0u32..300)
+                    .prop_map(|(a, b, c, d)| format!("{a}.{b}.{c}.{d}")),
+                any::<[u8; 4]>().prop_map(|a| std::net::Ipv4Addr::from(a).to_string()),
+                "0?[0-9]{1,3}\\.0?[0-9]{1,3}\\.[0-9]{1,4}\\.[0-9]{1,3}[.a ]?",
+            ]
+        ) {
+            prop_assert_eq!(parse_ipv4(&text), text.parse::<Ipv4Addr>().ok());
+            let mut out = String::new();
+            let address = push_canonical_host(&mut out, &text);
+            if let Ok(v4) = text.trim_end_matches('.').parse::<Ipv4Addr>() {
+                prop_assert_eq!(address, Some(IpAddr::V4(v4)));
             }
         }
     }

@@ -1,16 +1,18 @@
-//! nom parsers for the individual Apache fields.
+//! Parsers for the individual Apache fields.
 //!
 //! Each field kind has one small parser with nom's signature (`&str` in, rest and value out). The
 //! compiled [`LogFormat`](super::LogFormat) calls them in order; they never allocate and never recurse
-//! on the input, so a gigantic line costs time linear in its length and nothing else.
+//! on the input, so a gigantic line costs time linear in its length and nothing else. The ones that
+//! run on every line of the common formats (`%t`, `%b`, `%r`'s parts) read bytes by hand; nom
+//! reads the rest, and `%t` in its rarer forms.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 
 use memchr::{memchr, memchr2, memrchr};
 use nom::branch::alt;
-use nom::bytes::complete::tag;
-use nom::character::complete::{char, digit1, one_of};
-use nom::combinator::{all_consuming, map_opt, opt, recognize, value};
+use nom::character::complete::{char, one_of};
+use nom::combinator::map_opt;
 use nom::error::{Error, ErrorKind};
 use nom::{IResult, Parser};
 
@@ -30,17 +32,27 @@ fn fail<T>(input: &str, kind: ErrorKind) -> Res<'_, T> {
 
 /// An unsigned decimal number; overflow is a mismatch, not a wrap.
 pub(super) fn number(input: &str) -> Res<'_, u64> {
-    map_opt(digit_run, |digits: &str| {
-        digits.bytes().try_fold(0u64, |acc, b| {
-            acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
-        })
-    })
-    .parse(input)
+    // By hand rather than `map_opt(digit1, …)`: it runs on every line (`%b`, `%D`). Every
+    // failure points at the start of the field, as the combinator did.
+    let digits = input.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return fail(input, ErrorKind::Digit);
+    }
+    let value = input.as_bytes()[..digits].iter().try_fold(0u64, |acc, b| {
+        acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+    });
+    match value {
+        Some(n) => Ok((&input[digits..], n)),
+        None => fail(input, ErrorKind::MapOpt),
+    }
 }
 
 /// `%b`: a byte count, or `-` for none (counted as 0).
 pub(super) fn clf_bytes(input: &str) -> Res<'_, u64> {
-    alt((value(0, char('-')), number)).parse(input)
+    match input.strip_prefix('-') {
+        Some(rest) => Ok((rest, 0)),
+        None => number(input),
+    }
 }
 
 /// `%s` / `%>s`: exactly three digits, or `-` (`None`): Apache writes `-` when the request has no
@@ -56,8 +68,76 @@ pub(super) fn status(input: &str) -> Res<'_, Option<u16>> {
     }
 }
 
+/// The length of `[10/Oct/2000:13:55:36 -0700]`: `%t` with a two-digit day, as Apache writes it.
+const CLF_TIME_LEN: usize = 28;
+
+thread_local! {
+    /// The last `%t` text read on this thread and its epoch: lines come in time order, so most
+    /// share their second with the line before (a comparison instead of a conversion). Per
+    /// thread, so parse workers never contend; the text is the whole key, so it is exact.
+    static LAST_CLF_TIME: Cell<Option<([u8; CLF_TIME_LEN], i64)>> = const { Cell::new(None) };
+}
+
 /// `%t` in Apache's default form `[10/Oct/2000:13:55:36 -0700]`, as UTC epoch seconds.
 pub(super) fn clf_time(input: &str) -> Res<'_, i64> {
+    if let Some(text) = input.as_bytes().first_chunk::<CLF_TIME_LEN>() {
+        if let Some((last, epoch)) = LAST_CLF_TIME.get() {
+            if *text == last {
+                return Ok((&input[CLF_TIME_LEN..], epoch));
+            }
+        }
+        if let Some(epoch) = clf_time_fixed(text) {
+            LAST_CLF_TIME.set(Some((*text, epoch)));
+            return Ok((&input[CLF_TIME_LEN..], epoch));
+        }
+    }
+    clf_time_any(input)
+}
+
+/// The common form of `%t` (two-digit day) read by position; `None` for anything else (a
+/// one-digit day, a bad field), which [`clf_time_any`] then reads or reports.
+fn clf_time_fixed(b: &[u8; CLF_TIME_LEN]) -> Option<i64> {
+    let digits = |range: std::ops::Range<usize>| {
+        b[range].iter().try_fold(0u32, |acc, &d| {
+            d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0'))
+        })
+    };
+    let punctuation = [
+        (0, b'['),
+        (3, b'/'),
+        (7, b'/'),
+        (12, b':'),
+        (15, b':'),
+        (18, b':'),
+    ];
+    if punctuation.iter().any(|&(at, c)| b[at] != c) || b[21] != b' ' || b[27] != b']' {
+        return None;
+    }
+    let month = MONTHS.iter().position(|m| m[..] == b[4..7])? as u8 + 1;
+    let (offset_hours, offset_minutes) = (digits(23..25)?, digits(25..27)?);
+    if offset_hours > 23 || offset_minutes > 59 {
+        return None;
+    }
+    let offset = (offset_hours * 3600 + offset_minutes * 60) as i32;
+    let offset = match b[22] {
+        b'+' => offset,
+        b'-' => -offset,
+        _ => return None,
+    };
+    let civil = clftime::Civil {
+        year: digits(8..12)? as i32,
+        month,
+        day: digits(1..3)?,
+        hour: digits(13..15)?,
+        minute: digits(16..18)?,
+        second: digits(19..21)?,
+    };
+    clftime::to_epoch(civil, offset)
+}
+
+/// `%t` in any form Apache's default can take (one- or two-digit day), with nom; also what
+/// reports a malformed one.
+fn clf_time_any(input: &str) -> Res<'_, i64> {
     let (rest, (_, day, _, month, _, year, _, hour, _, minute, _, second, _, offset, _)) = (
         char('['),
         alt((fixed_digits(2), fixed_digits(1))),
@@ -114,15 +194,6 @@ pub(super) fn micros(scale: u64) -> impl Fn(&str) -> Res<'_, u64> {
     move |input| map_opt(number, |n| n.checked_mul(scale)).parse(input)
 }
 
-/// A run of ASCII digits (nom's `digit1`, looking at bytes rather than decoding chars).
-fn digit_run(input: &str) -> Res<'_, &str> {
-    let n = input.bytes().take_while(u8::is_ascii_digit).count();
-    if n == 0 {
-        return fail(input, ErrorKind::Digit);
-    }
-    Ok((&input[n..], &input[..n]))
-}
-
 /// Exactly `n` ASCII digits (at most 9), as a number.
 fn fixed_digits(n: usize) -> impl Fn(&str) -> Res<'_, u32> {
     move |input| match input.as_bytes().get(..n) {
@@ -137,11 +208,12 @@ fn fixed_digits(n: usize) -> impl Fn(&str) -> Res<'_, u32> {
 }
 
 /// English three-letter month names, case-sensitive as Apache writes them.
+/// English three-letter month names, case-sensitive as Apache writes them.
+const MONTHS: [&[u8; 3]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
+
 fn month(input: &str) -> Res<'_, u8> {
-    const MONTHS: [&[u8; 3]; 12] = [
-        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
-        b"Dec",
-    ];
     let found = input
         .as_bytes()
         .get(..3)
@@ -222,50 +294,57 @@ fn starts_with(text: &str, prefix: &str) -> bool {
 
 /// `%r` split into method, target and protocol; `None` for anything that is not a request line
 /// (`-` on 408s, escaped TLS handshakes, garbage from scanners).
+///
+/// `METHOD SP TARGET [SP HTTP/d[.d]]`: the method is one or more token characters, then one space;
+/// the target is not empty and does not start with a space; the protocol is the last word when
+/// there is a space after the target, and must then be a version (else the line is no request).
 pub(super) fn request(line: &str) -> Option<Request<'_>> {
-    all_consuming(request_parts)
-        .parse(line)
-        .ok()
-        .map(|(_, r)| r)
-}
-
-fn request_parts(input: &str) -> Res<'_, Request<'_>> {
-    let (rest, (method, _)) = (method, char(' ')).parse(input)?;
-    if rest.is_empty() || rest.starts_with(' ') {
-        return fail(rest, ErrorKind::Verify);
+    let method_len = line.bytes().take_while(|&b| is_tchar(b)).count();
+    if method_len == 0 {
+        return None;
     }
-    // The protocol is the last word when it looks like one; otherwise an HTTP/0.9 line has none.
+    let rest = line[method_len..].strip_prefix(' ')?;
+    if rest.is_empty() || rest.starts_with(' ') {
+        return None;
+    }
     let (target, protocol) = match memrchr(b' ', rest.as_bytes()) {
         Some(space) => {
-            let (_, protocol) = all_consuming(http_version).parse(&rest[space + 1..])?;
+            let protocol = &rest[space + 1..];
+            if !is_http_version(protocol) {
+                return None;
+            }
             (&rest[..space], protocol)
         }
         None => (rest, ""),
     };
-    Ok((
-        "",
-        Request {
-            method,
-            target,
-            protocol,
-        },
-    ))
+    Some(Request {
+        method: &line[..method_len],
+        target,
+        protocol,
+    })
 }
 
-fn http_version(input: &str) -> Res<'_, &str> {
-    recognize((tag("HTTP/"), digit1, opt((char('.'), digit1)))).parse(input)
-}
-
-/// A method: RFC 9110 token characters. A backslash is not one, so escaped binary (`\x16\x03…`)
-/// is never mistaken for a method.
-fn method(input: &str) -> Res<'_, &str> {
-    let n = input.bytes().take_while(|&b| is_tchar(b)).count();
-    if n == 0 {
-        return fail(input, ErrorKind::TakeWhile1);
+/// `HTTP/` digits, optionally `.` digits, and nothing else.
+fn is_http_version(text: &str) -> bool {
+    let Some(version) = text.strip_prefix("HTTP/") else {
+        return false;
+    };
+    let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+    let major = digits(version);
+    if major == 0 {
+        return false;
     }
-    Ok((&input[n..], &input[..n]))
+    match version[major..].strip_prefix('.') {
+        None => major == version.len(),
+        Some(minor) => {
+            let n = digits(minor);
+            n > 0 && n == minor.len()
+        }
+    }
 }
 
+/// A method's characters: RFC 9110 token characters. A backslash is not one, so escaped binary
+/// (`\x16\x03…`) is never mistaken for a method.
 fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
@@ -321,3 +400,6 @@ pub fn unescape(field: &str) -> Cow<'_, str> {
 fn hex(b: &u8) -> Option<u8> {
     (*b as char).to_digit(16).map(|d| d as u8)
 }
+
+#[cfg(test)]
+mod tests;

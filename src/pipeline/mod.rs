@@ -1,12 +1,14 @@
 //! Wiring: sources → decode → parse → enrich → aggregators and alarms → snapshots / JSON Lines.
 //!
 //! Threads: sources run as tokio tasks (file reads on their own threads); stage 1 (decode, parse,
-//! enrich) and stage 2 (windows, alarms, output) each own a thread, so a busy input keeps both cores
+//! enrich) runs on a parse worker per core (see `parse_workers`: batches are numbered and put back
+//! in order) and stage 2 (windows, alarms, output) owns a thread, so a busy input keeps every core
 //! working while the order of lines is kept exactly.
 
 mod engine;
 mod error;
 mod parse_stage;
+mod parse_workers;
 pub mod progress;
 pub mod recent;
 pub mod signals;
@@ -234,7 +236,7 @@ pub fn start(
     }
     drop(source_tx);
 
-    let mut parser = LineParser::new(format.clone(), table)
+    let parser = LineParser::new(format.clone(), table)
         .with_max_skew(i64::try_from(settings.max_skew.as_secs()).unwrap_or(i64::MAX))
         .with_raw_lines(!settings.headless)
         .with_agents(!settings.headless);
@@ -244,30 +246,14 @@ pub fn start(
         runtime: runtime.clone(),
         drain_left: SOURCE_QUEUE + 1,
     };
-    let stage1 = std::thread::Builder::new()
-        .name("kinetop-parse".into())
-        .spawn(move || {
-            let mut finished = 0;
-            while let Some(event) = input.next() {
-                let msg = match event {
-                    SourceEvent::Batch(batch) => StageMsg::Batch(parser.parse_batch(&batch)),
-                    SourceEvent::Watermark(t) => StageMsg::Watermark(t),
-                    SourceEvent::Status(s) => StageMsg::Status(s),
-                    SourceEvent::Finished => {
-                        finished += 1;
-                        if finished < source_count {
-                            continue;
-                        }
-                        break;
-                    }
-                };
-                if stage_tx.send(msg).is_err() {
-                    return;
-                }
-            }
-            let _ = stage_tx.send(StageMsg::AllFinished);
-        })
-        .map_err(StartError::io("cannot start a thread"))?;
+    let stage1 = parse_workers::start(
+        parser,
+        move || input.next(),
+        source_count,
+        stage_tx,
+        parse_workers::worker_count(),
+    )
+    .map_err(StartError::io("cannot start a thread"))?;
 
     let (commands, handle) = if settings.headless {
         (None, None)

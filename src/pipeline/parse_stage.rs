@@ -8,6 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::duration::Human;
+use crate::core::aggregate::{AgentHashes, HitHashes};
+use crate::core::hashing::KeyHasher;
 use crate::core::merge::record::Record;
 use crate::core::topk::{push_cut, AGENT_BYTES};
 use crate::decode::{self, LineFormat};
@@ -68,6 +70,9 @@ pub struct HitRecord {
     /// User agent and referer (cut), [`Span::ABSENT`] unless the parser carries them.
     user_agent: Span,
     referer: Span,
+    /// The hit's keys' hashes, made here on a parse worker rather than on the one thread that
+    /// records hits.
+    hashes: HitHashes,
 }
 
 /// Parsed lines of one raw batch, ready for the windows.
@@ -99,8 +104,13 @@ pub struct ParsedBatch {
 impl ParsedBatch {
     /// Calls `f` with each hit as the aggregator takes it.
     pub fn for_each_hit(&self, mut f: impl FnMut(&crate::core::Hit<'_>)) {
+        self.for_each_hashed_hit(|hit, _| f(hit));
+    }
+
+    /// [`ParsedBatch::for_each_hit`] with each hit's hashes ([`HitHashes::of`] the hit).
+    pub fn for_each_hashed_hit(&self, mut f: impl FnMut(&crate::core::Hit<'_>, HitHashes)) {
         for h in &self.hits {
-            f(&self.hit(h));
+            f(&self.hit(h), h.hashes);
         }
     }
 
@@ -192,11 +202,40 @@ impl LineParser {
         self.format.as_ref()
     }
 
+    /// A parser for another thread, set up as this one is (format, metadata, options) but with its
+    /// own scratch space. Once the format is known, batches may be parsed by any of them.
+    pub fn worker(&self) -> Self {
+        LineParser {
+            format: self.format.clone(),
+            combined: self.combined.clone(),
+            table: self.table.clone(),
+            decoder: decode::Decoder::new(),
+            decoded_text: Vec::new(),
+            decoded_lines: Vec::new(),
+            max_skew: self.max_skew,
+            raw_lines: self.raw_lines,
+            agents: self.agents,
+        }
+    }
+
+    /// The metadata table in use now (what [`LineParser::parse_batch`] enriches with).
+    pub fn table(&self) -> Arc<MetadataTable> {
+        self.table.current()
+    }
+
     pub fn parse_batch(&mut self, batch: &RawBatch) -> ParsedBatch {
+        let table = self.table.current();
+        self.parse_batch_with(batch, table)
+    }
+
+    /// [`LineParser::parse_batch`] enriching with `table`: batches parsed on several threads
+    /// take the table in input order, so a reload never reaches a later batch before an earlier
+    /// one.
+    pub fn parse_batch_with(&mut self, batch: &RawBatch, table: Arc<MetadataTable>) -> ParsedBatch {
         let mut out = ParsedBatch {
             origin: batch.origin.clone(),
             max_time: None,
-            table: self.table.current(),
+            table,
             arena: String::new(),
             hits: Vec::new(),
             lines: 0,
@@ -217,7 +256,13 @@ impl LineParser {
                 if self.format.is_none() && !first.is_some_and(is_relay_record) {
                     self.detect(bytes);
                 }
-                out.arena.reserve(bytes.len() / 4);
+                // Host, method and path are a third of a typical line, so the arena rarely has to
+                // grow (each growth copies it); a kept raw line adds up to the whole line.
+                out.arena.reserve(if self.raw_lines {
+                    bytes.len() * 3 / 2
+                } else {
+                    bytes.len() / 2
+                });
                 out.hits.reserve(bytes.len() / 200);
                 for (i, line) in decode::split_lines(bytes).enumerate() {
                     let line_no = if batch.first_line == 0 {
@@ -415,6 +460,22 @@ fn push_hit(out: &mut ParsedBatch, line: &LogLine<'_>, received_secs: i64, kept:
             len: (out.arena.len() - start) as u32,
         }
     });
+    // As `HitHashes::of` the hit would make them (an absent value hashes to 0).
+    let hash_kept = |kept: bool, span: Span| {
+        if kept {
+            KeyHasher.hash(span.get(&out.arena))
+        } else {
+            0
+        }
+    };
+    let hashes = HitHashes {
+        client: KeyHasher.hash(client.get(&out.arena)),
+        path: KeyHasher.hash(path.get(&out.arena)),
+        agents: AgentHashes {
+            user_agent: hash_kept(kept.user_agent, user_agent),
+            referer: hash_kept(kept.referer, referer),
+        },
+    };
     let time = line.time.unwrap_or(received_secs);
     out.max_time = Some(out.max_time.map_or(time, |t| t.max(time)));
     out.hits.push(HitRecord {
@@ -430,6 +491,7 @@ fn push_hit(out: &mut ParsedBatch, line: &LogLine<'_>, received_secs: i64, kept:
         raw,
         user_agent,
         referer,
+        hashes,
     });
 }
 

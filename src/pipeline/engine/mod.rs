@@ -22,7 +22,6 @@ use super::parse_stage::ParsedBatch;
 use super::sink::Sink;
 use super::EngineCommand;
 use crate::config::when::{InRange, TimeRange};
-use crate::core::aggregate::HitHashes;
 use crate::core::alarms::{AlarmEngine, AlarmsView};
 use crate::core::event_time::OriginClocks;
 use crate::core::{Aggregator, WindowConfig, WindowSummary};
@@ -349,11 +348,10 @@ impl Engine {
         let (range, counters) = (self.range, &mut self.counters);
         // Each event is late or not against the event time of the events before it, whatever
         // the batches the bytes came in (see `core::event_time`).
-        batch.for_each_hit(|hit| {
+        batch.for_each_hashed_hit(|hit, hashes| {
             match range.place(hit.time) {
                 InRange::Inside => {
-                    // Hashed once for all the widths the hit is recorded in.
-                    let hashes = HitHashes::of(hit);
+                    // Hashed once (by the parse stage) for all the widths the hit is recorded in.
                     for (a, _) in aggregators.iter_mut().zip(kept).filter(|(_, k)| **k) {
                         a.record_hashed(hit, hashes);
                     }

@@ -60,6 +60,13 @@ fn stream_records_of_every_encoding_become_hits() {
     });
     assert_eq!(paths, vec!["/a"; 8]);
     assert_eq!(out.max_time, Some(1_484_906_700));
+    // The hashes made with each hit are the hit's own.
+    let mut hashed = 0;
+    out.for_each_hashed_hit(|h, hashes| {
+        assert_eq!(hashes, crate::core::aggregate::HitHashes::of(h));
+        hashed += 1;
+    });
+    assert_eq!(hashed, 8);
 }
 
 /// A file batch read a minute after `LINE`'s time.
@@ -269,6 +276,17 @@ fn user_agents_and_referers_are_carried_only_when_asked_and_logged() {
     assert!(cut.ends_with('…') && cut.starts_with("AAAA"));
     // Kept as logged (escaped): the view makes it safe to show.
     assert_eq!(seen[3].0.as_deref(), Some(hostile));
+
+    // The hashes made with each hit (on a parse worker) are the hit's own, agents included.
+    let mut parser = combined_parser().with_agents(true);
+    let batch = parser.parse_batch(&file_batch(text.clone()));
+    let mut hashed = 0;
+    batch.for_each_hashed_hit(|h, hashes| {
+        assert_eq!(hashes, crate::core::aggregate::HitHashes::of(h));
+        assert_ne!(hashes.agents.user_agent, 0);
+        hashed += 1;
+    });
+    assert_eq!(hashed, 4);
 
     // A format without the fields carries nothing, rather than `-` for every line.
     let mut common = LineParser::new(
