@@ -36,6 +36,26 @@ fn silence_past_the_newest_window_shows_an_empty_window_for_now() {
     assert!(now.apps.is_empty() && !now.is_final && now.end == 1_200);
 }
 
+/// A combined-format parser over `table`, and an engine keeping `widths` (5-minute primary,
+/// 60 s lateness, an external watermark as the pipeline sets it).
+fn parser_and_engine(table: MetadataTable, widths: &[i64]) -> (LineParser, Engine) {
+    let parser = LineParser::new(
+        Some(LogFormat::preset(Preset::Combined)),
+        SharedTable::new(table),
+    );
+    let (_tx, metadata) = watch::channel(crate::enrich::metadata::no_metadata_status());
+    let inputs = EngineInputs {
+        commands: None,
+        metadata,
+    };
+    let base = WindowConfig {
+        external_watermark: true,
+        ..WindowConfig::default()
+    };
+    let engine = Engine::new(&base, widths, 300, "test".into(), inputs);
+    (parser, engine)
+}
+
 /// Collects what a headless run writes.
 #[derive(Clone, Default)]
 struct Collected(Arc<std::sync::Mutex<Vec<u8>>>);
@@ -59,18 +79,7 @@ fn run_chunked(text: &[u8], cuts: &[usize]) -> String {
 
 /// [`run_chunked`] with `--since` / `--until`.
 fn run_in_range(text: &[u8], cuts: &[usize], range: TimeRange) -> String {
-    let table = SharedTable::new(MetadataTable::empty());
-    let mut parser = LineParser::new(Some(LogFormat::preset(Preset::Combined)), table);
-    let (_tx, metadata) = watch::channel(crate::enrich::metadata::no_metadata_status());
-    let inputs = EngineInputs {
-        commands: None,
-        metadata,
-    };
-    let base = WindowConfig {
-        external_watermark: true,
-        ..WindowConfig::default()
-    };
-    let mut engine = Engine::new(&base, &[300], 300, "test".into(), inputs);
+    let (mut parser, mut engine) = parser_and_engine(MetadataTable::empty(), &[300]);
     engine.set_range(range);
     let out = Collected::default();
     engine.add_sink(Box::new(crate::pipeline::sink::JsonLinesSink::new(
@@ -285,24 +294,8 @@ fn engine_with_many_apps(apps: usize, lines: usize) -> Engine {
     for i in 0..apps {
         csv.push_str(&format!("{},app-{i:06}\n", host(i)));
     }
-    let table = SharedTable::new(MetadataTable::from_csv(csv.as_bytes(), "m.csv").unwrap());
-    let mut parser = LineParser::new(Some(LogFormat::preset(Preset::Combined)), table);
-    let (_tx, metadata) = watch::channel(crate::enrich::metadata::no_metadata_status());
-    let inputs = EngineInputs {
-        commands: None,
-        metadata,
-    };
-    let base = WindowConfig {
-        external_watermark: true,
-        ..WindowConfig::default()
-    };
-    let mut engine = Engine::new(
-        &base,
-        &crate::pipeline::TUI_WIDTHS,
-        300,
-        "test".into(),
-        inputs,
-    );
+    let table = MetadataTable::from_csv(csv.as_bytes(), "m.csv").unwrap();
+    let (mut parser, mut engine) = parser_and_engine(table, &crate::pipeline::TUI_WIDTHS);
     let origin: Arc<str> = Arc::from("access.log");
     let mut text = String::new();
     for n in 0..lines {

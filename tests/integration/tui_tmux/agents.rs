@@ -10,13 +10,7 @@ fn tab_in_an_application_detail_shows_its_user_agents_at_80x24() {
         return;
     }
     let session = Session::start(80, 24);
-    session.launch("", "");
-    session.wait_for("the overview", WAIT, |s| {
-        s.contains("payments") && s.contains("● LIVE")
-    });
-    session.send(&["-l", "/payments"]);
-    session.send(&["Enter"]);
-    session.wait_for("payments alone", WAIT, |s| s.contains("filter “payments”"));
+    session.demo_filtered_to("payments");
     session.send(&["Enter"]);
     session.wait_for("payments' detail", WAIT, |s| {
         s.contains("Callers · top") && s.contains("Top paths")

@@ -117,6 +117,18 @@ impl Session {
         self.send(&[&command, "Enter"]);
     }
 
+    /// Runs kinetop on its demo and filters the overview down to `app` (its row selected).
+    pub fn demo_filtered_to(&self, app: &str) {
+        self.launch("", "");
+        self.wait_for("the overview", WAIT, |s| {
+            s.contains(app) && s.contains("● LIVE")
+        });
+        self.send(&["-l", &format!("/{app}")]);
+        self.send(&["Enter"]);
+        let filtered = format!("filter “{app}”");
+        self.wait_for(&format!("{app} alone"), WAIT, |s| s.contains(&filtered));
+    }
+
     /// The pid of the running kinetop (written by [`Session::launch`]).
     pub fn pid(&self) -> u32 {
         let start = Instant::now();

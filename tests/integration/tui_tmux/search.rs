@@ -50,13 +50,7 @@ fn r_shows_the_recent_raw_requests_of_an_application_live() {
         return;
     }
     let session = Session::start(160, 48);
-    session.launch("", "");
-    session.wait_for("the overview", WAIT, |s| {
-        s.contains("payments") && s.contains("● LIVE")
-    });
-    session.send(&["-l", "/payments"]);
-    session.send(&["Enter"]);
-    session.wait_for("payments alone", WAIT, |s| s.contains("filter “payments”"));
+    session.demo_filtered_to("payments");
     session.send(&["r"]);
     let first = session.wait_for("payments' recent requests", WAIT, |s| {
         s.contains("Recent requests of payments") && s.contains("HTTP/1.1")
