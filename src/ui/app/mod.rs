@@ -28,9 +28,6 @@ use std::path::PathBuf;
 
 /// How long a notice (an export's result) stays in the status bar.
 const NOTICE_MS: i64 = 15_000;
-/// Widths given up at scale change what `w` offers for the rest of the run: said for longer (the
-/// help says it for good).
-const GIVEN_UP_NOTICE_MS: i64 = 60_000;
 
 /// What the event loop must do after an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -130,11 +127,11 @@ impl App {
         self.firing = firing;
         let given_up_before = self.latest.as_ref().map_or(0, |s| s.widths_given_up.len());
         if snapshot.widths_given_up.len() > given_up_before {
-            if let Some(text) = model::widths_given_up(&snapshot) {
+            if let Some(text) = model::widths_given_up_short(&snapshot) {
                 self.ui.notice = Some(Notice {
                     text,
                     bad: true,
-                    until_ms: self.now_ms + GIVEN_UP_NOTICE_MS,
+                    until_ms: self.now_ms + NOTICE_MS,
                 });
             }
         }

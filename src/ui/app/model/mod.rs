@@ -127,6 +127,23 @@ pub fn widths_given_up(snapshot: &Snapshot) -> Option<String> {
     ))
 }
 
+/// The status bar's word on widths given up (short: the counters must still fit; `?` has the
+/// whole sentence): `10s, 1m given up: too many applications (?)`.
+pub fn widths_given_up_short(snapshot: &Snapshot) -> Option<String> {
+    if snapshot.widths_given_up.is_empty() {
+        return None;
+    }
+    let list: Vec<String> = snapshot
+        .widths_given_up
+        .iter()
+        .map(|&w| format::width(w))
+        .collect();
+    Some(format!(
+        "{} given up: too many applications (?)",
+        list.join(" ")
+    ))
+}
+
 fn window_reach(snapshot: &Snapshot) -> String {
     match (snapshot.windows.first(), snapshot.windows.len()) {
         (Some(oldest), n) => format!(
