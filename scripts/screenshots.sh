@@ -113,6 +113,13 @@ keys() { # one key at a time, as a person types (two Escs in one write read as o
     done
 }
 
+# Issue 14: Tab reaches the application's user agents (callers → codes → paths → agents).
+keys Escape
+wait_for "Top paths"
+keys Tab Tab Tab
+wait_for "User agents"
+shoot user-agents
+
 keys Escape Escape
 wait_for "Applications"
 keys Left Left Left Left Left Left
