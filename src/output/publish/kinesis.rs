@@ -321,36 +321,37 @@ impl Publisher {
                         self.set_problem(None);
                         continue;
                     }
-                    let n = failed.len();
-                    for record in failed.into_iter().rev() {
-                        self.pending.push_front(record);
-                    }
-                    let delay = retries.failed();
                     let what = format!(
-                        "publish kinesis:{}: PutRecords: {n} entries refused ({})",
+                        "publish kinesis:{}: PutRecords: {} entries refused ({})",
                         self.stream.name(),
+                        failed.len(),
                         codes.join(", ")
                     );
                     tracing::warn!(%what, "retrying refused entries");
-                    self.set_problem(Some(retries.text(&what, delay, Instant::now())));
-                    tokio::time::sleep(delay).await;
+                    self.retry_later(failed, &what, &mut retries).await;
                 }
                 Err(e) => {
-                    for record in batch.into_iter().rev() {
-                        self.pending.push_front(record);
-                    }
-                    let delay = retries.failed();
                     let what = format!(
                         "publish kinesis:{}: {}",
                         self.stream.name(),
                         crate::source::kinesis::reader::what_failed(None, "PutRecords", &e)
                     );
                     tracing::warn!(error = %e, "PutRecords failed");
-                    self.set_problem(Some(retries.text(&what, delay, Instant::now())));
-                    tokio::time::sleep(delay).await;
+                    self.retry_later(batch, &what, &mut retries).await;
                 }
             }
         }
+    }
+
+    /// Puts `records` back at the head of the queue, in order, says `what` failed (with the
+    /// next try's time) and waits the retry delay.
+    async fn retry_later(&mut self, records: Vec<OutRecord>, what: &str, retries: &mut Retries) {
+        for record in records.into_iter().rev() {
+            self.pending.push_front(record);
+        }
+        let delay = retries.failed();
+        self.set_problem(Some(retries.text(what, delay, Instant::now())));
+        tokio::time::sleep(delay).await;
     }
 
     async fn shard_count(&self) -> usize {
