@@ -113,35 +113,32 @@ pub fn widths_given_up(snapshot: &Snapshot) -> Option<String> {
     if snapshot.widths_given_up.is_empty() {
         return None;
     }
-    let list = |widths: &[i64]| {
-        widths
-            .iter()
-            .map(|&w| format::width(w))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     Some(format!(
         "Widths given up at this scale: {} (too many applications; w offers {}).",
-        list(&snapshot.widths_given_up),
-        list(&snapshot.widths),
+        widths_text(&snapshot.widths_given_up, ", "),
+        widths_text(&snapshot.widths, ", "),
     ))
 }
 
 /// The status bar's word on widths given up (short: the counters must still fit; `?` has the
-/// whole sentence): `10s, 1m given up: too many applications (?)`.
+/// whole sentence): `10s 1m given up: too many applications (?)`.
 pub fn widths_given_up_short(snapshot: &Snapshot) -> Option<String> {
     if snapshot.widths_given_up.is_empty() {
         return None;
     }
-    let list: Vec<String> = snapshot
-        .widths_given_up
-        .iter()
-        .map(|&w| format::width(w))
-        .collect();
     Some(format!(
         "{} given up: too many applications (?)",
-        list.join(" ")
+        widths_text(&snapshot.widths_given_up, " ")
     ))
+}
+
+/// `10s, 1m` (or `10s 1m`): widths as the screen writes them.
+fn widths_text(widths: &[i64], separator: &str) -> String {
+    widths
+        .iter()
+        .map(|&w| format::width(w))
+        .collect::<Vec<_>>()
+        .join(separator)
 }
 
 fn window_reach(snapshot: &Snapshot) -> String {
