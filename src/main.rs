@@ -17,6 +17,9 @@ use tokio_util::sync::CancellationToken;
 
 /// mimalloc: the windows make and drop millions of small tables and summaries (100,000
 /// applications), where glibc's malloc spent ~40% of the time and fragmented the heap.
+/// `--features system-allocator` builds without it, for heap profilers (heaptrack) that see
+/// only the C library's malloc.
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
