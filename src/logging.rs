@@ -53,6 +53,9 @@ pub fn capped_log_file(dir: &Path, max_bytes: usize, files: usize) -> FileRotate
     )
 }
 
+/// Log lines queued for the writer thread at most (more are dropped, counted by the appender).
+const LOG_QUEUE_LINES: usize = 4_096;
+
 /// Starts logging to the file; the level comes from `KINETOP_LOG` (default `info`). Keep the
 /// guard alive until exit so buffered lines are written. Logging is best effort: a directory that
 /// cannot be created means no log file, never a failure to start.
@@ -60,7 +63,11 @@ pub fn init() -> Option<WorkerGuard> {
     let dir = log_dir()?;
     std::fs::create_dir_all(&dir).ok()?;
     let file = capped_log_file(&dir, LOG_FILE_BYTES, LOG_FILES);
-    let (writer, guard) = tracing_appender::non_blocking(file);
+    // The default queue (128,000 lines) is allocated whole up front: 4 MB, a tenth of the
+    // heap of a whole headless run. kinetop logs a few lines a second at most.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .finish(file);
     let filter = EnvFilter::try_from_env("KINETOP_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
