@@ -17,6 +17,11 @@ use kinetop::ui::view::{self, Theme};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
+/// The shipped binary's allocator (src/main.rs): the view model allocates per row, and its
+/// cost is what an operator's TUI pays, not the C library's malloc.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn app_with(apps: usize, callers: usize) -> App {
     let mut app = App::new(vec![10, 60, 300, 900, 3600], (160, 48), fixtures::NOW_MS);
     app.on_snapshot(Arc::new(fixtures::large(apps, callers)));

@@ -45,7 +45,7 @@ pub fn export_table(
                 .iter()
                 .map(|r| {
                     vec![
-                        r.label.clone(),
+                        r.label.to_string(),
                         r.requests.to_string(),
                         format!("{:.3}", r.rate),
                         r.bytes.to_string(),

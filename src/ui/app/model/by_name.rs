@@ -24,7 +24,9 @@ pub fn for_each_by_name<'a>(
         let mut least: Option<&'a Arc<str>> = None;
         for (list, &i) in lists.iter().zip(&next) {
             if let Some(app) = list.get(i) {
-                if least.is_none_or(|l| app.application < *l) {
+                // Names are shared across windows (interned by the engine): the same pointer is
+                // the same name, and most heads are the same application.
+                if least.is_none_or(|l| !Arc::ptr_eq(&app.application, l) && app.application < *l) {
                     least = Some(&app.application);
                 }
             }
@@ -34,7 +36,7 @@ pub fn for_each_by_name<'a>(
         };
         for ((list, i), row) in lists.iter().zip(next.iter_mut()).zip(rows.iter_mut()) {
             *row = match list.get(*i) {
-                Some(app) if app.application == *name => {
+                Some(app) if Arc::ptr_eq(&app.application, name) || app.application == *name => {
                     *i += 1;
                     Some(app)
                 }

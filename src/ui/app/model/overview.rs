@@ -1,6 +1,7 @@
 //! The overview's view model: one row per application, the chart of the busiest ones, and the
 //! alarm panel (built in `alarms`).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::core::{AppWindow, WindowSummary};
@@ -14,9 +15,11 @@ use super::by_name::for_each_by_name;
 use super::caller_search::{matching_callers, CallerMatch};
 use super::change::{changes, previous_window, Changes};
 use super::widgets::{
-    chart, chart_end, elapsed, headers, matches_filter, safe, sort_rows, sparkline, timeline, Chart,
+    chart, chart_end, elapsed, headers, matches_filter, safe, sort_rows, spark_block, spark_level,
+    timeline, Chart, MAX_TEXT,
 };
 use super::Mark;
+use crate::output::sanitize::for_display;
 
 /// Windows in each application's sparkline.
 const SPARK_WINDOWS: usize = 12;
@@ -29,7 +32,8 @@ pub const CHART_WINDOWS: usize = 60;
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppRow {
     pub name: Arc<str>,
-    pub label: String,
+    /// The name made safe to show: the name itself (shared) unless it needed escaping.
+    pub label: Arc<str>,
     pub unknown: bool,
     pub alarm: Mark,
     pub requests: u64,
@@ -41,8 +45,8 @@ pub struct AppRow {
     pub p99: Option<u64>,
     pub hosts: u64,
     pub hosts_exact: bool,
-    /// Requests over the last windows as block characters.
-    pub spark: String,
+    /// Requests over the last windows, drawn as block characters.
+    pub spark: Spark,
     /// The caller `/` found when the application's name did not match it.
     pub caller_match: Option<CallerMatch>,
     /// Against the previous window (▲ 12%).
@@ -55,28 +59,28 @@ impl AppRow {
         [
             match &self.caller_match {
                 Some(m) => caller_hint(&self.label, m),
-                None => self.label.clone(),
+                None => self.label.to_string(),
             },
             format::count(self.requests),
             format::rate(self.rate),
-            self.changes.requests.clone(),
+            self.changes.requests(),
             format::bytes(self.bytes),
             format::percent(self.err_4xx),
             format::percent(self.err_5xx),
-            self.changes.err_5xx.clone(),
+            self.changes.err_5xx(),
             self.p50
                 .map(format::latency_us)
                 .unwrap_or_else(|| "–".into()),
             self.p99
                 .map(format::latency_us)
                 .unwrap_or_else(|| "–".into()),
-            self.changes.p99.clone(),
+            self.changes.p99(),
             format!(
                 "{}{}",
                 format::count(self.hosts),
                 if self.hosts_exact { "" } else { "+" }
             ),
-            self.spark.clone(),
+            self.spark.text(),
         ]
     }
 }
@@ -140,7 +144,10 @@ pub fn without_windows(snapshot: &Snapshot, ui: &UiState) -> Overview {
 fn app_row(snapshot: &Snapshot, app: &AppWindow, window: &WindowSummary) -> AppRow {
     AppRow {
         name: app.application.clone(),
-        label: safe(&app.application),
+        label: match for_display(&app.application, MAX_TEXT) {
+            Cow::Borrowed(_) => Arc::clone(&app.application),
+            Cow::Owned(escaped) => Arc::from(escaped),
+        },
         unknown: &*app.application == UNKNOWN,
         alarm: Mark::None,
         requests: app.requests,
@@ -152,9 +159,38 @@ fn app_row(snapshot: &Snapshot, app: &AppWindow, window: &WindowSummary) -> AppR
         p99: app.latency.as_ref().map(|l| l.p99),
         hosts: app.hosts,
         hosts_exact: app.hosts_exact,
-        spark: String::new(),
+        spark: Spark::default(),
         caller_match: None,
         changes: Changes::default(),
+    }
+}
+
+/// An application's requests over the sparkline's windows, kept as block levels and drawn only
+/// for the rows on screen (a string per row for 100,000 rows cost more than the rest of a row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Spark {
+    levels: [u8; SPARK_WINDOWS],
+    len: usize,
+}
+
+impl Spark {
+    /// The levels of `counts` (the first [`SPARK_WINDOWS`]) against their largest.
+    fn of(counts: impl Iterator<Item = u64> + Clone) -> Spark {
+        let max = counts.clone().take(SPARK_WINDOWS).max().unwrap_or(0);
+        let mut spark = Spark::default();
+        for (level, v) in spark.levels.iter_mut().zip(counts) {
+            *level = spark_level(v, max);
+            spark.len += 1;
+        }
+        spark
+    }
+
+    /// Block characters, oldest first (as [`super::widgets::sparkline`] draws them).
+    pub fn text(&self) -> String {
+        self.levels[..self.len]
+            .iter()
+            .map(|&l| spark_block(l))
+            .collect()
     }
 }
 
@@ -178,7 +214,7 @@ pub fn overview(snapshot: &Snapshot, ui: &UiState, index: usize, filter: &str) -
         Some(Some(p)) if now_at >= 1 && spark_timeline[now_at - 1].0 == p.start => Some(now_at - 1),
         _ => None,
     };
-    let mut rows: Vec<AppRow> = Vec::new();
+    let mut rows: Vec<AppRow> = Vec::with_capacity(window.apps.len());
     for_each_by_name(&windows, |name, found| {
         let Some(seen) = found.iter().flatten().next() else {
             return;
@@ -208,8 +244,7 @@ pub fn overview(snapshot: &Snapshot, ui: &UiState, index: usize, filter: &str) -
                 ..app_row(snapshot, seen, window)
             },
         };
-        let series: Vec<u64> = found.iter().map(|a| a.map_or(0, |a| a.requests)).collect();
-        row.spark = sparkline(&series);
+        row.spark = Spark::of(found.iter().map(|a| a.map_or(0, |a| a.requests)));
         row.alarm = marks.get(name).copied().unwrap_or_default();
         row.caller_match = caller_match;
         if let Some(previous) = previous {
@@ -222,7 +257,7 @@ pub fn overview(snapshot: &Snapshot, ui: &UiState, index: usize, filter: &str) -
     sort_rows(
         &mut rows,
         ui.app_sort,
-        |r| &r.label,
+        |r| &*r.label,
         |r, c| match c {
             Column::Requests => r.requests as f64,
             Column::Rate => r.rate,
@@ -246,15 +281,8 @@ pub fn overview(snapshot: &Snapshot, ui: &UiState, index: usize, filter: &str) -
     } else {
         window
     };
-    let mut busiest: Vec<&AppWindow> = busiest_of.apps.iter().collect();
-    busiest.sort_by(|a, b| {
-        b.requests
-            .cmp(&a.requests)
-            .then(a.application.cmp(&b.application))
-    });
-    let series = busiest
-        .iter()
-        .take(CHART_APPS)
+    let series = busiest(&busiest_of.apps, CHART_APPS)
+        .into_iter()
         .map(|app| {
             let values = chart_timeline
                 .iter()
@@ -309,5 +337,66 @@ pub fn overview(snapshot: &Snapshot, ui: &UiState, index: usize, filter: &str) -
             series,
         ),
         alarms: alarm_panel(snapshot, ui, Some(index)),
+    }
+}
+
+/// The `n` applications with the most requests, most first (ties by name), in one pass: a full
+/// sort of 100,000 applications, mostly ties compared by name, was an eighth of the overview.
+fn busiest(apps: &[AppWindow], n: usize) -> Vec<&AppWindow> {
+    let first = |a: &AppWindow, b: &AppWindow| {
+        b.requests
+            .cmp(&a.requests)
+            .then_with(|| a.application.cmp(&b.application))
+    };
+    let mut top: Vec<&AppWindow> = Vec::with_capacity(n + 1);
+    for app in apps {
+        if top.len() == n && top.last().is_some_and(|last| app.requests < last.requests) {
+            continue;
+        }
+        let at = top.partition_point(|t| first(t, app).is_lt());
+        if at < n {
+            top.insert(at, app);
+            top.truncate(n);
+        }
+    }
+    top
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(name: &str, requests: u64) -> AppWindow {
+        let mut w = crate::ui::app::fixtures::app(name, Vec::new(), 0, &[]);
+        w.requests = requests;
+        w
+    }
+
+    #[test]
+    fn the_busiest_are_those_a_full_sort_puts_first() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        for _ in 0..50 {
+            let apps: Vec<AppWindow> = (0..rng.usize(0..300))
+                .map(|i| {
+                    app(
+                        &format!("app-{:03}", rng.usize(0..1000) * 1000 + i),
+                        rng.u64(0..20),
+                    )
+                })
+                .collect();
+            let mut sorted: Vec<&AppWindow> = apps.iter().collect();
+            sorted.sort_by(|a, b| {
+                b.requests
+                    .cmp(&a.requests)
+                    .then(a.application.cmp(&b.application))
+            });
+            for n in [1, 5] {
+                let names = |v: &[&AppWindow]| -> Vec<String> {
+                    v.iter().map(|a| a.application.to_string()).collect()
+                };
+                let want: Vec<&AppWindow> = sorted.iter().take(n).copied().collect();
+                assert_eq!(names(&busiest(&apps, n)), names(&want));
+            }
+        }
     }
 }
