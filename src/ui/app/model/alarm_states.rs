@@ -13,7 +13,6 @@ use crate::ui::app::format;
 #[derive(Debug, Clone)]
 pub struct ShownAlarm<'a> {
     pub status: &'a AlarmStatus,
-    pub key: AlarmKey,
     pub state: AlarmState,
     /// Window start at which `state` was entered (`None`: since start-up, or not known).
     pub since: Option<i64>,
@@ -28,6 +27,14 @@ pub struct ShownAlarms<'a> {
     pub past: Option<i64>,
     /// Why past states may be wrong, when they may.
     pub caveat: Option<String>,
+}
+
+impl ShownAlarm<'_> {
+    /// The alarm's key (rule, application): made when asked, not for each of 200,000 alarms
+    /// per snapshot.
+    pub fn key(&self) -> AlarmKey {
+        (self.status.alarm.clone(), self.status.application.clone())
+    }
 }
 
 impl ShownAlarms<'_> {
@@ -65,7 +72,6 @@ pub fn shown_alarms(snapshot: &Snapshot, index: Option<usize>, past: bool) -> Sh
                 .iter()
                 .map(|s| ShownAlarm {
                     status: s,
-                    key: (s.alarm.clone(), s.application.clone()),
                     state: s.state,
                     since: s.since,
                     value: s.value,
@@ -122,7 +128,6 @@ pub fn shown_alarms(snapshot: &Snapshot, index: Option<usize>, past: bool) -> Sh
             };
             ShownAlarm {
                 status: s,
-                key: (s.alarm.clone(), s.application.clone()),
                 state,
                 since,
                 value,

@@ -74,7 +74,7 @@ pub fn alarm_marks(
         let mark = marks
             .entry(a.status.application.clone())
             .or_insert(Mark::Acked);
-        if !ui.acknowledged.contains(&a.key) {
+        if !ui.acknowledged.contains(&a.key()) {
             *mark = Mark::Alarm;
         }
     }
@@ -133,12 +133,16 @@ const NO_RULES: &str =
 
 pub fn alarm_panel(snapshot: &Snapshot, ui: &UiState, index: Option<usize>) -> AlarmPanel {
     let shown = shown_alarms(snapshot, index, is_past(snapshot, ui, index));
-    let metric_of: HashMap<&str, &str> = snapshot
-        .alarms
-        .statuses
-        .iter()
-        .map(|s| (&*s.alarm, &*s.metric))
-        .collect();
+    // One entry per rule: statuses of a rule are listed together (within each state), so only
+    // a change of rule is looked up, not each of 200,000 alarms.
+    let mut metric_of: HashMap<&str, &str> = HashMap::new();
+    let mut last: Option<&Arc<str>> = None;
+    for s in &snapshot.alarms.statuses {
+        if !last.is_some_and(|l| Arc::ptr_eq(l, &s.alarm)) {
+            metric_of.insert(&s.alarm, &s.metric);
+            last = Some(&s.alarm);
+        }
+    }
     let dated = multi_day(snapshot);
     let active = shown
         .firing()
@@ -149,8 +153,8 @@ pub fn alarm_panel(snapshot: &Snapshot, ui: &UiState, index: Option<usize>) -> A
                 .unwrap_or_default();
             AlarmLine {
                 text: format!("{}{since}", alarm_text(a)),
-                acked: ui.acknowledged.contains(&a.key),
-                key: a.key.clone(),
+                acked: ui.acknowledged.contains(&a.key()),
+                key: a.key(),
                 state: a.state,
             }
         })
@@ -300,7 +304,7 @@ pub fn alarm_table(
                 })
                 .collect();
             AlarmRow {
-                acked: ui.acknowledged.contains(&a.key),
+                acked: ui.acknowledged.contains(&a.key()),
                 state: a.state,
                 cells: [
                     safe(&s.alarm),
@@ -321,7 +325,7 @@ pub fn alarm_table(
                         .unwrap_or_else(|| "–".into()),
                     points.join(" "),
                 ],
-                key: a.key.clone(),
+                key: a.key(),
             }
         })
         .collect();
@@ -348,7 +352,7 @@ pub fn alarm_table(
         (text, tone)
     });
     let chart = rows.get(ui.top().selected).and_then(|row| {
-        let selected = shown.alarms.iter().find(|a| a.key == row.key)?;
+        let selected = shown.alarms.iter().find(|a| a.key() == row.key)?;
         alarm_chart(selected.status, shown.past)
     });
     AlarmTable {
