@@ -2,6 +2,9 @@
 //! [`ExportTable`]. Numbers are raw (requests, bytes, microseconds, shares 0–1), not the screen's
 //! rounded text, so a spreadsheet can add them up. Pure: the event loop writes the file.
 
+use std::sync::Arc;
+
+use crate::core::{Counted, TopAgents, WindowSummary};
 use crate::output::csv_export::ExportTable;
 use crate::output::lines::rfc3339;
 use crate::output::sanitize::for_display;
@@ -15,6 +18,68 @@ fn opt(v: Option<u64>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
 }
 
+/// The caller whose detail is on screen, if it is a caller's.
+fn caller_shown(view: &View) -> Option<&Arc<str>> {
+    match view {
+        View::Host { host, .. } => Some(host),
+        _ => None,
+    }
+}
+
+/// The top-k lists of `app` in `window`, or of its caller `host` when given: (top paths, top
+/// user agents and referers).
+fn top_lists<'a>(
+    window: Option<&'a WindowSummary>,
+    app: &str,
+    host: Option<&Arc<str>>,
+) -> (Option<&'a [Counted]>, Option<&'a TopAgents>) {
+    let app_window = window.and_then(|w| w.app(app));
+    match host {
+        Some(h) => {
+            let caller = app_window.and_then(|a| a.top_callers.iter().find(|c| c.host == *h));
+            (caller.map(|c| &c.top_paths[..]), caller.map(|c| &c.agents))
+        }
+        None => (
+            app_window.map(|a| &a.top_paths[..]),
+            app_window.map(|a| &a.agents),
+        ),
+    }
+}
+
+/// A top-k panel (paths, user agents, referers) as rows: application, caller (empty for the
+/// application's own), the key under `column`, its count and the count's overestimate bound.
+fn counted_table(
+    view: &'static str,
+    column: &'static str,
+    app: &str,
+    host: Option<&Arc<str>>,
+    list: Option<&[Counted]>,
+) -> ExportTable {
+    ExportTable {
+        view,
+        headers: vec![
+            "application",
+            "caller",
+            column,
+            "requests",
+            "requests_overestimate",
+        ],
+        rows: list
+            .unwrap_or_default()
+            .iter()
+            .map(|c| {
+                vec![
+                    safe(app),
+                    host.map(|h| safe(h)).unwrap_or_default(),
+                    safe(&c.key),
+                    c.count.to_string(),
+                    c.error.to_string(),
+                ]
+            })
+            .collect(),
+    }
+}
+
 /// The rows of the view on screen; `None` for views without rows to export (help, latency…).
 pub fn export_table(
     snapshot: Option<&Snapshot>,
@@ -23,7 +88,7 @@ pub fn export_table(
 ) -> Option<ExportTable> {
     let snapshot = snapshot?;
     let top = ui.top();
-    let window = picked_window(snapshot, ui.travel).map(|i| &snapshot.windows[i]);
+    let window = picked_window(snapshot, ui.travel).map(|i| &*snapshot.windows[i]);
     match (&top.view, &model.body) {
         (View::Overview, Body::Overview(o)) => Some(ExportTable {
             view: "overview",
@@ -66,45 +131,13 @@ pub fn export_table(
         (View::App { app }, _) | (View::Host { app, .. }, _)
             if matches!(top.panel, Panel::Agents | Panel::Referers) =>
         {
-            let host = match &top.view {
-                View::Host { host, .. } => Some(host),
-                _ => None,
-            };
-            let app_window = window.and_then(|w| w.app(app));
-            let agents = match host {
-                Some(h) => app_window
-                    .and_then(|a| a.top_callers.iter().find(|c| c.host == *h))
-                    .map(|c| &c.agents),
-                None => app_window.map(|a| &a.agents),
-            };
+            let host = caller_shown(&top.view);
+            let agents = top_lists(window, app, host).1;
             let (view, column, list) = match top.panel {
                 Panel::Agents => ("user_agents", "user_agent", agents.map(|a| &a.user_agents)),
                 _ => ("referers", "referer", agents.map(|a| &a.referers)),
             };
-            Some(ExportTable {
-                view,
-                headers: vec![
-                    "application",
-                    "caller",
-                    column,
-                    "requests",
-                    "requests_overestimate",
-                ],
-                rows: list
-                    .map(|l| &l[..])
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|c| {
-                        vec![
-                            safe(app),
-                            host.map(|h| safe(h)).unwrap_or_default(),
-                            safe(&c.key),
-                            c.count.to_string(),
-                            c.error.to_string(),
-                        ]
-                    })
-                    .collect(),
-            })
+            Some(counted_table(view, column, app, host, list.map(|l| &l[..])))
         }
         (View::App { app }, Body::App(a)) if top.panel != Panel::Paths => Some(ExportTable {
             view: "callers",
@@ -138,40 +171,9 @@ pub fn export_table(
                 .collect(),
         }),
         (View::App { app }, _) | (View::Host { app, .. }, _) => {
-            let host = match &top.view {
-                View::Host { host, .. } => Some(host),
-                _ => None,
-            };
-            let app_window = window.and_then(|w| w.app(app));
-            let paths = match host {
-                Some(h) => app_window
-                    .and_then(|a| a.top_callers.iter().find(|c| c.host == *h))
-                    .map(|c| &c.top_paths[..]),
-                None => app_window.map(|a| &a.top_paths[..]),
-            };
-            Some(ExportTable {
-                view: "paths",
-                headers: vec![
-                    "application",
-                    "caller",
-                    "path",
-                    "requests",
-                    "requests_overestimate",
-                ],
-                rows: paths
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|p| {
-                        vec![
-                            safe(app),
-                            host.map(|h| safe(h)).unwrap_or_default(),
-                            safe(&p.key),
-                            p.count.to_string(),
-                            p.error.to_string(),
-                        ]
-                    })
-                    .collect(),
-            })
+            let host = caller_shown(&top.view);
+            let paths = top_lists(window, app, host).0;
+            Some(counted_table("paths", "path", app, host, paths))
         }
         (View::Alarms, Body::Alarms(a)) => Some(ExportTable {
             view: "alarms",
