@@ -35,6 +35,11 @@ impl ShownAlarm<'_> {
     pub fn key(&self) -> AlarmKey {
         (self.status.alarm.clone(), self.status.application.clone())
     }
+
+    /// Whether this is the alarm of `key`, without making this one's key.
+    pub fn has_key(&self, key: &AlarmKey) -> bool {
+        *self.status.alarm == *key.0 && *self.status.application == *key.1
+    }
 }
 
 impl ShownAlarms<'_> {

@@ -151,10 +151,11 @@ pub fn alarm_panel(snapshot: &Snapshot, ui: &UiState, index: Option<usize>) -> A
                 .since
                 .map(|t| format!("  since {}", format::stamp(t, dated)))
                 .unwrap_or_default();
+            let key = a.key();
             AlarmLine {
                 text: format!("{}{since}", alarm_text(a)),
-                acked: ui.acknowledged.contains(&a.key()),
-                key: a.key(),
+                acked: ui.acknowledged.contains(&key),
+                key,
                 state: a.state,
             }
         })
@@ -303,8 +304,9 @@ pub fn alarm_table(
                         .unwrap_or_else(|| "·".into())
                 })
                 .collect();
+            let key = a.key();
             AlarmRow {
-                acked: ui.acknowledged.contains(&a.key()),
+                acked: ui.acknowledged.contains(&key),
                 state: a.state,
                 cells: [
                     safe(&s.alarm),
@@ -325,7 +327,7 @@ pub fn alarm_table(
                         .unwrap_or_else(|| "–".into()),
                     points.join(" "),
                 ],
-                key: a.key(),
+                key,
             }
         })
         .collect();
@@ -352,7 +354,7 @@ pub fn alarm_table(
         (text, tone)
     });
     let chart = rows.get(ui.top().selected).and_then(|row| {
-        let selected = shown.alarms.iter().find(|a| a.key() == row.key)?;
+        let selected = shown.alarms.iter().find(|a| a.has_key(&row.key))?;
         alarm_chart(selected.status, shown.past)
     });
     AlarmTable {

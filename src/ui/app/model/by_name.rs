@@ -36,7 +36,7 @@ pub fn for_each_by_name<'a>(
         };
         for ((list, i), row) in lists.iter().zip(next.iter_mut()).zip(rows.iter_mut()) {
             *row = match list.get(*i) {
-                Some(app) if Arc::ptr_eq(&app.application, name) || app.application == *name => {
+                Some(app) if app.application == *name => {
                     *i += 1;
                     Some(app)
                 }

@@ -34,7 +34,7 @@ pub use overview::{AppRow, Overview, OVERVIEW_COLUMNS};
 pub use recent::{RecentRow, RecentView, RECENT_COLUMNS};
 pub use sources::{SourceRow, SourcesView};
 pub use widgets::{
-    chart, elapsed, headers, histogram, matches_filter, picked_window, safe, sort_rows, sparkline,
+    chart, elapsed, headers, histogram, matches_filter, picked_window, safe, sort_rows,
     status_rows, timeline, Chart, Histogram, Series, MAX_TEXT,
 };
 

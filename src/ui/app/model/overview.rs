@@ -185,7 +185,7 @@ impl Spark {
         spark
     }
 
-    /// Block characters, oldest first (as [`super::widgets::sparkline`] draws them).
+    /// `▁▂▃▄▅▆▇█` scaled to the largest count, oldest first; zero is a blank.
     pub fn text(&self) -> String {
         self.levels[..self.len]
             .iter()
@@ -370,6 +370,15 @@ mod tests {
         let mut w = crate::ui::app::fixtures::app(name, Vec::new(), 0, &[]);
         w.requests = requests;
         w
+    }
+
+    #[test]
+    fn sparkline_scales_to_the_largest_value() {
+        let spark = |counts: &[u64]| Spark::of(counts.iter().copied()).text();
+        assert_eq!(spark(&[0, 1, 4, 8]), " ▁▄█");
+        assert_eq!(spark(&[1, 1000]), "▁█");
+        assert_eq!(spark(&[0, 0]), "  ");
+        assert_eq!(spark(&[]), "");
     }
 
     #[test]

@@ -91,15 +91,6 @@ pub fn chart_end(snapshot: &Snapshot, index: usize) -> usize {
     }
 }
 
-/// `▁▂▃▄▅▆▇█` scaled to the largest value; zero is a blank.
-pub fn sparkline(values: &[u64]) -> String {
-    let max = values.iter().copied().max().unwrap_or(0);
-    values
-        .iter()
-        .map(|&v| spark_block(spark_level(v, max)))
-        .collect()
-}
-
 /// The block level of `v` against `max`: 0 (nothing, a space) to 8 (a full block).
 pub fn spark_level(v: u64, max: u64) -> u8 {
     if v == 0 || max == 0 {
@@ -282,27 +273,20 @@ pub fn sort_rows<T>(
     // The sort moves indices, not rows: a row is a few hundred bytes, and a merge sort of 100,000
     // of them moved half a gigabyte.
     let descending = sort.descending();
+    let keys: Option<Vec<f64>> =
+        (sort.column != Column::Name).then(|| rows.iter().map(|r| key(r, sort.column)).collect());
     let mut order: Vec<usize> = (0..rows.len()).collect();
-    if sort.column == Column::Name {
-        order.sort_by(|&a, &b| {
-            let ord = name(&rows[a]).cmp(name(&rows[b]));
-            if descending {
-                ord.reverse()
-            } else {
-                ord
-            }
-        });
-    } else {
-        let keys: Vec<f64> = rows.iter().map(|r| key(r, sort.column)).collect();
-        order.sort_by(|&a, &b| {
-            let ord = keys[a].total_cmp(&keys[b]);
-            if descending {
-                ord.reverse()
-            } else {
-                ord
-            }
-        });
-    }
+    order.sort_by(|&a, &b| {
+        let ord = match &keys {
+            Some(keys) => keys[a].total_cmp(&keys[b]),
+            None => name(&rows[a]).cmp(name(&rows[b])),
+        };
+        if descending {
+            ord.reverse()
+        } else {
+            ord
+        }
+    });
     let mut taken: Vec<Option<T>> = rows.drain(..).map(Some).collect();
     rows.extend(order.into_iter().filter_map(|i| taken[i].take()));
 }
@@ -317,14 +301,6 @@ mod tests {
         assert_eq!(rows[0].0, "-");
         assert_eq!(rows[0].2, format::percent(0.25));
         assert_eq!(rows[1].0, "200");
-    }
-
-    #[test]
-    fn sparkline_scales_to_the_largest_value() {
-        assert_eq!(sparkline(&[0, 1, 4, 8]), " ▁▄█");
-        assert_eq!(sparkline(&[1, 1000]), "▁█");
-        assert_eq!(sparkline(&[0, 0]), "  ");
-        assert_eq!(sparkline(&[]), "");
     }
 
     #[test]
