@@ -20,7 +20,7 @@ use crate::pipeline::progress::StartStep;
 use crate::pipeline::snapshot::Snapshot;
 
 use keymap::{Action, FilterKey};
-use model::{Body, ViewModel};
+use model::{Body, ModelCache, ViewModel};
 use state::{AlarmKey, ItemKey, Notice, Panel, UiState, View};
 
 use crate::output::csv_export::ExportTable;
@@ -72,6 +72,8 @@ pub struct App {
     firing: HashSet<AlarmKey>,
     /// The rows `e` asked to export, until the event loop takes them.
     export: Option<ExportTable>,
+    /// What one view model keeps for the next.
+    cache: ModelCache,
 }
 
 impl App {
@@ -88,6 +90,7 @@ impl App {
             widths,
             firing: HashSet::new(),
             export: None,
+            cache: ModelCache::default(),
         }
     }
 
@@ -175,7 +178,13 @@ impl App {
     /// Rebuilds the view model; each selection follows its item (an application, caller or
     /// alarm) wherever it moved, or stays at its place (its neighbour) if the item is gone.
     pub fn rebuild(&mut self) {
-        self.model = ViewModel::build(self.shown.as_deref(), &self.ui, self.now_ms, self.size.0);
+        self.model = ViewModel::build_with(
+            self.shown.as_ref(),
+            &self.ui,
+            self.now_ms,
+            self.size.0,
+            &mut self.cache,
+        );
         let len = self.list_len();
         let top = self
             .ui
@@ -357,10 +366,12 @@ impl App {
                         host: Some(host.clone()),
                     }),
                     (View::Overview, Body::Overview(o)) => {
-                        o.rows.get(self.ui.top().selected).map(|r| View::Latency {
-                            app: r.name.clone(),
-                            host: None,
-                        })
+                        o.rows
+                            .name(self.ui.top().selected)
+                            .map(|name| View::Latency {
+                                app: name.clone(),
+                                host: None,
+                            })
                     }
                     _ => None,
                 };
@@ -418,8 +429,8 @@ impl App {
             (View::Latency { app, host: None }, _) => Some((app.clone(), None)),
             (View::Overview, Body::Overview(o)) if self.ui.top().panel == Panel::Table => o
                 .rows
-                .get(self.ui.top().selected)
-                .map(|r| (r.name.clone(), None)),
+                .name(self.ui.top().selected)
+                .map(|name| (name.clone(), None)),
             _ => None,
         }
     }

@@ -113,10 +113,9 @@ pub fn draw(frame: &mut Frame, body: Rect, o: &Overview, ui: &UiState, theme: &T
         titles.extend(o.headers.iter().cloned());
         let selected = table_focus.then_some(frame_state.selected);
         let row_style = |i: usize| {
-            let r = &o.rows[i];
-            if r.unknown {
+            if o.rows.is_unknown(i) {
                 theme.unknown()
-            } else if r.requests == 0 {
+            } else if o.rows.is_silent(i) {
                 theme.tone(Tone::Dim)
             } else {
                 Style::new()
@@ -137,7 +136,7 @@ pub fn draw(frame: &mut Frame, body: Rect, o: &Overview, ui: &UiState, theme: &T
                 row_style: &row_style,
             },
             theme,
-            |i| cells(&o.rows[i], theme),
+            |i| o.rows.get(i).map(|r| cells(&r, theme)).unwrap_or_default(),
         );
     }
     draw_chart(

@@ -81,13 +81,14 @@ pub fn points(now: f64, before: f64) -> String {
     }
 }
 
-/// The window just before the one at `index`: `Some(None)` when that time had no traffic at all
-/// (no window kept for it, yet older ones are), `None` when there is nothing before to compare.
-pub fn previous_window(snapshot: &Snapshot, index: usize) -> Option<Option<&WindowSummary>> {
+/// Where the window just before the one at `index` is in `snapshot.windows`: `Some(None)` when
+/// that time had no traffic at all (no window kept for it, yet older ones are), `None` when there
+/// is nothing before to compare.
+pub fn previous_window(snapshot: &Snapshot, index: usize) -> Option<Option<usize>> {
     let start = snapshot.windows[index].start - snapshot.width_secs;
     let older = &snapshot.windows[..index];
-    match older.iter().rev().find(|w| w.start <= start) {
-        Some(w) if w.start == start => Some(Some(w)),
+    match older.iter().rposition(|w| w.start <= start) {
+        Some(at) if older[at].start == start => Some(Some(at)),
         Some(_) => Some(None),
         None => None,
     }
@@ -152,7 +153,7 @@ mod tests {
         let last = snapshot.windows.len() - 1;
         let before = previous_window(&snapshot, last).unwrap().unwrap();
         assert_eq!(
-            before.start,
+            snapshot.windows[before].start,
             snapshot.windows[last].start - snapshot.width_secs
         );
         assert!(previous_window(&snapshot, 0).is_none());

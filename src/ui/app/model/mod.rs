@@ -9,16 +9,20 @@ pub mod agents;
 pub mod alarm_chart;
 pub mod alarm_states;
 pub mod alarms;
+pub mod app_rows;
 pub mod by_name;
 pub mod caller_search;
 pub mod change;
 pub mod detail;
 pub mod malformed;
+pub mod older_apps;
 pub mod overview;
 pub mod recent;
 pub mod sources;
 pub mod status;
 pub mod widgets;
+
+use std::sync::Arc;
 
 use crate::pipeline::snapshot::Snapshot;
 
@@ -28,9 +32,11 @@ use super::state::{ItemKey, Panel, UiState, View};
 
 pub use agents::{AgentPanels, CountedList};
 pub use alarms::{AlarmLine, AlarmPanel, AlarmRow, AlarmTable};
+pub use app_rows::{AppRow, AppRows};
 pub use detail::{AppDetail, CallerRow, HostDetail, LatencyView, CALLER_COLUMNS};
 pub use malformed::{MalformedRow, MalformedView};
-pub use overview::{AppRow, Overview, OVERVIEW_COLUMNS};
+pub use older_apps::OlderApps;
+pub use overview::{Overview, OVERVIEW_COLUMNS};
 pub use recent::{RecentRow, RecentView, RECENT_COLUMNS};
 pub use sources::{SourceRow, SourcesView};
 pub use widgets::{
@@ -65,6 +71,13 @@ pub enum Mark {
     Alarm,
     /// In ALARM, acknowledged.
     Acked,
+}
+
+/// What one build of the view model keeps for the next, where rebuilding it from the snapshot
+/// costs (100,000 applications): only ever what the snapshot alone would give again.
+#[derive(Debug, Clone, Default)]
+pub struct ModelCache {
+    older: OlderApps,
 }
 
 /// Everything on screen.
@@ -173,12 +186,24 @@ impl ViewModel {
         }
     }
 
-    /// Everything the screen shows for this snapshot, UI state, wall clock and terminal width.
+    /// Everything the screen shows for this snapshot, UI state, wall clock and terminal width,
+    /// built from nothing kept (see [`ViewModel::build_with`]).
     pub fn build(
-        snapshot: Option<&Snapshot>,
+        snapshot: Option<&Arc<Snapshot>>,
         ui: &UiState,
         now_ms: i64,
         columns: u16,
+    ) -> ViewModel {
+        Self::build_with(snapshot, ui, now_ms, columns, &mut ModelCache::default())
+    }
+
+    /// [`ViewModel::build`], reusing what `cache` kept from the last build (the same output).
+    pub fn build_with(
+        snapshot: Option<&Arc<Snapshot>>,
+        ui: &UiState,
+        now_ms: i64,
+        columns: u16,
+        cache: &mut ModelCache,
     ) -> ViewModel {
         let Some(snapshot) = snapshot else {
             return ViewModel {
@@ -209,9 +234,13 @@ impl ViewModel {
             (View::Recent { app, host }, _) => {
                 Body::Recent(recent::recent_view(snapshot, app, host.as_deref()))
             }
-            (View::Overview, Some(i)) => {
-                Body::Overview(overview::overview(snapshot, ui, i, &filter))
-            }
+            (View::Overview, Some(i)) => Body::Overview(overview::overview(
+                snapshot,
+                ui,
+                i,
+                &filter,
+                &mut cache.older,
+            )),
             (View::App { app }, Some(i)) => {
                 Body::App(detail::app_detail(snapshot, ui, i, app, &filter))
             }
@@ -235,7 +264,7 @@ impl ViewModel {
     pub fn list_key(&self, index: usize) -> Option<ItemKey> {
         let name = |n: &std::sync::Arc<str>| Some(ItemKey::Name(n.clone()));
         match &self.body {
-            Body::Overview(o) => o.rows.get(index).and_then(|r| name(&r.name)),
+            Body::Overview(o) => o.rows.name(index).and_then(name),
             Body::App(a) => a.callers.get(index).and_then(|c| name(&c.host)),
             Body::Alarms(a) => a.rows.get(index).map(|r| ItemKey::Alarm(r.key.clone())),
             Body::Sources(s) => s.rows.get(index).map(|r| ItemKey::Text(r.cells[0].clone())),
@@ -246,7 +275,7 @@ impl ViewModel {
     /// Where the row standing for `key` is now, if still listed.
     pub fn list_position(&self, key: &ItemKey) -> Option<usize> {
         match (&self.body, key) {
-            (Body::Overview(o), ItemKey::Name(n)) => o.rows.iter().position(|r| r.name == *n),
+            (Body::Overview(o), ItemKey::Name(n)) => o.rows.position(n),
             (Body::App(a), ItemKey::Name(n)) => a.callers.iter().position(|c| c.host == *n),
             (Body::Alarms(a), ItemKey::Alarm(k)) => a.rows.iter().position(|r| r.key == *k),
             (Body::Sources(s), ItemKey::Text(t)) => s.rows.iter().position(|r| r.cells[0] == *t),

@@ -1,98 +1,28 @@
 //! The overview's view model: one row per application, the chart of the busiest ones, and the
 //! alarm panel (built in `alarms`).
 
-use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::core::{AppWindow, WindowSummary};
-use crate::enrich::UNKNOWN;
+use crate::core::AppWindow;
 use crate::pipeline::snapshot::Snapshot;
 use crate::ui::app::format;
 use crate::ui::app::state::{Column, UiState};
 
 use super::alarms::{alarm_marks, alarm_panel, AlarmPanel};
-use super::by_name::for_each_by_name;
-use super::caller_search::{matching_callers, CallerMatch};
-use super::change::{changes, previous_window, Changes};
+use super::app_rows::{caller_hint, label, sort_key, AppRows, RowSource, SPARK_WINDOWS};
+use super::by_name::{merge_by_name, window_list, NameList, RowAt};
+use super::caller_search::matching_callers;
+use super::change::previous_window;
+use super::older_apps::OlderApps;
 use super::widgets::{
-    chart, chart_end, elapsed, headers, matches_filter, safe, sort_rows, spark_block, spark_level,
-    timeline, Chart, MAX_TEXT,
+    chart, chart_end, elapsed, headers, matches_filter, safe, sort_keyed, timeline, timeline_at,
+    Chart,
 };
-use super::Mark;
-use crate::output::sanitize::for_display;
-
-/// Windows in each application's sparkline.
-const SPARK_WINDOWS: usize = 12;
 /// Applications in the overview chart.
 const CHART_APPS: usize = 5;
 /// Windows in the charts (at most the kept history).
 pub const CHART_WINDOWS: usize = 60;
-
-/// One application row of the overview, numbers kept for sorting; formatted by [`AppRow::cells`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct AppRow {
-    pub name: Arc<str>,
-    /// The name made safe to show: the name itself (shared) unless it needed escaping.
-    pub label: Arc<str>,
-    pub unknown: bool,
-    pub alarm: Mark,
-    pub requests: u64,
-    pub rate: f64,
-    pub bytes: u64,
-    pub err_4xx: f64,
-    pub err_5xx: f64,
-    pub p50: Option<u64>,
-    pub p99: Option<u64>,
-    pub hosts: u64,
-    pub hosts_exact: bool,
-    /// Requests over the last windows, drawn as block characters.
-    pub spark: Spark,
-    /// The caller `/` found when the application's name did not match it.
-    pub caller_match: Option<CallerMatch>,
-    /// Against the previous window (▲ 12%).
-    pub changes: Changes,
-}
-
-impl AppRow {
-    /// Cells in [`OVERVIEW_COLUMNS`] order (the mark column is drawn separately).
-    pub fn cells(&self) -> [String; 13] {
-        [
-            match &self.caller_match {
-                Some(m) => caller_hint(&self.label, m),
-                None => self.label.to_string(),
-            },
-            format::count(self.requests),
-            format::rate(self.rate),
-            self.changes.requests(),
-            format::bytes(self.bytes),
-            format::percent(self.err_4xx),
-            format::percent(self.err_5xx),
-            self.changes.err_5xx(),
-            self.p50
-                .map(format::latency_us)
-                .unwrap_or_else(|| "–".into()),
-            self.p99
-                .map(format::latency_us)
-                .unwrap_or_else(|| "–".into()),
-            self.changes.p99(),
-            format!(
-                "{}{}",
-                format::count(self.hosts),
-                if self.hosts_exact { "" } else { "+" }
-            ),
-            self.spark.text(),
-        ]
-    }
-}
-
-/// `checkout · caller 10.2.3.4 +2`: the application and the caller that made it match.
-fn caller_hint(label: &str, m: &CallerMatch) -> String {
-    let mut text = format!("{label} · caller {}", safe(&m.host));
-    if m.others > 0 {
-        text.push_str(&format!(" +{}", m.others));
-    }
-    text
-}
 
 /// Overview column titles and the sort column each stands for.
 /// The Δ columns compare with the previous window.
@@ -112,11 +42,12 @@ pub const OVERVIEW_COLUMNS: [(&str, Option<Column>); 13] = [
     ("history", None),
 ];
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Overview {
     pub title: String,
     pub headers: Vec<String>,
-    pub rows: Vec<AppRow>,
+    /// The applications, sorted; each row built when drawn.
+    pub rows: AppRows,
     /// Width the application column should keep when rows carry a caller hint (the caller is
     /// what the operator searched for: other columns give way first); 0 = no hint.
     pub hint_width: usize,
@@ -127,149 +58,99 @@ pub struct Overview {
 }
 
 /// The overview before any window exists: the table says why it is empty.
-pub fn without_windows(snapshot: &Snapshot, ui: &UiState) -> Overview {
+pub fn without_windows(snapshot: &Arc<Snapshot>, ui: &UiState) -> Overview {
+    let source = RowSource {
+        snapshot: Arc::clone(snapshot),
+        index: 0,
+        spark: Vec::new(),
+        before_at: None,
+        previous: None,
+        marks: HashMap::new(),
+        filter: String::new(),
+    };
     Overview {
         title: "Applications".into(),
         headers: headers(OVERVIEW_COLUMNS.iter().copied(), ui.app_sort),
+        rows: AppRows::new(source, Vec::new()),
+        hint_width: 0,
         empty: Some(if snapshot.finished {
             "The input ended without a single request.".into()
         } else {
             "No requests yet: waiting for traffic…".into()
         }),
+        chart: Chart::default(),
         alarms: alarm_panel(snapshot, ui, None),
-        ..Overview::default()
     }
 }
 
-fn app_row(snapshot: &Snapshot, app: &AppWindow, window: &WindowSummary) -> AppRow {
-    AppRow {
-        name: app.application.clone(),
-        label: match for_display(&app.application, MAX_TEXT) {
-            Cow::Borrowed(_) => Arc::clone(&app.application),
-            Cow::Owned(escaped) => Arc::from(escaped),
-        },
-        unknown: &*app.application == UNKNOWN,
-        alarm: Mark::None,
-        requests: app.requests,
-        rate: app.requests as f64 / elapsed(snapshot, window),
-        bytes: app.bytes,
-        err_4xx: app.error_rate_4xx(),
-        err_5xx: app.error_rate_5xx(),
-        p50: app.latency.as_ref().map(|l| l.p50),
-        p99: app.latency.as_ref().map(|l| l.p99),
-        hosts: app.hosts,
-        hosts_exact: app.hosts_exact,
-        spark: Spark::default(),
-        caller_match: None,
-        changes: Changes::default(),
-    }
-}
-
-/// An application's requests over the sparkline's windows, kept as block levels and drawn only
-/// for the rows on screen (a string per row for 100,000 rows cost more than the rest of a row).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Spark {
-    levels: [u8; SPARK_WINDOWS],
-    len: usize,
-}
-
-impl Spark {
-    /// The levels of `counts` (the first [`SPARK_WINDOWS`]) against their largest.
-    fn of(counts: impl Iterator<Item = u64> + Clone) -> Spark {
-        let max = counts.clone().take(SPARK_WINDOWS).max().unwrap_or(0);
-        let mut spark = Spark::default();
-        for (level, v) in spark.levels.iter_mut().zip(counts) {
-            *level = spark_level(v, max);
-            spark.len += 1;
-        }
-        spark
-    }
-
-    /// `▁▂▃▄▅▆▇█` scaled to the largest count, oldest first; zero is a blank.
-    pub fn text(&self) -> String {
-        self.levels[..self.len]
-            .iter()
-            .map(|&l| spark_block(l))
-            .collect()
-    }
-}
-
-pub fn overview(snapshot: &Snapshot, ui: &UiState, index: usize, filter: &str) -> Overview {
+/// The overview of the window at `index`; `older` keeps the older windows' applications from
+/// one build to the next.
+pub fn overview(
+    snapshot: &Arc<Snapshot>,
+    ui: &UiState,
+    index: usize,
+    filter: &str,
+    older: &mut OlderApps,
+) -> Overview {
     let window = &snapshot.windows[index];
-    let spark_timeline = timeline(snapshot, index, SPARK_WINDOWS);
-    let marks = alarm_marks(snapshot, ui, Some(index));
-    // The window before, or a silent one when that time had no traffic at all.
-    let previous = previous_window(snapshot, index);
-    let silent = WindowSummary::empty(
-        window.start - snapshot.width_secs,
-        snapshot.width_secs,
-        true,
-    );
-    // Every application seen in the sparkline's windows gets a row, so one that went silent shows.
+    let spark: Vec<Option<usize>> = timeline_at(snapshot, index, SPARK_WINDOWS)
+        .into_iter()
+        .map(|(_, at)| at)
+        .collect();
     // The timeline ends with the window on screen; the one before it is the previous window
     // when that had traffic.
-    let windows: Vec<Option<&WindowSummary>> = spark_timeline.iter().map(|(_, w)| *w).collect();
-    let now_at = windows.len() - 1;
+    let now_at = spark.len() - 1;
+    let previous = previous_window(snapshot, index);
     let before_at = match previous {
-        Some(Some(p)) if now_at >= 1 && spark_timeline[now_at - 1].0 == p.start => Some(now_at - 1),
+        Some(Some(p)) if now_at >= 1 && spark[now_at - 1] == Some(p) => Some(now_at - 1),
         _ => None,
     };
-    let mut rows: Vec<AppRow> = Vec::with_capacity(window.apps.len());
-    for_each_by_name(&windows, |name, found| {
-        let Some(seen) = found.iter().flatten().next() else {
+    // Every application seen in the sparkline's windows gets a row, so one that went silent
+    // shows: where it is now, else where it was first seen. The final older windows come merged
+    // already; older windows still open (taking late events) and the one on screen are merged
+    // here, the one on screen last.
+    older.update(snapshot, &spark);
+    let mut lists: Vec<NameList> = vec![older.list()];
+    for (slot, at) in spark[..now_at].iter().enumerate() {
+        match at.map(|i| &snapshot.windows[i]) {
+            Some(w) if !w.is_final => lists.push(window_list(slot, w)),
+            _ => {}
+        }
+    }
+    lists.push(window_list(now_at, window));
+    let elapsed_secs = elapsed(snapshot, window);
+    let mut keyed: Vec<(f64, RowAt)> = Vec::with_capacity(window.apps.len());
+    let mut hint_width = 0;
+    merge_by_name(lists, |name, found| {
+        let now = found.last().copied().flatten();
+        let Some(row) = now.or_else(|| found.iter().flatten().min_by_key(|r| r.slot).copied())
+        else {
             return;
         };
-        let now = found[now_at];
+        let now = now.map(|r| &window.apps[r.at]);
         // The name, else a caller in the window on screen (an app silent now has none).
-        let caller_match = if matches_filter(name, filter) {
-            None
-        } else {
+        if !matches_filter(name, filter) {
             match now.and_then(|a| matching_callers(a, filter)) {
-                Some(m) => Some(m),
+                Some(m) => {
+                    let hint = caller_hint(&label(name), &m).chars().count();
+                    hint_width = hint_width.max(hint);
+                }
                 None => return,
             }
-        };
-        let mut row = match now {
-            Some(current) => app_row(snapshot, current, window),
-            None => AppRow {
-                requests: 0,
-                bytes: 0,
-                rate: 0.0,
-                err_4xx: 0.0,
-                err_5xx: 0.0,
-                p50: None,
-                p99: None,
-                hosts: 0,
-                hosts_exact: true,
-                ..app_row(snapshot, seen, window)
-            },
-        };
-        row.spark = Spark::of(found.iter().map(|a| a.map_or(0, |a| a.requests)));
-        row.alarm = marks.get(name).copied().unwrap_or_default();
-        row.caller_match = caller_match;
-        if let Some(previous) = previous {
-            let before = before_at.and_then(|i| found[i]);
-            let previous = previous.unwrap_or(&silent);
-            row.changes = changes(snapshot, window, now, previous, before);
         }
-        rows.push(row);
+        keyed.push((sort_key(now, ui.app_sort.column, elapsed_secs), row));
     });
-    sort_rows(
-        &mut rows,
-        ui.app_sort,
-        |r| &*r.label,
-        |r, c| match c {
-            Column::Requests => r.requests as f64,
-            Column::Rate => r.rate,
-            Column::Bytes => r.bytes as f64,
-            Column::Err4xx => r.err_4xx,
-            Column::Err5xx => r.err_5xx,
-            Column::P50 => r.p50.unwrap_or(0) as f64,
-            Column::P99 => r.p99.unwrap_or(0) as f64,
-            Column::Hosts => r.hosts as f64,
-            Column::Name => 0.0,
-        },
-    );
+    sort_keyed(&mut keyed, ui.app_sort);
+    let source = RowSource {
+        snapshot: Arc::clone(snapshot),
+        index,
+        spark,
+        before_at,
+        previous,
+        marks: alarm_marks(snapshot, ui, Some(index)),
+        filter: filter.to_string(),
+    };
+    let rows = AppRows::new(source, keyed.into_iter().map(|(_, row)| row).collect());
 
     // The chart: the busiest applications of the window on screen, over the kept history.
     let end = chart_end(snapshot, index);
@@ -308,12 +189,6 @@ pub fn overview(snapshot: &Snapshot, ui: &UiState, index: usize, filter: &str) -
         format::width(snapshot.width_secs),
         if window.is_final { "" } else { " (open)" }
     );
-    let hint_width = rows
-        .iter()
-        .filter(|r| r.caller_match.is_some())
-        .map(|r| r.cells()[0].chars().count())
-        .max()
-        .unwrap_or(0);
     let empty = rows.is_empty().then(|| {
         if filter.is_empty() {
             "No requests in this window.".to_string()
@@ -340,8 +215,9 @@ pub fn overview(snapshot: &Snapshot, ui: &UiState, index: usize, filter: &str) -
     }
 }
 
-/// The `n` applications with the most requests, most first (ties by name), in one pass: a full
-/// sort of 100,000 applications, mostly ties compared by name, was an eighth of the overview.
+/// The `n` applications with the most requests, most first (ties by name), in one pass over
+/// `apps` in name order (as windows keep them): a full sort of 100,000 applications, mostly ties
+/// compared by name, was an eighth of the overview.
 fn busiest(apps: &[AppWindow], n: usize) -> Vec<&AppWindow> {
     let first = |a: &AppWindow, b: &AppWindow| {
         b.requests
@@ -350,7 +226,8 @@ fn busiest(apps: &[AppWindow], n: usize) -> Vec<&AppWindow> {
     };
     let mut top: Vec<&AppWindow> = Vec::with_capacity(n + 1);
     for app in apps {
-        if top.len() == n && top.last().is_some_and(|last| app.requests < last.requests) {
+        // A tie with the last of a full list comes after it by name: names come in order.
+        if top.len() == n && top.last().is_some_and(|last| app.requests <= last.requests) {
             continue;
         }
         let at = top.partition_point(|t| first(t, app).is_lt());
@@ -365,6 +242,10 @@ fn busiest(apps: &[AppWindow], n: usize) -> Vec<&AppWindow> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::WindowSummary;
+    use crate::ui::app::fixtures;
+    use crate::ui::app::state::Sort;
+    use std::collections::BTreeSet;
 
     fn app(name: &str, requests: u64) -> AppWindow {
         let mut w = crate::ui::app::fixtures::app(name, Vec::new(), 0, &[]);
@@ -373,19 +254,10 @@ mod tests {
     }
 
     #[test]
-    fn sparkline_scales_to_the_largest_value() {
-        let spark = |counts: &[u64]| Spark::of(counts.iter().copied()).text();
-        assert_eq!(spark(&[0, 1, 4, 8]), " ▁▄█");
-        assert_eq!(spark(&[1, 1000]), "▁█");
-        assert_eq!(spark(&[0, 0]), "  ");
-        assert_eq!(spark(&[]), "");
-    }
-
-    #[test]
     fn the_busiest_are_those_a_full_sort_puts_first() {
         let mut rng = fastrand::Rng::with_seed(7);
         for _ in 0..50 {
-            let apps: Vec<AppWindow> = (0..rng.usize(0..300))
+            let mut apps: Vec<AppWindow> = (0..rng.usize(0..300))
                 .map(|i| {
                     app(
                         &format!("app-{:03}", rng.usize(0..1000) * 1000 + i),
@@ -393,6 +265,8 @@ mod tests {
                     )
                 })
                 .collect();
+            // As windows keep them.
+            apps.sort_by(|a, b| a.application.cmp(&b.application));
             let mut sorted: Vec<&AppWindow> = apps.iter().collect();
             sorted.sort_by(|a, b| {
                 b.requests
@@ -406,6 +280,158 @@ mod tests {
                 let want: Vec<&AppWindow> = sorted.iter().take(n).copied().collect();
                 assert_eq!(names(&busiest(&apps, n)), names(&want));
             }
+        }
+    }
+
+    /// `n` windows of applications drawn from a small pool (so some go silent and come back),
+    /// some times without a window, the last `open` windows open; names shared between windows
+    /// as the engine interns them, except now and then.
+    fn random_snapshot(rng: &mut fastrand::Rng, n: usize, open: usize) -> Snapshot {
+        let pool: Vec<Arc<str>> = (0..30).map(|i| Arc::from(format!("app-{i:02}"))).collect();
+        let windows = (0..n)
+            .filter_map(|i| {
+                let kept = i + 1 == n || rng.u8(..6) != 0;
+                kept.then(|| random_window(rng, &pool, i, i + open >= n))
+            })
+            .collect();
+        Snapshot {
+            windows,
+            ..fixtures::snapshot_without_alarms()
+        }
+    }
+
+    fn random_window(
+        rng: &mut fastrand::Rng,
+        pool: &[Arc<str>],
+        i: usize,
+        open: bool,
+    ) -> Arc<WindowSummary> {
+        let start = fixtures::START + i as i64 * fixtures::WIDTH;
+        let mut w = WindowSummary::empty(start, fixtures::WIDTH, !open);
+        w.apps = pool
+            .iter()
+            .filter_map(|name| {
+                if rng.u8(..3) == 0 {
+                    return None;
+                }
+                let mut a = app("", rng.u64(0..6));
+                a.application = match rng.u8(..8) {
+                    0 => Arc::from(&**name),
+                    _ => Arc::clone(name),
+                };
+                a.bytes = rng.u64(0..4);
+                a.hosts = rng.u64(0..3);
+                Some(a)
+            })
+            .collect();
+        Arc::new(w)
+    }
+
+    /// What the overview must list, worked out plainly: every name of the sparkline's windows,
+    /// by name, then sorted (stable) by the key of the window on screen.
+    fn expected(snapshot: &Snapshot, index: usize, sort: Sort) -> Vec<String> {
+        let names: BTreeSet<String> = timeline(snapshot, index, SPARK_WINDOWS)
+            .iter()
+            .filter_map(|(_, w)| *w)
+            .flat_map(|w| w.apps.iter().map(|a| a.application.to_string()))
+            .collect();
+        let mut names: Vec<String> = names.into_iter().collect();
+        let now = &snapshot.windows[index];
+        let key = |name: &str| sort_key(now.app(name), sort.column, elapsed(snapshot, now));
+        if sort.column == Column::Name {
+            if sort.descending() {
+                names.reverse();
+            }
+        } else {
+            names.sort_by(|a, b| match sort.descending() {
+                true => key(b).total_cmp(&key(a)),
+                false => key(a).total_cmp(&key(b)),
+            });
+        }
+        names
+    }
+
+    fn listed(o: &Overview) -> Vec<String> {
+        (0..o.rows.len())
+            .map(|i| o.rows.name(i).map(|n| n.to_string()).unwrap_or_default())
+            .collect()
+    }
+
+    const COLUMNS: [Column; 9] = [
+        Column::Name,
+        Column::Requests,
+        Column::Rate,
+        Column::Bytes,
+        Column::Err4xx,
+        Column::Err5xx,
+        Column::P50,
+        Column::P99,
+        Column::Hosts,
+    ];
+
+    #[test]
+    fn every_application_of_the_sparkline_is_listed_once_sorted_as_asked() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        // One list of older applications kept across all of them, as the TUI keeps it.
+        let mut older = OlderApps::default();
+        for _ in 0..60 {
+            let n = rng.usize(1..20);
+            let open = rng.usize(1..4);
+            let snapshot = Arc::new(random_snapshot(&mut rng, n, open));
+            let index = rng.usize(0..snapshot.windows.len());
+            let mut ui = UiState::default();
+            for column in COLUMNS {
+                for reversed in [false, true] {
+                    ui.app_sort = Sort { column, reversed };
+                    let o = overview(&snapshot, &ui, index, "", &mut older);
+                    let want = expected(&snapshot, index, ui.app_sort);
+                    assert_eq!(listed(&o), want, "{column:?} reversed {reversed}");
+                    for (i, name) in want.iter().enumerate() {
+                        assert_eq!(o.rows.position(name), Some(i), "{name}");
+                        let row = o.rows.get(i).expect("listed");
+                        assert_eq!(&*row.name, name.as_str());
+                        assert_eq!(o.rows.is_silent(i), row.requests == 0);
+                    }
+                    assert_eq!(o.rows.position("not-listed"), None);
+                    assert_eq!(o.rows, overview(&snapshot, &ui, index, "", &mut older).rows);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_kept_older_applications_follow_the_windows_as_they_close() {
+        let mut rng = fastrand::Rng::with_seed(5);
+        let pool: Vec<Arc<str>> = (0..30).map(|i| Arc::from(format!("app-{i:02}"))).collect();
+        let mut older = OlderApps::default();
+        let ui = UiState::default();
+        let mut snapshot = random_snapshot(&mut rng, 14, 2);
+        for step in 0..40 {
+            // Most snapshots: the open windows took more traffic (new summaries, the final ones
+            // shared); now and then the oldest open window closes and a new one opens.
+            let n = snapshot.windows.len();
+            let last = snapshot.windows[n - 1].start;
+            let i = ((last - fixtures::START) / fixtures::WIDTH) as usize;
+            if step % 5 == 4 {
+                let closing = n - 2;
+                let mut closed = (*snapshot.windows[closing]).clone();
+                closed.is_final = true;
+                snapshot.windows[closing] = Arc::new(closed);
+                snapshot
+                    .windows
+                    .push(random_window(&mut rng, &pool, i + 1, true));
+            } else {
+                snapshot.windows[n - 1] = random_window(&mut rng, &pool, i, true);
+                snapshot.windows[n - 2] = random_window(&mut rng, &pool, i - 1, true);
+            }
+            let shared = Arc::new(snapshot.clone());
+            let index = shared.windows.len() - 1;
+            let o = overview(&shared, &ui, index, "", &mut older);
+            assert_eq!(
+                listed(&o),
+                expected(&shared, index, ui.app_sort),
+                "step {step}"
+            );
         }
     }
 }

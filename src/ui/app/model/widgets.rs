@@ -63,6 +63,14 @@ pub fn timeline(
     index: usize,
     max: usize,
 ) -> Vec<(i64, Option<&WindowSummary>)> {
+    timeline_at(snapshot, index, max)
+        .into_iter()
+        .map(|(start, at)| (start, at.map(|i| &*snapshot.windows[i])))
+        .collect()
+}
+
+/// [`timeline`] with each window as its index in `snapshot.windows`.
+pub fn timeline_at(snapshot: &Snapshot, index: usize, max: usize) -> Vec<(i64, Option<usize>)> {
     let windows = &snapshot.windows[..=index];
     let width = snapshot.width_secs.max(1);
     let current = windows[index].start;
@@ -72,10 +80,7 @@ pub fn timeline(
         .rev()
         .map(|k| {
             let start = current - k as i64 * width;
-            let found = windows
-                .binary_search_by(|w| w.start.cmp(&start))
-                .ok()
-                .map(|i| &*windows[i]);
+            let found = windows.binary_search_by(|w| w.start.cmp(&start)).ok();
             (start, found)
         })
         .collect()
@@ -289,6 +294,27 @@ pub fn sort_rows<T>(
     });
     let mut taken: Vec<Option<T>> = rows.drain(..).map(Some).collect();
     rows.extend(order.into_iter().filter_map(|i| taken[i].take()));
+}
+
+/// Sorts rows that are in name order (as the overview's merge yields them), each with its key in
+/// `sort`'s column: by name they already are (or reversed); by a column, a stable sort on the
+/// key keeps ties by name without comparing a string.
+pub fn sort_keyed<T>(rows: &mut [(f64, T)], sort: Sort) {
+    let descending = sort.descending();
+    if sort.column == Column::Name {
+        if descending {
+            rows.reverse();
+        }
+        return;
+    }
+    rows.sort_by(|a, b| {
+        let ord = a.0.total_cmp(&b.0);
+        if descending {
+            ord.reverse()
+        } else {
+            ord
+        }
+    });
 }
 
 #[cfg(test)]
