@@ -558,3 +558,79 @@ fn a_long_silence_empties_the_band_windows() {
     assert_eq!(status.history[6].band, None);
     assert_eq!(status.history[6].breaching, None);
 }
+
+/// Each alarm of a `*` rule is found in the window by walking the applications in name order:
+/// judged among many, every application must be judged exactly as if it were the only one
+/// (names shared between windows as the engine interns them, or not; windows skipped).
+#[test]
+fn each_application_is_judged_as_if_it_were_alone() {
+    let mut rng = fastrand::Rng::with_seed(3);
+    let pool: Vec<Arc<str>> = (0..40).map(|i| Arc::from(format!("app-{i:02}"))).collect();
+    for round in 0..20 {
+        let mut windows: Vec<WindowSummary> = Vec::new();
+        for i in 0..16 {
+            if rng.u8(..5) == 0 {
+                continue;
+            }
+            let mut apps = Vec::new();
+            for name in &pool {
+                if rng.u8(..3) == 0 {
+                    continue;
+                }
+                let requests = rng.u64(1..20);
+                let mut a = app(name, requests, rng.u64(0..3).min(requests));
+                if rng.bool() {
+                    a.application = Arc::clone(name);
+                }
+                apps.push(a);
+            }
+            windows.push(window(i, apps));
+        }
+        let treat = [TreatMissingData::Missing, TreatMissingData::Breaching][round % 2];
+        let rule = five_xx("*", 2, 3, treat);
+        let mut together = AlarmEngine::new(vec![rule.clone()], W);
+        let all: Vec<AlarmTransition> = windows.iter().flat_map(|w| together.evaluate(w)).collect();
+        assert!(!all.is_empty());
+        let view = together.view();
+        for name in &pool {
+            let mut alone = AlarmEngine::new(vec![rule.clone()], W);
+            let by_itself: Vec<AlarmTransition> = windows
+                .iter()
+                .flat_map(|w| {
+                    // Alone, and always the same name (pointer): judged without any walk.
+                    let mut w = w.clone();
+                    w.apps.retain(|a| a.application == *name);
+                    for a in &mut w.apps {
+                        a.application = Arc::clone(name);
+                    }
+                    alone.evaluate(&w)
+                })
+                .collect();
+            let among: Vec<AlarmTransition> = all
+                .iter()
+                .filter(|t| t.application == *name)
+                .cloned()
+                .collect();
+            assert_eq!(brief(&among), brief(&by_itself), "{name}, round {round}");
+            let status = |v: &AlarmsView| {
+                v.statuses
+                    .iter()
+                    .find(|s| s.application == *name)
+                    .map(|s| (s.state, s.datapoints.clone(), s.history.clone()))
+            };
+            assert_eq!(status(&view), status(&alone.view()), "{name}");
+            // Created once, when first seen, and kept since: a datapoint for every window from
+            // then on (alone or not, so this does not rest on the engine agreeing with itself).
+            let last = windows.last().map(|w| w.start);
+            let first = windows
+                .iter()
+                .find(|w| w.apps.iter().any(|a| a.application == *name))
+                .map(|w| w.start);
+            let kept = status(&view).map(|s| s.2.len());
+            let want = first.zip(last).map(|(first, last)| {
+                (((last - first) / W + 1) as usize).min(rule.kept_datapoints())
+            });
+            assert_eq!(kept, want, "{name}: datapoints kept");
+        }
+    }
+}
