@@ -108,20 +108,39 @@ impl History {
     }
 }
 
-/// The window without what only its detail views show: top paths and callers.
+/// The window without what only its detail views show: top paths, callers and agents. Built
+/// field by field: cloning the whole window (or application) first and dropping the detail
+/// copied every caller list only to free it, a tenth of the engine's time at 100,000
+/// applications.
 fn compacted(window: &WindowSummary) -> WindowSummary {
+    let WindowSummary {
+        start,
+        end,
+        is_final,
+        ref apps,
+        relays,
+    } = *window;
     WindowSummary {
-        apps: window
-            .apps
+        start,
+        end,
+        is_final,
+        relays,
+        apps: apps
             .iter()
             .map(|a| AppWindow {
+                application: a.application.clone(),
+                requests: a.requests,
+                bytes: a.bytes,
+                status: a.status,
+                status_codes: a.status_codes.clone(),
+                hosts: a.hosts,
+                hosts_exact: a.hosts_exact,
+                latency: a.latency.clone(),
                 top_paths: Vec::new(),
                 top_callers: Vec::new(),
-                agents: Default::default(),
-                ..a.clone()
+                agents: TopAgents::default(),
             })
             .collect(),
-        ..window.clone()
     }
 }
 
@@ -243,6 +262,29 @@ mod tests {
             all.iter().all(|w| w.requests() == 30),
             "counts survive compaction"
         );
+    }
+
+    #[test]
+    fn a_compacted_window_keeps_every_number_and_drops_only_the_detail() {
+        use crate::ui::app::fixtures;
+        let mut w = (*window(0, 3)).clone();
+        w.relays = Some(super::super::RelayCoverage {
+            relays: 1,
+            expected: 2,
+        });
+        for (i, a) in w.apps.iter_mut().enumerate() {
+            a.latency = Some(fixtures::latency(10, 1_000 * i as u64 + 1, 90_000));
+            a.top_callers = vec![fixtures::caller("10.0.0.1", 10, 1, 2_000)];
+            a.agents.user_agents = a.top_paths.clone();
+            a.hosts_exact = i % 2 == 0;
+        }
+        let mut want = w.clone();
+        for a in &mut want.apps {
+            a.top_paths.clear();
+            a.top_callers.clear();
+            a.agents = TopAgents::default();
+        }
+        assert_eq!(compacted(&w), want);
     }
 
     #[test]
