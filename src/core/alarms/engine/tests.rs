@@ -634,3 +634,54 @@ fn each_application_is_judged_as_if_it_were_alone() {
         }
     }
 }
+
+/// The view lists ALARM first, then by alarm name and application, however the rules were
+/// given (and even when two share a name, which the configuration refuses).
+#[test]
+fn the_view_is_in_order_whatever_the_rules_order() {
+    let mut rng = fastrand::Rng::with_seed(9);
+    for names in [["b-5xx", "a-5xx", "c-5xx"], ["b-5xx", "a-5xx", "b-5xx"]] {
+        let rules: Vec<AlarmRule> = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                AlarmRule::new(
+                    name,
+                    "*",
+                    Metric::ErrorRate5xx,
+                    Comparison::Greater,
+                    0.05 * i as f64,
+                )
+                .m_of_n(1, 1)
+            })
+            .collect();
+        let mut engine = AlarmEngine::new(rules, W);
+        for i in 0..6 {
+            let mut apps = Vec::new();
+            for a in 0..30 {
+                if rng.bool() {
+                    let requests = rng.u64(1..20);
+                    apps.push(app(
+                        &format!("app-{a:02}"),
+                        requests,
+                        rng.u64(0..4).min(requests),
+                    ));
+                }
+            }
+            engine.evaluate(&window(i, apps));
+        }
+        let view = engine.view();
+        let key = |s: &AlarmStatus| {
+            (
+                s.state != AlarmState::Alarm,
+                s.alarm.to_string(),
+                s.application.to_string(),
+            )
+        };
+        let keys: Vec<_> = view.statuses.iter().map(key).collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted, "{names:?}");
+        assert!(keys.iter().any(|k| !k.0) && keys.iter().any(|k| k.0));
+    }
+}
