@@ -244,7 +244,7 @@ mod tests {
     use super::*;
     use crate::core::WindowSummary;
     use crate::ui::app::fixtures;
-    use crate::ui::app::state::Sort;
+    use crate::ui::app::state::{Sort, TableKind};
     use std::collections::BTreeSet;
 
     fn app(name: &str, requests: u64) -> AppWindow {
@@ -357,18 +357,6 @@ mod tests {
             .collect()
     }
 
-    const COLUMNS: [Column; 9] = [
-        Column::Name,
-        Column::Requests,
-        Column::Rate,
-        Column::Bytes,
-        Column::Err4xx,
-        Column::Err5xx,
-        Column::P50,
-        Column::P99,
-        Column::Hosts,
-    ];
-
     #[test]
     fn every_application_of_the_sparkline_is_listed_once_sorted_as_asked() {
         let mut rng = fastrand::Rng::with_seed(11);
@@ -380,7 +368,7 @@ mod tests {
             let snapshot = Arc::new(random_snapshot(&mut rng, n, open));
             let index = rng.usize(0..snapshot.windows.len());
             let mut ui = UiState::default();
-            for column in COLUMNS {
+            for &column in TableKind::Applications.columns() {
                 for reversed in [false, true] {
                     ui.app_sort = Sort { column, reversed };
                     let o = overview(&snapshot, &ui, index, "", &mut older);
