@@ -98,9 +98,20 @@ fn unread(pipe: &std::fs::File) -> i32 {
 fn endless_input_without_a_line_end_shows_progress_in_flat_memory() {
     let run = Kinetop::start(&["--file", "/dev/zero", "--headless"]);
     run.wait_for_log("reading", Duration::from_secs(20));
-    std::thread::sleep(Duration::from_secs(1));
+    // Measured by input read, not by time: after 256 MiB (far more than every queue and buffer
+    // of the pipeline holds) the pipeline is full, whatever the machine's load; then 512 MiB
+    // more. A fixed second was too early on a loaded machine: the queues were still filling.
+    let early_at = 256 << 20;
+    let late_at = early_at + (512 << 20);
+    assert!(
+        read_at_least(run.pid(), early_at),
+        "256 MiB not read in time"
+    );
     let early = peak_rss_kib(run.pid());
-    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        read_at_least(run.pid(), late_at),
+        "768 MiB not read in time"
+    );
     let late = peak_rss_kib(run.pid());
     let ended = run.signal_and_wait(libc::SIGINT, Duration::from_secs(10));
     assert!(ended.took < STOP_WITHIN, "took {:?} to stop", ended.took);
@@ -116,13 +127,32 @@ fn endless_input_without_a_line_end_shows_progress_in_flat_memory() {
     assert!(lines >= 3, "{summary}");
     assert_eq!(summary["malformed"].as_u64(), Some(lines));
     assert_eq!(summary["parsed"], 0);
-    // Memory stays flat: the peak after 3 s is the peak after 1 s (within a few pieces), far
-    // below what reading ~GBs of input into one line would take.
+    // Memory stays flat: the peak after 768 MiB is the peak after 256 MiB (within a few
+    // pieces), far below what reading that input into one line would take.
     assert!(
         late < early + 16 * 1024,
         "peak RSS grew from {early} KiB to {late} KiB"
     );
     assert!(late < 256 * 1024, "peak RSS {late} KiB");
+}
+
+/// Waits (at most 60 s) until process `pid` has read at least `bytes` (`rchar` of
+/// /proc/PID/io); whether it did.
+fn read_at_least(pid: i32, bytes: u64) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap();
+        let read: u64 = io
+            .lines()
+            .find_map(|l| l.strip_prefix("rchar:"))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("rchar in /proc/PID/io");
+        if read >= bytes {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
 }
 
 /// VmHWM of a process, in KiB.
