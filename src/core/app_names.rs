@@ -5,6 +5,19 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+/// Whether names `a` and `b` are the same. Names are interned, so the same pointer is the same
+/// name without reading either; `Arc<str>`'s `==` alone compares the strings (std's pointer
+/// shortcut is only for sized types), a read of both names from memory.
+pub fn same_name(a: &Arc<str>, b: &Arc<str>) -> bool {
+    Arc::ptr_eq(a, b) || a == b
+}
+
+/// Whether name `a` comes before `b` in name order (the order windows keep their applications
+/// in), without reading either when they are the same interned name.
+pub fn precedes(a: &Arc<str>, b: &Arc<str>) -> bool {
+    !Arc::ptr_eq(a, b) && a < b
+}
+
 /// Names no window holds any more are forgotten when the set has doubled since the last sweep,
 /// so a metadata table that renames its applications over days does not grow the set forever.
 #[derive(Debug, Default)]

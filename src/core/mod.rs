@@ -213,10 +213,14 @@ impl WindowSummary {
     }
 
     pub fn app(&self, name: &str) -> Option<&AppWindow> {
+        self.app_index(name).map(|i| &self.apps[i])
+    }
+
+    /// Where application `name` is in `apps` (kept in name order).
+    pub fn app_index(&self, name: &str) -> Option<usize> {
         self.apps
             .binary_search_by(|a| a.application.as_ref().cmp(name))
             .ok()
-            .map(|i| &self.apps[i])
     }
 
     pub fn requests(&self) -> u64 {

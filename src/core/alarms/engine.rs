@@ -9,6 +9,7 @@ use super::evaluate::{evaluate, WindowVerdict};
 use super::{
     AlarmRule, AlarmState, AlarmStatus, AlarmTransition, AlarmsView, AppSelector, Datapoint,
 };
+use crate::core::app_names::{precedes, same_name};
 use crate::core::{AppWindow, WindowSummary};
 
 /// How many transitions [`AlarmsView::recent`] keeps: enough for the TUI to tell the state of
@@ -339,17 +340,6 @@ fn push_slot(slots: &mut VecDeque<Datapoint>, keep: usize, point: Datapoint) {
         slots.pop_front();
     }
     slots.push_back(point);
-}
-
-/// Whether application `a` comes before `b` in name order. Names are interned (shared), so
-/// the same pointer is the same name without reading either.
-fn precedes(a: &Arc<str>, b: &Arc<str>) -> bool {
-    !Arc::ptr_eq(a, b) && a < b
-}
-
-/// Whether `a` and `b` are the same name (the pointer first: `Arc<str>`'s `==` reads both).
-fn same_name(a: &Arc<str>, b: &Arc<str>) -> bool {
-    Arc::ptr_eq(a, b) || a == b
 }
 
 #[cfg(test)]

@@ -183,6 +183,20 @@ impl AppRows {
         AppRows { source, rows }
     }
 
+    /// No rows (before any window exists).
+    pub fn none(snapshot: &Arc<Snapshot>) -> AppRows {
+        let source = RowSource {
+            snapshot: Arc::clone(snapshot),
+            index: 0,
+            spark: Vec::new(),
+            before_at: None,
+            previous: None,
+            marks: HashMap::new(),
+            filter: String::new(),
+        };
+        AppRows::new(source, Vec::new())
+    }
+
     pub fn len(&self) -> usize {
         self.rows.len()
     }
@@ -205,10 +219,7 @@ impl AppRows {
         let slots = std::iter::once(now_at).chain(0..now_at);
         let at = slots
             .filter_map(|slot| {
-                let apps = &s.window(slot)?.apps;
-                let at = apps
-                    .binary_search_by(|a| a.application.as_ref().cmp(name))
-                    .ok()?;
+                let at = s.window(slot)?.app_index(name)?;
                 Some(RowAt { slot, at })
             })
             .next()?;

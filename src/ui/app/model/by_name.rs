@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use crate::core::app_names::{precedes, same_name};
 use crate::core::{AppWindow, WindowSummary};
 
 /// Where an application's row is: `apps[at]` of the window at `slot` of the windows merged.
@@ -68,9 +69,8 @@ pub fn merge_by_name<'a>(
         // The smallest name at the head of any list.
         let mut least: Option<&'a Arc<str>> = None;
         for &(name, _) in heads.iter().flatten() {
-            // Names are shared across windows (interned by the engine): the same pointer is
-            // the same name, and most heads are the same application.
-            if least.is_none_or(|l| !Arc::ptr_eq(name, l) && name < l) {
+            // Most heads are the same (interned) application: compared by pointer.
+            if least.is_none_or(|l| precedes(name, l)) {
                 least = Some(name);
             }
         }
@@ -83,10 +83,9 @@ pub fn merge_by_name<'a>(
             .zip(heads.iter_mut())
             .zip(rows.iter_mut())
         {
-            // The pointer first: `Arc<str>`'s `==` compares the strings (std's pointer shortcut is
-            // only for sized types), reading each name from memory, half of the merge's time.
+            // By pointer first: comparing the strings was half of the merge's time.
             *row = match *head {
-                Some((n, at)) if Arc::ptr_eq(n, name) || n == name => {
+                Some((n, at)) if same_name(n, name) => {
                     *i += 1;
                     *head = list.get(*i);
                     Some(at)

@@ -1,7 +1,6 @@
 //! The overview's view model: one row per application, the chart of the busiest ones, and the
 //! alarm panel (built in `alarms`).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::core::AppWindow;
@@ -59,19 +58,10 @@ pub struct Overview {
 
 /// The overview before any window exists: the table says why it is empty.
 pub fn without_windows(snapshot: &Arc<Snapshot>, ui: &UiState) -> Overview {
-    let source = RowSource {
-        snapshot: Arc::clone(snapshot),
-        index: 0,
-        spark: Vec::new(),
-        before_at: None,
-        previous: None,
-        marks: HashMap::new(),
-        filter: String::new(),
-    };
     Overview {
         title: "Applications".into(),
         headers: headers(OVERVIEW_COLUMNS.iter().copied(), ui.app_sort),
-        rows: AppRows::new(source, Vec::new()),
+        rows: AppRows::none(snapshot),
         hint_width: 0,
         empty: Some(if snapshot.finished {
             "The input ended without a single request.".into()

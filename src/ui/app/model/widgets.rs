@@ -282,15 +282,13 @@ pub fn sort_rows<T>(
         (sort.column != Column::Name).then(|| rows.iter().map(|r| key(r, sort.column)).collect());
     let mut order: Vec<usize> = (0..rows.len()).collect();
     order.sort_by(|&a, &b| {
-        let ord = match &keys {
-            Some(keys) => keys[a].total_cmp(&keys[b]),
-            None => name(&rows[a]).cmp(name(&rows[b])),
-        };
-        if descending {
-            ord.reverse()
-        } else {
-            ord
-        }
+        directed(
+            match &keys {
+                Some(keys) => keys[a].total_cmp(&keys[b]),
+                None => name(&rows[a]).cmp(name(&rows[b])),
+            },
+            descending,
+        )
     });
     let mut taken: Vec<Option<T>> = rows.drain(..).map(Some).collect();
     rows.extend(order.into_iter().filter_map(|i| taken[i].take()));
@@ -307,14 +305,16 @@ pub fn sort_keyed<T>(rows: &mut [(f64, T)], sort: Sort) {
         }
         return;
     }
-    rows.sort_by(|a, b| {
-        let ord = a.0.total_cmp(&b.0);
-        if descending {
-            ord.reverse()
-        } else {
-            ord
-        }
-    });
+    rows.sort_by(|a, b| directed(a.0.total_cmp(&b.0), descending));
+}
+
+/// `ord` as a sort in that direction orders.
+fn directed(ord: std::cmp::Ordering, descending: bool) -> std::cmp::Ordering {
+    if descending {
+        ord.reverse()
+    } else {
+        ord
+    }
 }
 
 #[cfg(test)]
