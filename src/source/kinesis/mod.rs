@@ -359,7 +359,7 @@ impl Coordinator {
                     if self.options.until_caught_up && caught_up {
                         // Every shard answered since: nothing is in effect any more.
                         for cell in self.cells.values() {
-                            status::update(cell, |r| r.unreported_problem = None);
+                            status::update(cell, |r| r.unreported_problems.clear());
                         }
                         self.publish_status().await;
                         self.send(SourceEvent::Finished).await;

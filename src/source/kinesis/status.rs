@@ -20,10 +20,24 @@ pub struct ShardReport {
     pub finished: bool,
     /// A problem in effect (throttling, network), cleared by the next success.
     pub problem: Option<String>,
-    /// The last problem since the previous status, kept until that status is sent: a short
-    /// outage that cleared between two status updates is still shown once.
-    pub unreported_problem: Option<String>,
+    /// Every kind of problem since the previous status (in the order they first happened, each
+    /// with its latest text), kept until that status is sent: a short outage that cleared
+    /// between two updates is still shown once, and a throttle followed by a network fault
+    /// within one update is said as both, not only as the second.
+    pub unreported_problems: Vec<UnreportedProblem>,
 }
+
+/// A problem not yet in a status update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreportedProblem {
+    /// What failed, without the retry details that change on every try ("throttled on
+    /// shardId-1", [`crate::aws::retry::state_of`]): a problem repeating keeps one entry.
+    pub kind: String,
+    pub text: String,
+}
+
+/// Distinct kinds of problem kept per shard between two status updates: the oldest give way.
+const UNREPORTED_KINDS: usize = 4;
 
 /// Shared, cheap to update: one lock per shard, taken once per call.
 pub type ShardCell = Arc<Mutex<ShardReport>>;
@@ -69,14 +83,52 @@ pub fn read(cell: &ShardCell) -> ShardReport {
 pub fn take_for_status(cell: &ShardCell) -> ShardReport {
     let mut guard = cell.lock().unwrap_or_else(|p| p.into_inner());
     let report = guard.clone();
-    guard.unreported_problem = None;
+    guard.unreported_problems.clear();
     report
 }
 
 /// Shows a problem now and in the next status update, even if it clears before then.
 pub fn set_problem(report: &mut ShardReport, text: String) {
-    report.unreported_problem = Some(text.clone());
+    let kind = crate::aws::retry::state_of(&text);
+    let unreported = &mut report.unreported_problems;
+    match unreported.iter_mut().find(|p| p.kind == kind) {
+        Some(same) => same.text.clone_from(&text),
+        None => {
+            if unreported.len() == UNREPORTED_KINDS {
+                unreported.remove(0);
+            }
+            unreported.push(UnreportedProblem {
+                kind: kind.to_string(),
+                text: text.clone(),
+            });
+        }
+    }
     report.problem = Some(text);
+}
+
+impl ShardReport {
+    /// What the shard's line in the inputs view says: every problem since the last update in
+    /// the order they happened, or the one still in effect.
+    pub fn problem_text(&self) -> Option<String> {
+        match self.unreported_problems.as_slice() {
+            [] => self.problem.clone(),
+            [only] => Some(only.text.clone()),
+            many => Some(
+                many.iter()
+                    .map(|p| p.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; then "),
+            ),
+        }
+    }
+
+    /// The latest problem: the status bar's line, which has room for one.
+    pub fn latest_problem(&self) -> Option<&str> {
+        match self.unreported_problems.last() {
+            Some(latest) => Some(&latest.text),
+            None => self.problem.as_deref(),
+        }
+    }
 }
 
 /// Builds the source status from every shard's report.
@@ -91,7 +143,7 @@ pub fn summarize(
     let lag_ms = active.clone().filter_map(|r| r.lag_ms).max();
     let problems: Vec<&str> = reports
         .values()
-        .filter_map(|r| r.problem.as_deref().or(r.unreported_problem.as_deref()))
+        .filter_map(ShardReport::latest_problem)
         .collect();
     // The status bar's line names the source (`kinesis: …`); each shard's own line in the
     // inputs view is already under its shard.
@@ -112,7 +164,7 @@ pub fn summarize(
             state_since_ms: r.state_since_ms,
             lag_ms: if r.finished { None } else { r.lag_ms },
             records: r.records,
-            problem: r.problem.clone().or_else(|| r.unreported_problem.clone()),
+            problem: r.problem_text(),
             ..PartStatus::default()
         })
         .collect();
@@ -193,5 +245,67 @@ mod tests {
         let then: BTreeMap<String, ShardReport> =
             [("s".to_string(), take_for_status(&cell))].into();
         assert_eq!(summarize("web", &then, 0.0, None).problem, None);
+    }
+
+    #[test]
+    fn two_problems_between_updates_are_both_said_in_order() {
+        let cell = new_cell();
+        update(&cell, |r| {
+            set_problem(
+                r,
+                "throttled on shardId-0: retrying in 50 ms (2nd try, last success 0 s ago)".into(),
+            );
+            set_problem(
+                r,
+                "throttled on shardId-0: retrying in 100 ms (3rd try, last success 0 s ago)".into(),
+            );
+            r.problem = None; // a success in between
+            set_problem(
+                r,
+                "connection refused: retrying in 75 ms (2nd try, last success 0 s ago)".into(),
+            );
+        });
+        let reports: BTreeMap<String, ShardReport> =
+            [("shardId-0".to_string(), take_for_status(&cell))].into();
+        let status = summarize("web", &reports, 0.0, None);
+        // The status bar has room for one: the latest.
+        assert_eq!(
+            status.problem.as_deref(),
+            Some("kinesis: connection refused: retrying in 75 ms (2nd try, last success 0 s ago)")
+        );
+        // The shard's line says both, the throttle with its latest retry, once.
+        assert_eq!(
+            status.details[0].problem.as_deref(),
+            Some(
+                "throttled on shardId-0: retrying in 100 ms (3rd try, last success 0 s ago); \
+                 then connection refused: retrying in 75 ms (2nd try, last success 0 s ago)"
+            )
+        );
+        // Reported: from now on only what is still in effect.
+        let next: BTreeMap<String, ShardReport> =
+            [("shardId-0".to_string(), take_for_status(&cell))].into();
+        assert_eq!(
+            summarize("web", &next, 0.0, None).details[0]
+                .problem
+                .as_deref(),
+            Some("connection refused: retrying in 75 ms (2nd try, last success 0 s ago)")
+        );
+    }
+
+    #[test]
+    fn the_problems_kept_between_updates_are_bounded() {
+        let mut report = ShardReport::default();
+        for n in 0..100 {
+            set_problem(
+                &mut report,
+                format!("problem {n}: retrying in 1 s (2nd try, no success yet)"),
+            );
+        }
+        assert_eq!(report.unreported_problems.len(), UNREPORTED_KINDS);
+        assert_eq!(report.unreported_problems[0].kind, "problem 96");
+        assert_eq!(
+            report.latest_problem(),
+            Some("problem 99: retrying in 1 s (2nd try, no success yet)")
+        );
     }
 }
