@@ -480,9 +480,18 @@ fn alarms_with_units_and_flapping(
             state: AlarmState::Alarm,
             since: Some(at(11)),
             value: Some(1_741_823.0),
-            datapoints: vec![(at(11), Some(1_741_823.0))],
+            evaluation_periods: 1,
             band: None,
-            history: Vec::new(),
+            // Slower and slower: the chart draws the three, over the threshold from the second.
+            history: [(9, 820_000.0), (10, 1_310_000.0), (11, 1_741_823.0)]
+                .into_iter()
+                .map(|(i, v)| kinetop::core::alarms::Datapoint {
+                    start: at(i),
+                    value: Some(v),
+                    band: None,
+                    breaching: Some(v > 1_000_000.0),
+                })
+                .collect(),
         },
     );
     view.statuses.push(AlarmStatus {
@@ -494,9 +503,9 @@ fn alarms_with_units_and_flapping(
         state: AlarmState::InsufficientData,
         since: Some(at(9)),
         value: None,
-        datapoints: vec![],
+        evaluation_periods: 3,
         band: None,
-        history: Vec::new(),
+        history: [].into(),
     });
     let flips: Vec<AlarmTransition> = (2..10)
         .rev()

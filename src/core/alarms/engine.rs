@@ -22,8 +22,10 @@ struct Track {
     state: AlarmState,
     since: Option<i64>,
     /// The datapoints kept ([`AlarmRule::kept_datapoints`]), oldest first, each judged when it
-    /// came. Windows from before the alarm existed are not here.
-    slots: VecDeque<Datapoint>,
+    /// came. Windows from before the alarm existed are not here. Shared with the views made
+    /// since (a new one is made per window, as every alarm gets a datapoint): at 200,000 alarms
+    /// a copy per view was most of the alarms' memory.
+    slots: Arc<[Datapoint]>,
 }
 
 impl Track {
@@ -31,7 +33,7 @@ impl Track {
         Track {
             state: AlarmState::InsufficientData,
             since: None,
-            slots: VecDeque::new(),
+            slots: Arc::from([]),
         }
     }
 }
@@ -271,9 +273,9 @@ impl AlarmEngine {
                     band: rule.band,
                     state: track.state,
                     since: track.since,
-                    value: track.slots.back().and_then(|d| d.value),
-                    datapoints: self.datapoints(track, rule.evaluation_periods),
-                    history: track.slots.iter().copied().collect(),
+                    value: track.slots.last().and_then(|d| d.value),
+                    evaluation_periods: rule.evaluation_periods,
+                    history: Arc::clone(&track.slots),
                 })
         }));
         let not_alarm = |s: &AlarmStatus| s.state != AlarmState::Alarm;
@@ -293,37 +295,11 @@ impl AlarmEngine {
             width_secs: self.width_secs,
         }
     }
-
-    /// The last `n` datapoints, oldest first; windows from before the alarm existed are shown
-    /// as missing so that there are always `n` once anything was evaluated.
-    fn datapoints(&self, track: &Track, n: usize) -> Vec<(i64, Option<f64>)> {
-        let Some(first) = track.slots.front().map(|d| d.start) else {
-            return Vec::new();
-        };
-        let have = track.slots.len().min(n);
-        let pad = n - have;
-        (1..=pad)
-            .rev()
-            .map(|i| (first - i as i64 * self.width_secs, None))
-            .chain(
-                track
-                    .slots
-                    .iter()
-                    .skip(track.slots.len() - have)
-                    .map(|d| (d.start, d.value)),
-            )
-            .collect()
-    }
 }
 
 /// The datapoint of the window starting at `start`, judged: a band rule's band is made of the
 /// datapoints kept before it (`earlier`, oldest first).
-fn judged(
-    rule: &AlarmRule,
-    earlier: &VecDeque<Datapoint>,
-    start: i64,
-    value: Option<f64>,
-) -> Datapoint {
+fn judged(rule: &AlarmRule, earlier: &[Datapoint], start: i64, value: Option<f64>) -> Datapoint {
     let band = rule
         .band
         .and_then(|b| b.band(earlier.iter().rev().take(b.windows).filter_map(|d| d.value)));
@@ -335,11 +311,17 @@ fn judged(
     }
 }
 
-fn push_slot(slots: &mut VecDeque<Datapoint>, keep: usize, point: Datapoint) {
-    while slots.len() >= keep.max(1) {
-        slots.pop_front();
-    }
-    slots.push_back(point);
+/// Keeps `point` after `slots`, the oldest giving way to keep at most `keep`: a new slice (the
+/// old one may be in a view), allocated once at its size (the iterator's length is exact).
+fn push_slot(slots: &mut Arc<[Datapoint]>, keep: usize, point: Datapoint) {
+    let from = (slots.len() + 1)
+        .saturating_sub(keep.max(1))
+        .min(slots.len());
+    *slots = slots[from..]
+        .iter()
+        .copied()
+        .chain(std::iter::once(point))
+        .collect();
 }
 
 #[cfg(test)]

@@ -76,12 +76,35 @@ pub struct AlarmStatus {
     pub since: Option<i64>,
     /// Last evaluated value.
     pub value: Option<f64>,
-    /// The last N datapoints, oldest first: `(window start, value)`; `None` = missing.
-    pub datapoints: Vec<(i64, Option<f64>)>,
+    /// N, the rule's evaluation periods: how many datapoints [`AlarmStatus::datapoints`] gives.
+    pub evaluation_periods: usize,
     /// Every datapoint the alarm keeps, oldest first, each with how it was judged: the
     /// evaluation range (N + 2), and for a band rule at least its band windows + 1, each with
-    /// its own band (what the alarm view draws).
-    pub history: Vec<Datapoint>,
+    /// its own band (what the alarm view draws). Shared with the engine, not copied.
+    pub history: Arc<[Datapoint]>,
+}
+
+impl AlarmStatus {
+    /// The last N datapoints, oldest first: `(window start, value)`, `None` = missing. Windows
+    /// from before the alarm existed are shown as missing, so there are always N once anything
+    /// was evaluated; `width_secs` is the width of the windows evaluated.
+    pub fn datapoints(&self, width_secs: i64) -> Vec<(i64, Option<f64>)> {
+        let n = self.evaluation_periods;
+        let Some(first) = self.history.first().map(|d| d.start) else {
+            return Vec::new();
+        };
+        let have = self.history.len().min(n);
+        let pad = n - have;
+        (1..=pad)
+            .rev()
+            .map(|i| (first - i as i64 * width_secs, None))
+            .chain(
+                self.history[self.history.len() - have..]
+                    .iter()
+                    .map(|d| (d.start, d.value)),
+            )
+            .collect()
+    }
 }
 
 /// One window's datapoint of one alarm, as it was judged.

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::core::alarms::{AlarmState, AlarmStatus, AlarmTransition, AlarmsView};
+use crate::core::alarms::{AlarmState, AlarmStatus, AlarmTransition, AlarmsView, Datapoint};
 use crate::core::{
     AppWindow, CallerSummary, Counted, LatencySummary, StatusClasses, TopAgents, WindowSummary,
 };
@@ -281,11 +281,17 @@ pub fn window(i: usize) -> WindowSummary {
 
 fn alarms() -> AlarmsView {
     let at = |i: usize| START + i as i64 * WIDTH;
-    let points = |values: &[f64]| -> Vec<(i64, Option<f64>)> {
+    // The last three windows' datapoints, judged against the threshold as the engine does.
+    let history = |values: [Option<f64>; 3], threshold: f64| -> Arc<[Datapoint]> {
         values
             .iter()
             .enumerate()
-            .map(|(j, v)| (at(8 + j), Some(*v)))
+            .map(|(j, value)| Datapoint {
+                start: at(8 + j),
+                value: *value,
+                band: None,
+                breaching: value.map(|v| v > threshold),
+            })
             .collect()
     };
     AlarmsView {
@@ -299,9 +305,9 @@ fn alarms() -> AlarmsView {
                 state: AlarmState::Alarm,
                 since: Some(at(10)),
                 value: Some(0.118),
-                datapoints: points(&[0.002, 0.064, 0.118]),
+                evaluation_periods: 3,
                 band: None,
-                history: Vec::new(),
+                history: history([Some(0.002), Some(0.064), Some(0.118)], 0.05),
             },
             AlarmStatus {
                 alarm: "unknown-flood".into(),
@@ -312,9 +318,9 @@ fn alarms() -> AlarmsView {
                 state: AlarmState::Alarm,
                 since: Some(at(10)),
                 value: Some(955.0),
-                datapoints: points(&[111.0, 955.0, 955.0]),
+                evaluation_periods: 3,
                 band: None,
-                history: Vec::new(),
+                history: history([Some(111.0), Some(955.0), Some(955.0)], 500.0),
             },
             AlarmStatus {
                 alarm: "p99-latency".into(),
@@ -325,9 +331,12 @@ fn alarms() -> AlarmsView {
                 state: AlarmState::Ok,
                 since: Some(at(2)),
                 value: Some(176_000.0),
-                datapoints: points(&[160_000.0, 168_000.0, 176_000.0]),
+                evaluation_periods: 3,
                 band: None,
-                history: Vec::new(),
+                history: history(
+                    [Some(160_000.0), Some(168_000.0), Some(176_000.0)],
+                    500_000.0,
+                ),
             },
             AlarmStatus {
                 alarm: "p99-latency".into(),
@@ -338,9 +347,9 @@ fn alarms() -> AlarmsView {
                 state: AlarmState::InsufficientData,
                 since: None,
                 value: None,
-                datapoints: vec![(at(8), None), (at(9), None), (at(10), None)],
+                evaluation_periods: 3,
                 band: None,
-                history: Vec::new(),
+                history: history([None, None, None], 500_000.0),
             },
         ],
         recent: vec![

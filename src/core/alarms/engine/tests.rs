@@ -107,7 +107,7 @@ fn skipped_windows_are_missing_datapoints_for_every_alarm() {
     );
     let view = engine.view();
     assert_eq!(
-        view.statuses[0].datapoints,
+        view.statuses[0].datapoints(W),
         vec![
             (T0 + 8 * W, None),
             (T0 + 9 * W, None),
@@ -229,7 +229,7 @@ fn single_application_rule_exists_from_the_start_and_works_for_unknown() {
     assert_eq!(view.statuses.len(), 1);
     assert_eq!(view.statuses[0].state, InsufficientData);
     assert_eq!(view.statuses[0].since, None);
-    assert!(view.statuses[0].datapoints.is_empty());
+    assert!(view.statuses[0].datapoints(W).is_empty());
     let mut all = Vec::new();
     for (i, n) in [600, 120, 900].iter().enumerate() {
         all.extend(engine.evaluate(&window(i as i64, vec![app("unknown", *n, 0)])));
@@ -247,7 +247,7 @@ fn single_application_rule_exists_from_the_start_and_works_for_unknown() {
     assert_eq!(&*status.metric, "requests-per-second");
     assert_eq!(status.comparison, ">");
     assert_eq!(
-        status.datapoints,
+        status.datapoints(W),
         vec![
             (T0, Some(10.0)),
             (T0 + W, Some(2.0)),
@@ -264,7 +264,7 @@ fn datapoints_are_padded_to_n_before_the_alarm_existed() {
     );
     engine.evaluate(&window(7, vec![app("checkout", 10, 0)]));
     assert_eq!(
-        engine.view().statuses[0].datapoints,
+        engine.view().statuses[0].datapoints(W),
         vec![
             (T0 + 4 * W, None),
             (T0 + 5 * W, None),
@@ -454,7 +454,7 @@ fn band_alarm_waits_for_history_then_judges_against_the_previous_windows() {
     );
     // Window 7's band includes the spike: it widened.
     assert!(status.history[6].band.unwrap().high > band.high);
-    assert_eq!(status.datapoints.len(), 1, "N datapoints as before");
+    assert_eq!(status.datapoints(W).len(), 1, "N datapoints as before");
 }
 
 #[test]
@@ -616,7 +616,7 @@ fn each_application_is_judged_as_if_it_were_alone() {
                 v.statuses
                     .iter()
                     .find(|s| s.application == *name)
-                    .map(|s| (s.state, s.datapoints.clone(), s.history.clone()))
+                    .map(|s| (s.state, s.datapoints(W), s.history.clone()))
             };
             assert_eq!(status(&view), status(&alone.view()), "{name}");
             // Created once, when first seen, and kept since: a datapoint for every window from

@@ -296,7 +296,7 @@ pub fn alarm_table(
         .map(|a| {
             let s = a.status;
             let points: Vec<String> = s
-                .datapoints
+                .datapoints(snapshot.alarms.width_secs)
                 .iter()
                 .filter(|(start, _)| shown.past.is_none_or(|past| *start <= past))
                 .map(|(_, v)| {
