@@ -288,12 +288,16 @@ impl OpenWindow {
     }
 
     pub fn summarize(&self, is_final: bool, config: &WindowConfig) -> WindowSummary {
-        let mut apps: Vec<AppWindow> = self
-            .apps
-            .iter()
-            .filter(|a| a.requests > 0)
-            .map(|a| a.summarize(config.top_k))
-            .collect();
+        // Sized first: collected through the filter, the vector grew by doubling, and a final
+        // window kept in history held up to twice the room it needs (300 bytes per slot).
+        let mut apps: Vec<AppWindow> =
+            Vec::with_capacity(self.apps.iter().filter(|a| a.requests > 0).count());
+        apps.extend(
+            self.apps
+                .iter()
+                .filter(|a| a.requests > 0)
+                .map(|a| a.summarize(config.top_k)),
+        );
         apps.sort_unstable_by(|a, b| a.application.cmp(&b.application));
         WindowSummary {
             relays: None,
