@@ -3,7 +3,7 @@
 //! top paths or callers), all within a memory budget. So history is bounded by memory, not by a
 //! count, and a finished multi-day file stays reachable window by window as far as the budget
 //! allows. The budget holds the full windows too: with 100,000 applications 48 full windows of
-//! one width alone were over 1 GB. The newest [`MIN_FULL`] stay in full whatever their size.
+//! one width alone were over 1 GB. The newest stays in full whatever its size ([`MIN_FULL`]).
 
 use std::collections::VecDeque;
 use std::mem::size_of;
@@ -12,8 +12,10 @@ use std::sync::Arc;
 use super::{AppWindow, CallerSummary, Counted, LatencySummary, TopAgents, WindowSummary};
 
 /// Full windows kept whatever the budget (when any are kept): the screen shows the newest final
-/// window with its callers and paths.
-pub const MIN_FULL: usize = 2;
+/// window with its callers and paths. One, not two: the TUI keeps five widths, and at 100,000
+/// applications a window of the coarse ones holds every application (~1 KB each in full), so
+/// a second full window per width was ~200 MB over any budget. Older windows are compact.
+pub const MIN_FULL: usize = 1;
 
 /// Heap bookkeeping per allocation (allocator header and rounding), counted in the budget so it
 /// holds for the process's memory and not only for the bytes asked for.
@@ -288,7 +290,7 @@ mod tests {
     }
 
     #[test]
-    fn full_windows_count_in_the_budget_but_the_newest_two_stay() {
+    fn full_windows_count_in_the_budget_but_the_newest_stays() {
         let full = approx_bytes(&window(0, 3));
         let one = approx_bytes(&compacted(&window(0, 3)));
         assert!(one < full, "a compacted window is smaller");
@@ -301,14 +303,25 @@ mod tests {
         assert_eq!(history.detail_from(), Some(70));
         let kept: Vec<i64> = history.iter().map(|w| w.start).collect();
         assert_eq!(kept, vec![60, 70, 80, 90]);
-        // A budget below two full windows still keeps the newest two in full, and nothing older.
+        // A budget below one full window still keeps the newest in full, and nothing older.
         let mut small = History::new(48, full / 2);
         for i in 0..10 {
             small.push(window(i * 10, 3));
         }
         let kept: Vec<i64> = small.iter().map(|w| w.start).collect();
-        assert_eq!(kept, vec![80, 90]);
-        assert_eq!(small.dropped(), 8);
+        assert_eq!(kept, vec![90]);
+        assert_eq!(small.dropped(), 9);
+        assert_eq!(small.detail_from(), Some(90));
+        // Room for one full window and one compact one: the one before the newest, compact.
+        let mut two = History::new(48, full + one);
+        for i in 0..10 {
+            two.push(window(i * 10, 3));
+        }
+        let kept: Vec<(i64, bool)> = two
+            .iter()
+            .map(|w| (w.start, w.apps[0].top_paths.is_empty()))
+            .collect();
+        assert_eq!(kept, vec![(80, true), (90, false)]);
     }
 
     #[test]
