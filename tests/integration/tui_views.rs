@@ -505,7 +505,7 @@ fn alarms_with_units_and_flapping(
         value: None,
         evaluation_periods: 3,
         band: None,
-        history: [].into(),
+        history: Default::default(),
     });
     let flips: Vec<AlarmTransition> = (2..10)
         .rev()

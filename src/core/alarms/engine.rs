@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
+use super::columns::{AlarmHistory, RuleColumns};
 use super::evaluate::{evaluate, WindowVerdict};
 use super::{
     AlarmRule, AlarmState, AlarmStatus, AlarmTransition, AlarmsView, AppSelector, Datapoint,
@@ -21,19 +22,17 @@ pub const RECENT_TRANSITIONS: usize = 2_000;
 struct Track {
     state: AlarmState,
     since: Option<i64>,
-    /// The datapoints kept ([`AlarmRule::kept_datapoints`]), oldest first, each judged when it
-    /// came. Windows from before the alarm existed are not here. Shared with the views made
-    /// since (a new one is made per window, as every alarm gets a datapoint): at 200,000 alarms
-    /// a copy per view was most of the alarms' memory.
-    slots: Arc<[Datapoint]>,
+    /// Its row in the rule's columns: the datapoints kept ([`AlarmRule::kept_datapoints`]),
+    /// each judged when it came; windows from before the alarm existed are not there.
+    row: usize,
 }
 
 impl Track {
-    fn new() -> Self {
+    fn new(row: usize) -> Self {
         Track {
             state: AlarmState::InsufficientData,
             since: None,
-            slots: Arc::from([]),
+            row,
         }
     }
 }
@@ -44,6 +43,8 @@ struct RuleAlarms {
     metric: Arc<str>,
     /// By application; one entry for a single-application rule, one per application seen for `*`.
     alarms: BTreeMap<Arc<str>, Track>,
+    /// Every alarm's datapoints, shared with the views (copied on write while one holds them).
+    columns: Arc<RuleColumns>,
 }
 
 /// Evaluates every rule on each final window. Pure and deterministic: the same windows give the
@@ -67,13 +68,15 @@ impl AlarmEngine {
             .into_iter()
             .map(|rule| {
                 let mut alarms = BTreeMap::new();
+                let mut columns = RuleColumns::new(rule.kept_datapoints(), rule.band.is_some());
                 if let AppSelector::One(app) = &rule.application {
-                    alarms.insert(app.clone(), Track::new());
+                    alarms.insert(app.clone(), Track::new(columns.add_row()));
                 }
                 RuleAlarms {
                     metric: Arc::from(rule.metric.as_str()),
                     rule: Arc::new(rule),
                     alarms,
+                    columns: Arc::new(columns),
                 }
             })
             .collect();
@@ -165,6 +168,7 @@ impl AlarmEngine {
         let mut range = Vec::new();
         for rules in &mut self.rules {
             let rule = &rules.rule;
+            let columns = Arc::make_mut(&mut rules.columns);
             let apps: &[AppWindow] = window.map_or(&[], |w| &w.apps);
             if let AppSelector::Each = &rule.application {
                 // Both in name order: the applications new to the rule found in one walk.
@@ -179,9 +183,10 @@ impl AlarmEngine {
                     .map(|app| app.application.clone())
                     .collect();
                 for name in new {
-                    rules.alarms.insert(name, Track::new());
+                    rules.alarms.insert(name, Track::new(columns.add_row()));
                 }
             }
+            columns.advance(start);
             let span = rule.evaluation_range();
             // The alarms and the window's applications are both in name order: each alarm's
             // application is found by walking the window alongside, not by a binary search of
@@ -195,20 +200,22 @@ impl AlarmEngine {
                 let value = walk
                     .next_if(|a| same_name(&a.application, application))
                     .and_then(|app| rule.metric.value(app, width));
-                let point = judged(rule, &track.slots, start, value);
-                push_slot(&mut track.slots, rule.kept_datapoints(), point);
+                let point = judged(rule, columns, track.row, start, value);
+                columns.set(track.row, &point);
+                // The newest `span` datapoints, newest first, then the windows before the alarm
+                // existed as unknown; turned oldest first.
                 range.clear();
-                let evaluated = track.slots.len().min(span);
-                range.extend((evaluated..span).map(|_| WindowVerdict::Unknown));
-                range.extend(track.slots.iter().skip(track.slots.len() - evaluated).map(
-                    |d| match (d.value, d.breaching) {
+                range.extend(columns.row(track.row).rev().take(span).map(|d| {
+                    match (d.value, d.breaching) {
                         (None, _) => WindowVerdict::Missing,
                         (Some(_), Some(true)) => WindowVerdict::Breaching,
                         (Some(_), Some(false)) => WindowVerdict::NotBreaching,
                         // A band rule whose band has too little history yet: no opinion.
                         (Some(_), None) => WindowVerdict::Unknown,
-                    },
-                ));
+                    }
+                }));
+                range.resize(span, WindowVerdict::Unknown);
+                range.reverse();
                 let state = evaluate(
                     &range,
                     rule.evaluation_periods,
@@ -238,9 +245,11 @@ impl AlarmEngine {
     fn record_only(&mut self, start: i64) {
         for rules in &mut self.rules {
             let rule = &rules.rule;
-            for track in rules.alarms.values_mut() {
-                let point = judged(rule, &track.slots, start, None);
-                push_slot(&mut track.slots, rule.kept_datapoints(), point);
+            let columns = Arc::make_mut(&mut rules.columns);
+            columns.advance(start);
+            for track in rules.alarms.values() {
+                let point = judged(rule, columns, track.row, start, None);
+                columns.set(track.row, &point);
             }
         }
     }
@@ -273,9 +282,16 @@ impl AlarmEngine {
                     band: rule.band,
                     state: track.state,
                     since: track.since,
-                    value: track.slots.last().and_then(|d| d.value),
+                    value: rules
+                        .columns
+                        .row(track.row)
+                        .next_back()
+                        .and_then(|d| d.value),
                     evaluation_periods: rule.evaluation_periods,
-                    history: Arc::clone(&track.slots),
+                    history: AlarmHistory::Row {
+                        columns: Arc::clone(&rules.columns),
+                        row: track.row,
+                    },
                 })
         }));
         let not_alarm = |s: &AlarmStatus| s.state != AlarmState::Alarm;
@@ -297,31 +313,31 @@ impl AlarmEngine {
     }
 }
 
-/// The datapoint of the window starting at `start`, judged: a band rule's band is made of the
-/// datapoints kept before it (`earlier`, oldest first).
-fn judged(rule: &AlarmRule, earlier: &[Datapoint], start: i64, value: Option<f64>) -> Datapoint {
-    let band = rule
-        .band
-        .and_then(|b| b.band(earlier.iter().rev().take(b.windows).filter_map(|d| d.value)));
+/// The datapoint of the window starting at `start` for the alarm in `row`, judged: a band
+/// rule's band is made of the datapoints kept before it (the columns have just advanced to
+/// `start`: the row's newest slot is this window's, not yet set).
+fn judged(
+    rule: &AlarmRule,
+    columns: &RuleColumns,
+    row: usize,
+    start: i64,
+    value: Option<f64>,
+) -> Datapoint {
+    let band = rule.band.and_then(|b| {
+        b.band(
+            columns
+                .earlier(row)
+                .rev()
+                .take(b.windows)
+                .filter_map(|d| d.value),
+        )
+    });
     Datapoint {
         start,
         value,
         band,
         breaching: value.and_then(|v| rule.judge(v, band)),
     }
-}
-
-/// Keeps `point` after `slots`, the oldest giving way to keep at most `keep`: a new slice (the
-/// old one may be in a view), allocated once at its size (the iterator's length is exact).
-fn push_slot(slots: &mut Arc<[Datapoint]>, keep: usize, point: Datapoint) {
-    let from = (slots.len() + 1)
-        .saturating_sub(keep.max(1))
-        .min(slots.len());
-    *slots = slots[from..]
-        .iter()
-        .copied()
-        .chain(std::iter::once(point))
-        .collect();
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! - [`engine`]: [`AlarmEngine`], one state per rule and application, fed final windows in order.
 
 pub mod band;
+pub mod columns;
 pub mod engine;
 pub mod evaluate;
 pub mod rule;
@@ -14,6 +15,7 @@ pub mod rule;
 use std::sync::Arc;
 
 pub use band::{Band, BandRule};
+pub use columns::AlarmHistory;
 pub use engine::AlarmEngine;
 pub use rule::{
     ActionCommand, AlarmAction, AlarmRule, AppSelector, Comparison, Metric, TreatMissingData,
@@ -81,7 +83,7 @@ pub struct AlarmStatus {
     /// Every datapoint the alarm keeps, oldest first, each with how it was judged: the
     /// evaluation range (N + 2), and for a band rule at least its band windows + 1, each with
     /// its own band (what the alarm view draws). Shared with the engine, not copied.
-    pub history: Arc<[Datapoint]>,
+    pub history: AlarmHistory,
 }
 
 impl AlarmStatus {
@@ -90,16 +92,17 @@ impl AlarmStatus {
     /// was evaluated; `width_secs` is the width of the windows evaluated.
     pub fn datapoints(&self, width_secs: i64) -> Vec<(i64, Option<f64>)> {
         let n = self.evaluation_periods;
-        let Some(first) = self.history.first().map(|d| d.start) else {
+        let history = self.history.to_vec();
+        let Some(first) = history.first().map(|d| d.start) else {
             return Vec::new();
         };
-        let have = self.history.len().min(n);
+        let have = history.len().min(n);
         let pad = n - have;
         (1..=pad)
             .rev()
             .map(|i| (first - i as i64 * width_secs, None))
             .chain(
-                self.history[self.history.len() - have..]
+                history[history.len() - have..]
                     .iter()
                     .map(|d| (d.start, d.value)),
             )

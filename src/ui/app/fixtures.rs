@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use crate::core::alarms::{AlarmState, AlarmStatus, AlarmTransition, AlarmsView, Datapoint};
+use crate::core::alarms::{
+    AlarmHistory, AlarmState, AlarmStatus, AlarmTransition, AlarmsView, Datapoint,
+};
 use crate::core::{
     AppWindow, CallerSummary, Counted, LatencySummary, StatusClasses, TopAgents, WindowSummary,
 };
@@ -282,7 +284,7 @@ pub fn window(i: usize) -> WindowSummary {
 fn alarms() -> AlarmsView {
     let at = |i: usize| START + i as i64 * WIDTH;
     // The last three windows' datapoints, judged against the threshold as the engine does.
-    let history = |values: [Option<f64>; 3], threshold: f64| -> Arc<[Datapoint]> {
+    let history = |values: [Option<f64>; 3], threshold: f64| -> AlarmHistory {
         values
             .iter()
             .enumerate()

@@ -453,7 +453,7 @@ fn band_alarm_waits_for_history_then_judges_against_the_previous_windows() {
         ]
     );
     // Window 7's band includes the spike: it widened.
-    assert!(status.history[6].band.unwrap().high > band.high);
+    assert!(status.history.to_vec()[6].band.unwrap().high > band.high);
     assert_eq!(status.datapoints(W).len(), 1, "N datapoints as before");
 }
 
@@ -554,9 +554,11 @@ fn a_long_silence_empties_the_band_windows() {
     );
     let status = &engine.view().statuses[0];
     assert_eq!(status.history.len(), 7);
-    assert!(status.history[..6].iter().all(|d| d.value.is_none()));
-    assert_eq!(status.history[6].band, None);
-    assert_eq!(status.history[6].breaching, None);
+    assert!(status.history.to_vec()[..6]
+        .iter()
+        .all(|d| d.value.is_none()));
+    assert_eq!(status.history.to_vec()[6].band, None);
+    assert_eq!(status.history.to_vec()[6].breaching, None);
 }
 
 /// Each alarm of a `*` rule is found in the window by walking the applications in name order:
@@ -684,4 +686,27 @@ fn the_view_is_in_order_whatever_the_rules_order() {
         assert_eq!(keys, sorted, "{names:?}");
         assert!(keys.iter().any(|k| !k.0) && keys.iter().any(|k| k.0));
     }
+}
+
+/// Views share the engine's columns: a view taken earlier keeps showing its own windows while
+/// the engine goes on (the columns are copied on write), and the engine's own state is the
+/// same whether or not a view was holding them.
+#[test]
+fn a_view_keeps_its_datapoints_while_the_engine_goes_on() {
+    let rule = |app: &str| five_xx(app, 2, 3, TreatMissingData::Missing);
+    let mut watched = AlarmEngine::new(vec![rule("checkout")], W);
+    let mut unwatched = AlarmEngine::new(vec![rule("checkout")], W);
+    let mut views = Vec::new();
+    for i in 0..8 {
+        let w = window(i, vec![app("checkout", 10, i as u64)]);
+        watched.evaluate(&w);
+        unwatched.evaluate(&w);
+        views.push((watched.view(), watched.view().statuses[0].history.to_vec()));
+    }
+    for (i, (view, then)) in views.iter().enumerate() {
+        let now = view.statuses[0].history.to_vec();
+        assert_eq!(&now, then, "view {i} changed after the engine went on");
+        assert_eq!(now.last().map(|d| d.start), Some(T0 + i as i64 * W));
+    }
+    assert_eq!(watched.view(), unwatched.view());
 }
