@@ -12,9 +12,10 @@ use std::sync::Arc;
 use super::{AppWindow, CallerSummary, Counted, LatencySummary, TopAgents, WindowSummary};
 
 /// Full windows kept whatever the budget (when any are kept): the screen shows the newest final
-/// window with its callers and paths. One, not two: the TUI keeps five widths, and at 100,000
-/// applications a window of the coarse ones holds every application (~1 KB each in full), so
-/// a second full window per width was ~200 MB over any budget. Older windows are compact.
+/// window with its callers and paths. One, not two: in full, an application's row with its
+/// callers, paths and agents is ~1 KB, so at 100,000 applications (42,000 in each 5-minute
+/// window) a second full window was ~50 MB over any budget, and up to five widths keep one.
+/// Older windows are compact.
 pub const MIN_FULL: usize = 1;
 
 /// Heap bookkeeping per allocation (allocator header and rounding), counted in the budget so it
