@@ -209,16 +209,16 @@ fn default_rules_fire_on_the_demo_incidents_and_nothing_else() {
                 if status.state != AlarmState::Alarm {
                     continue;
                 }
-                let (app, kind) = expected_alarm(&status.alarm);
+                let (app, kind) = expected_alarm(&status.rule.name);
                 assert_eq!(
                     &*status.application, app,
                     "{secs}s windows: {} fired for {} at {} (value {:?})",
-                    status.alarm, status.application, w.start, status.value
+                    status.rule.name, status.application, w.start, status.value
                 );
                 // The cause is under way in one of the windows the alarm looks at.
                 let n = rules
                     .iter()
-                    .find(|r| r.name == status.alarm)
+                    .find(|r| r.name == status.rule.name)
                     .unwrap()
                     .evaluation_periods;
                 let recent: Vec<Cause> = seen.iter().rev().take(n).flatten().copied().collect();
@@ -226,7 +226,7 @@ fn default_rules_fire_on_the_demo_incidents_and_nothing_else() {
                 assert!(
                     !causes.is_empty(),
                     "{secs}s windows: {} fired at {} without a {kind} (value {:?})",
-                    status.alarm,
+                    status.rule.name,
                     w.start,
                     status.value
                 );

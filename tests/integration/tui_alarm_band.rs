@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crossterm::event::KeyCode;
 use insta::assert_snapshot;
-use kinetop::core::alarms::{AlarmsView, Band, BandRule, Datapoint};
+use kinetop::core::alarms::{AlarmsView, Band, BandRule, Datapoint, RuleSummary};
 use kinetop::ui::app::fixtures;
 
 use super::tui_views::Screen;
@@ -16,12 +16,15 @@ fn band_snapshot() -> kinetop::pipeline::snapshot::Snapshot {
     let mut snapshot = fixtures::snapshot();
     let mut view: AlarmsView = (*snapshot.alarms).clone();
     let status = &mut view.statuses[0];
-    status.metric = "requests".into();
-    status.comparison = "outside-band";
-    status.threshold = 2.0;
-    status.band = Some(BandRule {
-        width: 2.0,
-        windows: 12,
+    status.rule = Arc::new(RuleSummary {
+        metric: "requests".into(),
+        comparison: "outside-band",
+        threshold: 2.0,
+        band: Some(BandRule {
+            width: 2.0,
+            windows: 12,
+        }),
+        ..(*status.rule).clone()
     });
     status.history = (0..14)
         .map(|i| {

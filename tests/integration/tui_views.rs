@@ -466,22 +466,24 @@ const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 fn alarms_with_units_and_flapping(
     base: &kinetop::core::alarms::AlarmsView,
 ) -> kinetop::core::alarms::AlarmsView {
-    use kinetop::core::alarms::{AlarmState, AlarmStatus, AlarmTransition};
+    use kinetop::core::alarms::{AlarmState, AlarmStatus, AlarmTransition, RuleSummary};
     let at = |i: i64| fixtures::START + i * fixtures::WIDTH;
     let mut view = base.clone();
     view.statuses.insert(
         0,
         AlarmStatus {
-            alarm: "search-slow-p99".into(),
+            rule: std::sync::Arc::new(RuleSummary {
+                name: "search-slow-p99".into(),
+                metric: "p99-latency-us".into(),
+                comparison: ">",
+                threshold: 1_000_000.0,
+                band: None,
+                evaluation_periods: 1,
+            }),
             application: "search".into(),
-            metric: "p99-latency-us".into(),
-            comparison: ">",
-            threshold: 1_000_000.0,
             state: AlarmState::Alarm,
             since: Some(at(11)),
             value: Some(1_741_823.0),
-            evaluation_periods: 1,
-            band: None,
             // Slower and slower: the chart draws the three, over the threshold from the second.
             history: [(9, 820_000.0), (10, 1_310_000.0), (11, 1_741_823.0)]
                 .into_iter()
@@ -495,16 +497,18 @@ fn alarms_with_units_and_flapping(
         },
     );
     view.statuses.push(AlarmStatus {
-        alarm: "sparse-batch".into(),
+        rule: std::sync::Arc::new(RuleSummary {
+            name: "sparse-batch".into(),
+            metric: "requests".into(),
+            comparison: "<",
+            threshold: 1.0,
+            band: None,
+            evaluation_periods: 3,
+        }),
         application: "reporting".into(),
-        metric: "requests".into(),
-        comparison: "<",
-        threshold: 1.0,
         state: AlarmState::InsufficientData,
         since: Some(at(9)),
         value: None,
-        evaluation_periods: 3,
-        band: None,
         history: Default::default(),
     });
     let flips: Vec<AlarmTransition> = (2..10)

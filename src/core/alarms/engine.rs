@@ -9,6 +9,7 @@ use super::columns::{AlarmHistory, RuleColumns};
 use super::evaluate::{evaluate, WindowVerdict};
 use super::{
     AlarmRule, AlarmState, AlarmStatus, AlarmTransition, AlarmsView, AppSelector, Datapoint,
+    RuleSummary,
 };
 use crate::core::app_names::{precedes, same_name};
 use crate::core::{AppWindow, WindowSummary};
@@ -40,7 +41,8 @@ impl Track {
 #[derive(Debug, Clone)]
 struct RuleAlarms {
     rule: Arc<AlarmRule>,
-    metric: Arc<str>,
+    /// What the views' statuses say of the rule, made once.
+    summary: Arc<RuleSummary>,
     /// By application; one entry for a single-application rule, one per application seen for `*`.
     alarms: BTreeMap<Arc<str>, Track>,
     /// Every alarm's datapoints, shared with the views (copied on write while one holds them).
@@ -73,7 +75,14 @@ impl AlarmEngine {
                     alarms.insert(app.clone(), Track::new(columns.add_row()));
                 }
                 RuleAlarms {
-                    metric: Arc::from(rule.metric.as_str()),
+                    summary: Arc::new(RuleSummary {
+                        name: rule.name.clone(),
+                        metric: Arc::from(rule.metric.as_str()),
+                        comparison: rule.comparison.as_str(),
+                        threshold: rule.threshold,
+                        band: rule.band,
+                        evaluation_periods: rule.evaluation_periods,
+                    }),
                     rule: Arc::new(rule),
                     alarms,
                     columns: Arc::new(columns),
@@ -269,17 +278,12 @@ impl AlarmEngine {
         let count = rules.iter().map(|r| r.alarms.len()).sum();
         let mut statuses: Vec<AlarmStatus> = Vec::with_capacity(count);
         statuses.extend(rules.iter().flat_map(|rules| {
-            let rule = &rules.rule;
             rules
                 .alarms
                 .iter()
                 .map(move |(application, track)| AlarmStatus {
-                    alarm: rule.name.clone(),
+                    rule: Arc::clone(&rules.summary),
                     application: application.clone(),
-                    metric: rules.metric.clone(),
-                    comparison: rule.comparison.as_str(),
-                    threshold: rule.threshold,
-                    band: rule.band,
                     state: track.state,
                     since: track.since,
                     value: rules
@@ -287,7 +291,6 @@ impl AlarmEngine {
                         .row(track.row)
                         .next_back()
                         .and_then(|d| d.value),
-                    evaluation_periods: rule.evaluation_periods,
                     history: AlarmHistory::Row {
                         columns: Arc::clone(&rules.columns),
                         row: track.row,
@@ -301,7 +304,7 @@ impl AlarmEngine {
             statuses.sort_by(|a, b| {
                 not_alarm(a)
                     .cmp(&not_alarm(b))
-                    .then_with(|| a.alarm.cmp(&b.alarm))
+                    .then_with(|| a.rule.name.cmp(&b.rule.name))
                     .then_with(|| a.application.cmp(&b.application))
             });
         }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::core::alarms::{
-    AlarmHistory, AlarmState, AlarmStatus, AlarmTransition, AlarmsView, Datapoint,
+    AlarmHistory, AlarmState, AlarmStatus, AlarmTransition, AlarmsView, Datapoint, RuleSummary,
 };
 use crate::core::{
     AppWindow, CallerSummary, Counted, LatencySummary, StatusClasses, TopAgents, WindowSummary,
@@ -296,61 +296,52 @@ fn alarms() -> AlarmsView {
             })
             .collect()
     };
+    // Threshold rules (`>`) over three datapoints.
+    let rule = |name: &str, metric: &str, threshold: f64| {
+        Arc::new(RuleSummary {
+            name: name.into(),
+            metric: metric.into(),
+            comparison: ">",
+            threshold,
+            band: None,
+            evaluation_periods: 3,
+        })
+    };
     AlarmsView {
         statuses: vec![
             AlarmStatus {
-                alarm: "checkout-5xx".into(),
+                rule: rule("checkout-5xx", "error-rate-5xx", 0.05),
                 application: "checkout".into(),
-                metric: "error-rate-5xx".into(),
-                comparison: ">",
-                threshold: 0.05,
                 state: AlarmState::Alarm,
                 since: Some(at(10)),
                 value: Some(0.118),
-                evaluation_periods: 3,
-                band: None,
                 history: history([Some(0.002), Some(0.064), Some(0.118)], 0.05),
             },
             AlarmStatus {
-                alarm: "unknown-flood".into(),
+                rule: rule("unknown-flood", "requests", 500.0),
                 application: "unknown".into(),
-                metric: "requests".into(),
-                comparison: ">",
-                threshold: 500.0,
                 state: AlarmState::Alarm,
                 since: Some(at(10)),
                 value: Some(955.0),
-                evaluation_periods: 3,
-                band: None,
                 history: history([Some(111.0), Some(955.0), Some(955.0)], 500.0),
             },
             AlarmStatus {
-                alarm: "p99-latency".into(),
+                rule: rule("p99-latency", "p99-latency-us", 500_000.0),
                 application: "search".into(),
-                metric: "p99-latency-us".into(),
-                comparison: ">",
-                threshold: 500_000.0,
                 state: AlarmState::Ok,
                 since: Some(at(2)),
                 value: Some(176_000.0),
-                evaluation_periods: 3,
-                band: None,
                 history: history(
                     [Some(160_000.0), Some(168_000.0), Some(176_000.0)],
                     500_000.0,
                 ),
             },
             AlarmStatus {
-                alarm: "p99-latency".into(),
+                rule: rule("p99-latency", "p99-latency-us", 500_000.0),
                 application: "reporting".into(),
-                metric: "p99-latency-us".into(),
-                comparison: ">",
-                threshold: 500_000.0,
                 state: AlarmState::InsufficientData,
                 since: None,
                 value: None,
-                evaluation_periods: 3,
-                band: None,
                 history: history([None, None, None], 500_000.0),
             },
         ],

@@ -122,7 +122,7 @@ impl App {
             .statuses
             .iter()
             .filter(|s| s.state == AlarmState::Alarm)
-            .map(|s| (s.alarm.clone(), s.application.clone()))
+            .map(|s| (s.rule.name.clone(), s.application.clone()))
             .collect();
         let bell = firing.iter().any(|k| !self.firing.contains(k));
         // An acknowledgement lasts until the alarm clears.

@@ -244,8 +244,8 @@ fn single_application_rule_exists_from_the_start_and_works_for_unknown() {
     let status = &engine.view().statuses[0];
     assert_eq!(status.since, Some(T0 + 2 * W));
     assert_eq!(status.value, Some(15.0));
-    assert_eq!(&*status.metric, "requests-per-second");
-    assert_eq!(status.comparison, ">");
+    assert_eq!(&*status.rule.metric, "requests-per-second");
+    assert_eq!(status.rule.comparison, ">");
     assert_eq!(
         status.datapoints(W),
         vec![
@@ -313,11 +313,15 @@ fn view_orders_alarms_first_and_keeps_recent_transitions_bounded() {
         ));
     }
     let view = engine.view();
-    let order: Vec<_> = view.statuses.iter().map(|s| (&*s.alarm, s.state)).collect();
+    let order: Vec<_> = view
+        .statuses
+        .iter()
+        .map(|s| (&*s.rule.name, s.state))
+        .collect();
     assert_eq!(order, vec![("a-rule", Ok), ("b-rule", Ok), ("c-rule", Ok)]);
     engine.evaluate(&window(flips, vec![app("api", 10, 0)]));
     let view = engine.view();
-    assert_eq!(view.statuses[0].alarm.as_ref(), "b-rule");
+    assert_eq!(view.statuses[0].rule.name.as_ref(), "b-rule");
     assert_eq!(view.statuses[0].state, Alarm);
     assert_eq!(view.recent.len(), RECENT_TRANSITIONS);
     assert_eq!(view.recent[0].window_start, T0 + flips * W, "newest first");
@@ -433,8 +437,8 @@ fn band_alarm_waits_for_history_then_judges_against_the_previous_windows() {
     );
     // The view keeps the band windows + 1 datapoints, each with its own band and verdict.
     let status = &engine.view().statuses[0];
-    assert_eq!(status.comparison, "outside-band");
-    assert_eq!(status.band.unwrap().windows, 6);
+    assert_eq!(status.rule.comparison, "outside-band");
+    assert_eq!(status.rule.band.unwrap().windows, 6);
     let history: Vec<(i64, Option<f64>, bool, Option<bool>)> = status
         .history
         .iter()
@@ -676,7 +680,7 @@ fn the_view_is_in_order_whatever_the_rules_order() {
         let key = |s: &AlarmStatus| {
             (
                 s.state != AlarmState::Alarm,
-                s.alarm.to_string(),
+                s.rule.name.to_string(),
                 s.application.to_string(),
             )
         };

@@ -37,7 +37,7 @@ pub fn alarm_chart(status: &AlarmStatus, past: Option<i64>) -> Option<Chart> {
         colour: VALUE,
         scatter: false,
     }];
-    let is_band = status.band.is_some();
+    let is_band = status.rule.band.is_some();
     if is_band {
         let low: Vec<_> = points
             .iter()
@@ -63,8 +63,8 @@ pub fn alarm_chart(status: &AlarmStatus, past: Option<i64>) -> Option<Chart> {
         series.push(Series {
             name: "threshold".into(),
             points: vec![
-                (at(first), status.threshold),
-                (at(last.max(first + 1)), status.threshold),
+                (at(first), status.rule.threshold),
+                (at(last.max(first + 1)), status.rule.threshold),
             ],
             colour: BOUND,
             scatter: false,
@@ -91,14 +91,14 @@ pub fn alarm_chart(status: &AlarmStatus, past: Option<i64>) -> Option<Chart> {
     Some(Chart {
         title: format!(
             "{} · {} · {} {} {}",
-            safe(&status.alarm),
+            safe(&status.rule.name),
             safe(&status.application),
-            safe(&status.metric),
-            status.comparison,
+            safe(&status.rule.metric),
+            status.rule.comparison,
             if is_band {
-                format!("{}σ", format::metric(status.threshold))
+                format!("{}σ", format::metric(status.rule.threshold))
             } else {
-                format::metric_value(&status.metric, status.threshold)
+                format::metric_value(&status.rule.metric, status.rule.threshold)
             }
         ),
         series,
@@ -110,7 +110,7 @@ pub fn alarm_chart(status: &AlarmStatus, past: Option<i64>) -> Option<Chart> {
             .collect(),
         y_labels: [min, (min + max) / 2.0, max]
             .into_iter()
-            .map(|v| format::metric_value(&status.metric, v))
+            .map(|v| format::metric_value(&status.rule.metric, v))
             .collect(),
     })
 }

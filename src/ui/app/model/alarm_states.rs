@@ -33,12 +33,15 @@ impl ShownAlarm<'_> {
     /// The alarm's key (rule, application): made when asked, not for each of 200,000 alarms
     /// per snapshot.
     pub fn key(&self) -> AlarmKey {
-        (self.status.alarm.clone(), self.status.application.clone())
+        (
+            self.status.rule.name.clone(),
+            self.status.application.clone(),
+        )
     }
 
     /// Whether this is the alarm of `key`, without making this one's key.
     pub fn has_key(&self, key: &AlarmKey) -> bool {
-        *self.status.alarm == *key.0 && *self.status.application == *key.1
+        *self.status.rule.name == *key.0 && *self.status.application == *key.1
     }
 }
 
@@ -111,7 +114,7 @@ pub fn shown_alarms(snapshot: &Snapshot, index: Option<usize>, past: bool) -> Sh
         .iter()
         .map(|s| {
             let kept = by_key
-                .get(&(&*s.alarm, &*s.application))
+                .get(&(&*s.rule.name, &*s.application))
                 .map(Vec::as_slice)
                 .unwrap_or_default();
             let (state, since) = match kept.iter().find(|t| t.window_start <= start) {
@@ -123,7 +126,7 @@ pub fn shown_alarms(snapshot: &Snapshot, index: Option<usize>, past: bool) -> Sh
                 },
             };
             let value = if same_width {
-                let metric = s.metric.parse::<Metric>().ok();
+                let metric = s.rule.metric.parse::<Metric>().ok();
                 window
                     .app(&s.application)
                     .zip(metric)

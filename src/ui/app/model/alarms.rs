@@ -87,29 +87,31 @@ fn alarm_text(a: &ShownAlarm) -> String {
     let s = a.status;
     let (value, threshold) = match a.value {
         // A band rule's threshold is the band's width in standard deviations, not a value.
-        Some(v) if s.band.is_some() => (format::metric_value(&s.metric, v), band_width(s)),
-        Some(v) => format::metric_pair(&s.metric, v, s.threshold),
+        Some(v) if s.rule.band.is_some() => {
+            (format::metric_value(&s.rule.metric, v), band_width(s))
+        }
+        Some(v) => format::metric_pair(&s.rule.metric, v, s.rule.threshold),
         None => ("–".into(), threshold_text(s)),
     };
     format!(
         "{value} {} {threshold}  {}  {}",
-        s.comparison,
-        safe(&s.alarm),
+        s.rule.comparison,
+        safe(&s.rule.name),
         safe(&s.application),
     )
 }
 
 /// A rule's threshold as the condition reads it: in the metric's unit, or a band's `2σ`.
 fn threshold_text(s: &AlarmStatus) -> String {
-    if s.band.is_some() {
+    if s.rule.band.is_some() {
         band_width(s)
     } else {
-        format::metric_value(&s.metric, s.threshold)
+        format::metric_value(&s.rule.metric, s.rule.threshold)
     }
 }
 
 fn band_width(s: &AlarmStatus) -> String {
-    format!("{}σ", format::metric(s.threshold))
+    format!("{}σ", format::metric(s.rule.threshold))
 }
 
 /// The counts of each state, said plainly: `2 ALARM · 10 OK · 3 INSUFFICIENT_DATA`.
@@ -138,9 +140,9 @@ pub fn alarm_panel(snapshot: &Snapshot, ui: &UiState, index: Option<usize>) -> A
     let mut metric_of: HashMap<&str, &str> = HashMap::new();
     let mut last: Option<&Arc<str>> = None;
     for s in &snapshot.alarms.statuses {
-        if !last.is_some_and(|l| Arc::ptr_eq(l, &s.alarm)) {
-            metric_of.insert(&s.alarm, &s.metric);
-            last = Some(&s.alarm);
+        if !last.is_some_and(|l| Arc::ptr_eq(l, &s.rule.name)) {
+            metric_of.insert(&s.rule.name, &s.rule.metric);
+            last = Some(&s.rule.name);
         }
     }
     let dated = multi_day(snapshot);
@@ -291,7 +293,8 @@ pub fn alarm_table(
         .alarms
         .iter()
         .filter(|a| {
-            matches_filter(&a.status.alarm, filter) || matches_filter(&a.status.application, filter)
+            matches_filter(&a.status.rule.name, filter)
+                || matches_filter(&a.status.application, filter)
         })
         .map(|a| {
             let s = a.status;
@@ -300,7 +303,7 @@ pub fn alarm_table(
                 .iter()
                 .filter(|(start, _)| shown.past.is_none_or(|past| *start <= past))
                 .map(|(_, v)| {
-                    v.map(|v| format::metric_value(&s.metric, v))
+                    v.map(|v| format::metric_value(&s.rule.metric, v))
                         .unwrap_or_else(|| "·".into())
                 })
                 .collect();
@@ -309,9 +312,14 @@ pub fn alarm_table(
                 acked: ui.acknowledged.contains(&key),
                 state: a.state,
                 cells: [
-                    safe(&s.alarm),
+                    safe(&s.rule.name),
                     safe(&s.application),
-                    format!("{} {} {}", safe(&s.metric), s.comparison, threshold_text(s)),
+                    format!(
+                        "{} {} {}",
+                        safe(&s.rule.metric),
+                        s.rule.comparison,
+                        threshold_text(s)
+                    ),
                     a.state.as_str().to_string(),
                     a.since
                         .map(|t| {
@@ -323,7 +331,7 @@ pub fn alarm_table(
                         })
                         .unwrap_or_else(|| "start".into()),
                     a.value
-                        .map(|v| format::metric_value(&s.metric, v))
+                        .map(|v| format::metric_value(&s.rule.metric, v))
                         .unwrap_or_else(|| "–".into()),
                     points.join(" "),
                 ],
