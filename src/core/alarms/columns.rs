@@ -119,17 +119,6 @@ impl RuleColumns {
                 })
             })
     }
-
-    /// Bytes held (for figures and tests).
-    pub fn heap_bytes(&self) -> usize {
-        self.starts.capacity() * 8
-            + self.kinds.capacity()
-            + self.values.capacity() * 8
-            + self
-                .bands
-                .as_ref()
-                .map_or(0, |b| b.capacity() * std::mem::size_of::<Option<Band>>())
-    }
 }
 
 /// The datapoints one alarm keeps, oldest first, each as it was judged: the evaluation range

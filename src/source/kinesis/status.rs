@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use crate::aws::retry::state_of;
 use crate::source::status::{PartState, PartStatus, SourceStatus};
 
 /// What one shard reader reports.
@@ -23,17 +24,10 @@ pub struct ShardReport {
     /// Every kind of problem since the previous status (in the order they first happened, each
     /// with its latest text), kept until that status is sent: a short outage that cleared
     /// between two updates is still shown once, and a throttle followed by a network fault
-    /// within one update is said as both, not only as the second.
-    pub unreported_problems: Vec<UnreportedProblem>,
-}
-
-/// A problem not yet in a status update.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnreportedProblem {
-    /// What failed, without the retry details that change on every try ("throttled on
-    /// shardId-1", [`crate::aws::retry::state_of`]): a problem repeating keeps one entry.
-    pub kind: String,
-    pub text: String,
+    /// within one update is said as both, not only as the second. A problem's kind is what
+    /// failed, without the retry details that change on every try
+    /// ([`crate::aws::retry::state_of`]): a problem repeating keeps one entry.
+    pub unreported_problems: Vec<String>,
 }
 
 /// Distinct kinds of problem kept per shard between two status updates: the oldest give way.
@@ -89,18 +83,15 @@ pub fn take_for_status(cell: &ShardCell) -> ShardReport {
 
 /// Shows a problem now and in the next status update, even if it clears before then.
 pub fn set_problem(report: &mut ShardReport, text: String) {
-    let kind = crate::aws::retry::state_of(&text);
+    let kind = state_of(&text);
     let unreported = &mut report.unreported_problems;
-    match unreported.iter_mut().find(|p| p.kind == kind) {
-        Some(same) => same.text.clone_from(&text),
+    match unreported.iter_mut().find(|p| state_of(p) == kind) {
+        Some(same) => same.clone_from(&text),
         None => {
             if unreported.len() == UNREPORTED_KINDS {
                 unreported.remove(0);
             }
-            unreported.push(UnreportedProblem {
-                kind: kind.to_string(),
-                text: text.clone(),
-            });
+            unreported.push(text.clone());
         }
     }
     report.problem = Some(text);
@@ -110,22 +101,17 @@ impl ShardReport {
     /// What the shard's line in the inputs view says: every problem since the last update in
     /// the order they happened, or the one still in effect.
     pub fn problem_text(&self) -> Option<String> {
-        match self.unreported_problems.as_slice() {
-            [] => self.problem.clone(),
-            [only] => Some(only.text.clone()),
-            many => Some(
-                many.iter()
-                    .map(|p| p.text.as_str())
-                    .collect::<Vec<_>>()
-                    .join("; then "),
-            ),
+        if self.unreported_problems.is_empty() {
+            self.problem.clone()
+        } else {
+            Some(self.unreported_problems.join("; then "))
         }
     }
 
     /// The latest problem: the status bar's line, which has room for one.
     pub fn latest_problem(&self) -> Option<&str> {
         match self.unreported_problems.last() {
-            Some(latest) => Some(&latest.text),
+            Some(latest) => Some(latest),
             None => self.problem.as_deref(),
         }
     }
@@ -302,7 +288,7 @@ mod tests {
             );
         }
         assert_eq!(report.unreported_problems.len(), UNREPORTED_KINDS);
-        assert_eq!(report.unreported_problems[0].kind, "problem 96");
+        assert_eq!(state_of(&report.unreported_problems[0]), "problem 96");
         assert_eq!(
             report.latest_problem(),
             Some("problem 99: retrying in 1 s (2nd try, no success yet)")
